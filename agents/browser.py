@@ -1,0 +1,440 @@
+"""The only module that imports Playwright: a warm Chromium and one measurement per context.
+
+Playwright's sync API runs an event loop in the thread that started it, and Django refuses
+ORM calls from such a thread (SynchronousOnlyOperation). So every Playwright call happens on
+the pool's own thread; callers, which write to the database, stay on theirs.
+
+``BrowserPool`` keeps one browser per distinct host-resolver rule set (Chromium applies
+``--host-resolver-rules`` per browser process). ``measure()`` opens a fresh context (cold
+cache) with HAR recording, runs the steps, waits for network quiet, closes the context and
+only then assembles the result. No ORM here: callers write the result afterwards.
+"""
+
+import contextlib
+import fnmatch
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from agents.result import build_result
+
+COLLECTOR_JS = (Path(__file__).with_name("collector.js")).read_text()
+DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+# Flags for a quiet, reproducible browser: no background traffic polluting the HAR.
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--metrics-recording-only",
+    "--disable-features=Translate,OptimizationHints,MediaRouter",
+]
+
+
+class BrowserNotFound(RuntimeError):
+    """No Chromium could be found; the message says how to get one."""
+
+
+class InfrastructureError(RuntimeError):
+    """The browser itself failed (crash, closed): worth a retry, unlike a page error."""
+
+
+def find_chromium(explicit: str = "") -> str | None:
+    """Path of the Chromium to launch: the explicit setting, then Debian's, then None (meaning
+    Playwright's own download, if ``playwright install chromium`` was run)."""
+    if explicit:
+        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
+            raise BrowserNotFound(f"PERFITE_BROWSER_PATH={explicit} is not an executable file")
+        return explicit
+    for candidate in DEBIAN_CHROMIUM:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _rules(dns: dict[str, str]) -> str:
+    return ", ".join(f"MAP {host} {address}" for host, address in sorted(dns.items()))
+
+
+T = TypeVar("T")
+
+
+class BrowserPool:
+    """Warm browsers for one process, keyed by DNS rule set, all driven from one thread."""
+
+    def __init__(self, executable_path: str = "", headless: bool = True) -> None:
+        self._explicit = executable_path
+        self._headless = headless
+        self._playwright: Playwright | None = None
+        self._browsers: dict[str, Browser] = {}
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
+        self._closed = False
+
+    def call(self, func: Callable[..., T], *args: Any) -> T:
+        """Run ``func(*args)`` on the Playwright thread and return its result (or raise)."""
+        return self._thread.submit(func, *args).result()
+
+    def _start(self) -> Playwright:
+        if self._playwright is None:
+            self._playwright = sync_playwright().start()
+        return self._playwright
+
+    def browser(self, dns: dict[str, str] | None = None) -> Browser:
+        key = _rules(dns or {})
+        browser = self._browsers.get(key)
+        if browser is not None and browser.is_connected():
+            return browser
+        args = list(CHROMIUM_ARGS)
+        if key:
+            args.append(f"--host-resolver-rules={key}")
+        executable = find_chromium(self._explicit)
+        try:
+            browser = self._start().chromium.launch(
+                executable_path=executable, headless=self._headless, args=args
+            )
+        except PlaywrightError as exc:
+            if executable is None and "Executable doesn't exist" in str(exc):
+                raise BrowserNotFound(
+                    "No Chromium found: install Debian's `chromium` (apt-get install chromium), "
+                    "set PERFITE_BROWSER_PATH, or run `playwright install chromium`."
+                ) from exc
+            raise InfrastructureError(f"browser failed to start: {exc}") from exc
+        self._browsers[key] = browser
+        return browser
+
+    def version(self) -> str:
+        return self.call(lambda: self.browser().version)
+
+    def close(self) -> None:
+        """Close every browser and stop Playwright; the pool cannot be used afterwards.
+        Closing twice is harmless (an atexit hook may follow an explicit close)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.call(self._close)
+        self._thread.shutdown()
+
+    def _close(self) -> None:
+        for browser in self._browsers.values():
+            with contextlib.suppress(PlaywrightError):
+                browser.close()
+        self._browsers.clear()
+        if self._playwright is not None:
+            self._playwright.stop()
+            self._playwright = None
+
+
+@dataclass
+class _Collected:
+    """What a run gathers while the page is open; turned into a result afterwards."""
+
+    snapshots: dict[float, dict[str, Any]] = field(default_factory=dict)
+    ws_events: list[dict[str, Any]] = field(default_factory=list)
+    wire: dict[str, dict[str, Any]] = field(default_factory=dict)
+    marks: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    inflight: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+
+    def snapshot(self, page: Page) -> None:
+        try:
+            snap = page.evaluate("() => window.__perfite && window.__perfite.snapshot()")
+        except PlaywrightError:
+            return  # the document is going away; its last snapshot stands
+        if snap:
+            self.snapshots[float(snap["timeOrigin"])] = snap
+
+
+def _now_ms() -> float:
+    return time.time() * 1000.0
+
+
+def _context_options(spec: dict[str, Any], playwright: Playwright | None) -> dict[str, Any]:
+    setup = spec.get("setup") or {}
+    options: dict[str, Any] = {}
+    if setup.get("device") and playwright is not None:
+        device = playwright.devices.get(setup["device"])
+        if device is None:
+            raise ValueError(f"unknown device {setup['device']!r}")
+        options.update(device)
+        options.pop("default_browser_type", None)
+    if setup.get("user_agent"):
+        options["user_agent"] = setup["user_agent"]
+    if setup.get("viewport"):
+        options["viewport"] = setup["viewport"]
+    if setup.get("headers"):
+        options["extra_http_headers"] = dict(setup["headers"])
+    return options
+
+
+def _wire_tracking(context: BrowserContext, page: Page, collected: _Collected) -> None:
+    """CDP records per request, in request order: the exact bytes Chromium received."""
+    cdp = context.new_cdp_session(page)
+
+    def sent(event: dict[str, Any]) -> None:
+        if event.get("redirectResponse"):
+            return
+        collected.wire[event["requestId"]] = {"url": event["request"]["url"], "encoded_bytes": -1}
+
+    def finished(event: dict[str, Any]) -> None:
+        record = collected.wire.get(event["requestId"])
+        if record is not None:
+            record["encoded_bytes"] = int(event.get("encodedDataLength", -1))
+
+    def failed(event: dict[str, Any]) -> None:
+        record = collected.wire.get(event["requestId"])
+        if record is not None:
+            record["failed"] = True
+            record["error"] = event.get("errorText") or "failed"
+
+    cdp.on("Network.requestWillBeSent", sent)
+    cdp.on("Network.loadingFinished", finished)
+    cdp.on("Network.loadingFailed", failed)
+    cdp.send("Network.enable")
+
+
+def _track_network(page: Page, collected: _Collected) -> None:
+    def started(_: Any) -> None:
+        collected.inflight += 1
+        collected.last_activity = time.monotonic()
+
+    def ended(_: Any) -> None:
+        collected.inflight = max(collected.inflight - 1, 0)
+        collected.last_activity = time.monotonic()
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+
+
+def blocked(url: str, patterns: list[str]) -> bool:
+    """True when ``url`` matches a block pattern: a bare domain (and its subdomains) or a
+    glob over the whole URL (``*://ads.example.com/*``)."""
+    host = urlsplit(url).hostname or ""
+    for pattern in patterns:
+        if "/" in pattern or "*" in pattern:
+            if fnmatch.fnmatchcase(url, pattern):
+                return True
+        elif host == pattern or host.endswith("." + pattern):
+            return True
+    return False
+
+
+def _block(context: BrowserContext, patterns: list[str]) -> None:
+    if patterns:
+        context.route(
+            lambda url: blocked(url, patterns), lambda route: route.abort("blockedbyclient")
+        )
+
+
+def wait_quiet(page: Page, collected: _Collected, quiet_ms: int, deadline: float) -> None:
+    """Return once no request has been in flight for ``quiet_ms``; raise at ``deadline``."""
+    while True:
+        idle_for = (time.monotonic() - collected.last_activity) * 1000
+        if collected.inflight == 0 and idle_for >= quiet_ms:
+            return
+        if time.monotonic() >= deadline:
+            raise PlaywrightTimeout(f"network never went quiet for {quiet_ms} ms")
+        page.wait_for_timeout(min(50, max(quiet_ms - idle_for, 10)))
+
+
+NAVIGATING = {"navigate", "click", "press", "select"}
+
+
+def _run_step(
+    page: Page,
+    step: dict[str, Any],
+    base_url: str,
+    timeout: float,
+    collected: _Collected,
+    quiet_ms: int,
+    deadline: float,
+) -> None:
+    action = step["action"]
+    if action == "navigate":
+        page.goto(urljoin(base_url, step["url"]), wait_until="load", timeout=timeout)
+    elif action == "click":
+        page.click(step["selector"], timeout=timeout)
+    elif action == "fill":
+        page.fill(step["selector"], step["value"], timeout=timeout)
+    elif action == "press":
+        if step.get("selector"):
+            page.press(step["selector"], step["key"], timeout=timeout)
+        else:
+            page.keyboard.press(step["key"])
+    elif action == "select":
+        page.select_option(step["selector"], step["value"], timeout=timeout)
+    elif action == "wait_for":
+        if step.get("selector"):
+            page.wait_for_selector(step["selector"], timeout=timeout)
+        elif step.get("network_idle"):
+            wait_quiet(
+                page,
+                collected,
+                min(quiet_ms, 500),
+                min(deadline, time.monotonic() + timeout / 1000),
+            )
+        else:
+            page.wait_for_timeout(int(step["ms"]))
+    elif action == "set_viewport":
+        page.set_viewport_size({"width": int(step["width"]), "height": int(step["height"])})
+    elif action in ("measure_start", "measure_stop"):
+        if action == "measure_start":
+            collected.marks.append({"name": step["name"], "start": _now_ms(), "end": None})
+        else:
+            for mark in reversed(collected.marks):
+                if mark["name"] == step["name"] and mark["end"] is None:
+                    mark["end"] = _now_ms()
+                    break
+    else:
+        raise ValueError(f"line {step.get('line')}: unsupported action {action!r}")
+
+
+@dataclass
+class Measurement:
+    result: dict[str, Any]
+    har: dict[str, Any] | None
+
+
+def measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
+    """Measure one scenario spec (see Scenario.spec) in a fresh context of a warm browser.
+
+    Page errors (HTTP >= 400 on the first document, a selector that never appears, an
+    unreachable host) give a result with status ``failed`` or ``timed_out`` and the browser's
+    error. A crashed or closed browser raises InfrastructureError (worth a retry).
+    Safe to call from a thread that uses the ORM: the browser work runs on the pool's thread.
+    """
+    return pool.call(_measure, spec, pool)
+
+
+def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
+    setup = spec.get("setup") or {}
+    step_timeout = float(spec.get("step_timeout_ms", 30_000))
+    quiet_ms = int(spec.get("quiet_ms", 2000))
+    deadline = time.monotonic() + float(spec.get("run_timeout_ms", 120_000)) / 1000
+    browser = pool.browser(setup.get("dns") or {})
+    workdir = tempfile.mkdtemp(prefix="perfite-")
+    har_path = os.path.join(workdir, "run.har")
+    collected = _Collected()
+    started_at = datetime.now(UTC).isoformat()
+    status, error = "succeeded", None
+    try:
+        context = browser.new_context(
+            record_har_path=har_path,
+            record_har_mode="full",
+            record_har_content=spec.get("har_content", "omit"),
+            service_workers="block",
+            **_context_options(spec, pool._playwright),
+        )
+    except PlaywrightError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise InfrastructureError(f"could not open a browser context: {exc}") from exc
+    try:
+        context.expose_binding(
+            "__perfiteReport",
+            lambda _source, kind, data: collected.ws_events.append(data) if kind == "ws" else None,
+        )
+        context.add_init_script(script=COLLECTOR_JS)
+        if setup.get("cookies"):
+            context.add_cookies(
+                [
+                    {"name": c["name"], "value": c["value"], "url": spec["url"]}
+                    if not c.get("domain")
+                    else {
+                        "name": c["name"],
+                        "value": c["value"],
+                        "domain": c["domain"],
+                        "path": "/",
+                    }
+                    for c in setup["cookies"]
+                ]
+            )
+        _block(context, list(setup.get("block") or []))
+        page = context.new_page()
+        _wire_tracking(context, page, collected)
+        _track_network(page, collected)
+        try:
+            timeout = min(step_timeout, max((deadline - time.monotonic()) * 1000, 1))
+            response = page.goto(spec["url"], wait_until="load", timeout=timeout)
+            if response is not None and response.status >= 400:
+                status, error = "failed", f"HTTP {response.status} for {spec['url']}"
+            for step in spec.get("steps") or [] if status == "succeeded" else []:
+                if step["action"] in NAVIGATING:
+                    collected.snapshot(page)
+                timeout = min(step_timeout, max((deadline - time.monotonic()) * 1000, 1))
+                start = _now_ms()
+                try:
+                    _run_step(page, step, spec["url"], timeout, collected, quiet_ms, deadline)
+                except PlaywrightError as exc:
+                    raise type(exc)(f"{_describe(step)}: {_first_line(exc)}") from exc
+                collected.actions.append(
+                    {
+                        "action": step["action"],
+                        "line": step.get("line"),
+                        "start": start,
+                        "end": _now_ms(),
+                    }
+                )
+            if status == "succeeded":
+                wait_quiet(page, collected, quiet_ms, deadline)
+        except PlaywrightTimeout as exc:
+            status, error = "timed_out", _first_line(exc)
+        except PlaywrightError as exc:
+            if (
+                "Target page, context or browser has been closed" in str(exc)
+                or not browser.is_connected()
+            ):
+                raise InfrastructureError(f"browser died during the run: {exc}") from exc
+            status, error = "failed", _first_line(exc)
+        collected.snapshot(page)
+    finally:
+        with contextlib.suppress(PlaywrightError):
+            context.close()
+    finished_at = datetime.now(UTC).isoformat()
+    try:
+        with open(har_path, encoding="utf-8") as handle:
+            har = json.load(handle)
+    except (OSError, ValueError):
+        har = None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result = build_result(
+        spec=spec,
+        status=status,
+        error=error,
+        started_at=started_at,
+        finished_at=finished_at,
+        browser_version=browser.version,
+        har=har,
+        snapshots=sorted(collected.snapshots.values(), key=lambda s: s["timeOrigin"]),
+        wire=list(collected.wire.values()),
+        ws_events=collected.ws_events,
+        marks=[m for m in collected.marks if m["end"] is not None],
+        actions=collected.actions,
+    )
+    return Measurement(result=result, har=har)
+
+
+def _describe(step: dict[str, Any]) -> str:
+    target = step.get("selector") or step.get("url") or step.get("key") or ""
+    return f"line {step.get('line')}: {step['action']} {target}".rstrip()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

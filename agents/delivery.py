@@ -1,0 +1,98 @@
+"""How an agent talks to the server: directly (same machine) or over HTTPS with its token.
+
+Both sides offer the same three calls: claim a run (get its spec), deliver its result and
+HAR, report a heartbeat. Delivery is idempotent on the server, so a retry is always safe.
+"""
+
+import gzip
+import json
+from typing import Any, Protocol
+
+import requests
+from django.conf import settings
+
+
+class DeliveryError(RuntimeError):
+    """The server could not be reached or refused the call; worth a retry."""
+
+
+class Delivery(Protocol):
+    def claim(self, run_id: int, agent_name: str) -> dict[str, Any] | None: ...
+    def deliver(
+        self, run_id: int, result: dict[str, Any], har: dict[str, Any] | None, agent_name: str
+    ) -> None: ...
+    def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None: ...
+
+
+class LocalDelivery:
+    """For workers on the server machine: call the ingest services in-process."""
+
+    def claim(self, run_id: int, agent_name: str) -> dict[str, Any] | None:
+        from scenarios.models.run import claim_run
+
+        return claim_run(run_id, agent_name)
+
+    def deliver(
+        self, run_id: int, result: dict[str, Any], har: dict[str, Any] | None, agent_name: str
+    ) -> None:
+        from scenarios.services import store_result
+
+        store_result(run_id, result, har, agent_name=agent_name)
+
+    def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None:
+        from scenarios.models import Agent, Location
+
+        loc, _ = Location.objects.get_or_create(name=location)
+        agent, _ = Agent.objects.get_or_create(name=agent_name, defaults={"location": loc})
+        if agent.location_id != loc.pk:
+            agent.location = loc
+            agent.save(update_fields=["location"])
+        agent.record_heartbeat(info)
+
+
+class HttpDelivery:
+    """For remote agents: HTTPS to the server's ingest endpoints with the agent token."""
+
+    def __init__(self, server_url: str, token: str, timeout: float = 30.0) -> None:
+        self.base = server_url.rstrip("/") + "/api/ingest"
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.timeout = timeout
+
+    def _post(self, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self.session.post(self.base + path, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise DeliveryError(f"server unreachable: {exc}") from exc
+        if response.status_code >= 500 or response.status_code in (401, 403):
+            raise DeliveryError(f"server answered {response.status_code}: {response.text[:200]}")
+        return response
+
+    def claim(self, run_id: int, agent_name: str) -> dict[str, Any] | None:
+        response = self._post(f"/runs/{run_id}/claim/")
+        if response.status_code in (404, 409):
+            return None
+        return dict(response.json())
+
+    def deliver(
+        self, run_id: int, result: dict[str, Any], har: dict[str, Any] | None, agent_name: str
+    ) -> None:
+        files = {}
+        if har is not None:
+            files["har"] = (
+                "run.har.gz",
+                gzip.compress(json.dumps(har).encode()),
+                "application/gzip",
+            )
+        response = self._post(f"/runs/{run_id}/", data={"result": json.dumps(result)}, files=files)
+        if response.status_code >= 400:
+            raise DeliveryError(f"delivery refused ({response.status_code}): {response.text[:200]}")
+
+    def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None:
+        self._post("/heartbeat/", json=info)
+
+
+def default_delivery() -> Delivery:
+    if settings.PERFITE_SERVER_URL:
+        return HttpDelivery(settings.PERFITE_SERVER_URL, settings.PERFITE_AGENT_TOKEN)
+    return LocalDelivery()

@@ -1,0 +1,190 @@
+"""Assemble the result document from what one measurement collected. Pure."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from agents.har import analyse_entries, attribute_blocking, summarise
+
+Json = dict[str, Any]
+SCHEMA = 1
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def page_timings(snapshot: Mapping[str, Any], blocking: Mapping[str, float]) -> Json:
+    """Timing metrics of one document from its collector snapshot (ms from its timeOrigin)."""
+    nav = snapshot.get("nav") or {}
+    lcp = snapshot.get("lcp") or {}
+
+    def span(end: str, start: str) -> float | None:
+        if not nav or nav.get(end) is None or nav.get(start) is None:
+            return None
+        return _r(max(nav[end] - nav[start], 0.0))
+
+    return {
+        "dns": span("domainLookupEnd", "domainLookupStart"),
+        "connect": span("connectEnd", "connectStart"),
+        "ttfb": _r(nav.get("responseStart")) if nav else None,
+        "fcp": _r(snapshot.get("fcp")),
+        "lcp": _r(lcp.get("t")),
+        "cls": snapshot.get("cls"),
+        "tbt": _r(sum(blocking.values())),
+        "dom_content_loaded": _r(nav.get("domContentLoadedEventEnd")) if nav else None,
+        "load": _r(nav.get("loadEventStart")) if nav and nav.get("loadEventStart") else None,
+    }
+
+
+def _websockets(events: Sequence[Json], origin: float) -> list[Json]:
+    sockets: dict[str, Json] = {}
+    for event in sorted(events, key=lambda e: e.get("t", 0)):
+        sock = sockets.setdefault(
+            event["id"],
+            {
+                "url": None,
+                "created_ms": None,
+                "opened_ms": None,
+                "connect_ms": None,
+                "closed_ms": None,
+                "frames": [],
+            },
+        )
+        at = _r(event["t"] - origin)
+        kind = event.get("event")
+        if kind == "created":
+            sock["url"], sock["created_ms"] = event.get("url"), at
+        elif kind == "open":
+            sock["opened_ms"] = at
+            if sock["created_ms"] is not None and at is not None:
+                sock["connect_ms"] = _r(at - sock["created_ms"])
+        elif kind == "close":
+            sock["closed_ms"] = at
+        elif kind in ("sent", "received"):
+            sock["frames"].append({"direction": kind, "t_ms": at, "bytes": event.get("bytes", 0)})
+    return list(sockets.values())
+
+
+def build_result(
+    *,
+    spec: Mapping[str, Any],
+    status: str,
+    error: str | None,
+    started_at: str,
+    finished_at: str,
+    browser_version: str,
+    har: Mapping[str, Any] | None,
+    snapshots: Sequence[Json],
+    wire: Sequence[Json] = (),
+    ws_events: Sequence[Json] = (),
+    marks: Sequence[Json] = (),
+    actions: Sequence[Json] = (),
+) -> Json:
+    """The result document (docs/result-document.md) for one measurement.
+
+    ``snapshots`` are the collector's final snapshot of every document, in order; page
+    metrics come from the first. Request and byte counts cover everything the run loaded.
+    ``marks`` are ``{"name", "start", "end"}`` epoch-ms pairs of measured steps; ``actions``
+    the executed steps with epoch-ms ``start``/``end``.
+    """
+    first = snapshots[0] if snapshots else {}
+    origin = float(first.get("timeOrigin") or 0.0) or None
+    resources = [r for snap in snapshots for r in snap.get("resources", [])]
+    records = analyse_entries(
+        har or {},
+        page_url=str(spec.get("url", "")),
+        first_party=list(spec.get("first_party") or []),
+        time_origin=origin,
+        nav=first.get("nav"),
+        wire=wire,
+        resources=resources,
+    )
+    blocking_all: dict[str, float] = {}
+    pages = []
+    for index, snap in enumerate(snapshots):
+        fcp = snap.get("fcp")
+        blocking = attribute_blocking(snap.get("longTasks", []), snap.get("scripts", []), fcp)
+        for url, ms in blocking.items():
+            blocking_all[url] = blocking_all.get(url, 0.0) + ms
+        started = _r(float(snap.get("timeOrigin", 0.0)) - origin) if origin else 0.0
+        pages.append(
+            {"url": snap.get("url"), "started_ms": started, "metrics": page_timings(snap, blocking)}
+        )
+        if index == 0:
+            first_blocking = blocking
+    groups = summarise(records, blocking_all)
+    metrics: Json = dict(page_timings(first, first_blocking) if snapshots else {})
+    if not metrics:
+        metrics = {
+            k: None
+            for k in (
+                "dns",
+                "connect",
+                "ttfb",
+                "fcp",
+                "lcp",
+                "cls",
+                "tbt",
+                "dom_content_loaded",
+                "load",
+            )
+        }
+    ends = [r["started_ms"] + r["duration_ms"] for r in records if not r["failed"]]
+    parties = groups["parties"]
+    metrics.update(
+        {
+            "fully_loaded": (
+                _r(max([*ends, metrics.get("load") or 0.0]))
+                if ends and status == "succeeded"
+                else None
+            ),
+            "requests": len(records),
+            "transfer_bytes": sum(r["transfer_bytes"] for r in records),
+            "body_bytes": sum(r["body_bytes"] for r in records),
+            "first_party_requests": parties["first"]["requests"],
+            "first_party_bytes": parties["first"]["transfer_bytes"],
+            "third_party_requests": parties["third"]["requests"],
+            "third_party_bytes": parties["third"]["transfer_bytes"],
+            "third_party_blocking_ms": parties["third"]["blocking_ms"],
+        }
+    )
+    long_tasks = [
+        {"started_ms": _r(t["start"]), "duration_ms": _r(t["duration"])}
+        for t in first.get("longTasks", [])
+    ]
+    base = origin or 0.0
+    return {
+        "schema": SCHEMA,
+        "scenario": spec.get("scenario"),
+        "location": spec.get("location") or "",
+        "browser": "chromium",
+        "browser_version": browser_version,
+        "url": spec.get("url"),
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "status": status,
+        "error": error,
+        "metrics": metrics,
+        "lcp_element": (first.get("lcp") or {}).get("element"),
+        "pages": pages,
+        "steps": [
+            {
+                "name": m["name"],
+                "started_ms": _r(m["start"] - base),
+                "duration_ms": _r(m["end"] - m["start"]),
+            }
+            for m in marks
+        ],
+        "actions": [
+            {
+                **{k: v for k, v in a.items() if k not in ("start", "end")},
+                "started_ms": _r(a["start"] - base),
+                "duration_ms": _r(a["end"] - a["start"]),
+            }
+            for a in actions
+        ],
+        "requests": records,
+        **groups,
+        "long_tasks": long_tasks,
+        "websockets": _websockets(ws_events, base),
+    }

@@ -1,0 +1,55 @@
+"""Turn a URL or a scenario file (YAML or Given/When/Then) into an agent spec. No ORM."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+
+from scenarios.script import ScriptError, parse_script, split_setup, validate_url
+
+
+def spec_from_target(target: str, first_party: list[str] | None = None) -> dict[str, Any]:
+    """A spec for ``measure``: ``target`` is an http(s) URL or the path of a scenario file.
+
+    A YAML file may carry ``url``, ``steps``, ``first_party``, ``dns`` and ``block``; a
+    Given/When/Then file starts with an ``I open "<absolute url>"`` line.
+    Raises ScriptError with the line and reason when the file is not a valid scenario.
+    """
+    path = Path(target)
+    meta: dict[str, Any] = {}
+    if target.startswith(("http://", "https://")) or not path.exists():
+        url = validate_url(target, allow_relative=False)
+        steps: list[dict[str, Any]] = []
+    else:
+        text = path.read_text(encoding="utf-8")
+        steps = parse_script(text, "auto")
+        loaded = None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError:
+            loaded = None
+        if isinstance(loaded, dict):
+            meta = loaded
+        url = meta.get("url") or ""
+        if not url:
+            first_nav = next((s for s in steps if s["action"] == "navigate"), None)
+            if first_nav is None or not first_nav["url"].startswith(("http://", "https://")):
+                raise ScriptError(1, "the scenario needs a 'url' or an absolute first navigation")
+            url = first_nav["url"]
+            steps = [s for s in steps if s is not first_nav]
+        url = validate_url(url, allow_relative=False)
+    setup, actions = split_setup(steps)
+    setup["dns"] = {**(meta.get("dns") or {}), **setup.get("dns", {})}
+    setup["block"] = [*(meta.get("block") or []), *setup.get("block", [])]
+    return {
+        "scenario": meta.get("name") or None,
+        "url": url,
+        "setup": setup,
+        "steps": actions,
+        "first_party": list(first_party or meta.get("first_party") or []),
+        "quiet_ms": settings.PERFITE_QUIET_MS,
+        "step_timeout_ms": settings.PERFITE_STEP_TIMEOUT_MS,
+        "run_timeout_ms": settings.PERFITE_RUN_TIMEOUT_MS,
+        "har_content": settings.PERFITE_HAR_CONTENT,
+    }

@@ -1,0 +1,116 @@
+"""The agent's task: run one scenario measurement and deliver it. Thin: ids in, plain calls."""
+
+import atexit
+import logging
+import os
+import socket
+import threading
+from typing import Any
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
+from django.conf import settings
+
+# Imported for its side effect: the worker signal handlers that send agent heartbeats.
+from agents import heartbeat  # noqa: F401
+from agents.browser import BrowserPool, InfrastructureError, measure
+from agents.delivery import Delivery, DeliveryError, default_delivery
+
+log = logging.getLogger(__name__)
+_pool: BrowserPool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> BrowserPool:
+    """This worker process's warm browser pool, created on first use (thread-safe)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = BrowserPool(settings.PERFITE_BROWSER_PATH)
+            atexit.register(_pool.close)
+        return _pool
+
+
+def _warm_up() -> None:
+    try:
+        pool().version()  # launches the browser on the pool's thread
+    except Exception as exc:  # the first run reports the same failure as a retryable error
+        log.warning("could not warm the browser: %s", exc)
+
+
+@worker_process_init.connect
+def warm_browser(**_: Any) -> None:
+    """In each child of an agent started by ``manage.py agent``: launch its browser now, in
+    the background, so the first run does not pay for it. (Never in the parent: children are
+    forked from it, and Playwright's threads and pipes do not survive a fork.)"""
+    if os.environ.get("PERFITE_AGENT_NAME"):
+        threading.Thread(target=_warm_up, name="perfite-warm-browser", daemon=True).start()
+
+
+def agent_name() -> str:
+    return (
+        os.environ.get("PERFITE_AGENT_NAME")
+        or f"{settings.PERFITE_LOCATION}@{socket.gethostname()}"
+    )
+
+
+@shared_task(
+    bind=True,
+    name="agents.tasks.run_scenario",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(InfrastructureError, DeliveryError),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    max_retries=2,
+    soft_time_limit=settings.PERFITE_RUN_TIMEOUT_MS / 1000 + 60,
+    time_limit=settings.PERFITE_RUN_TIMEOUT_MS / 1000 + 90,
+)
+def run_scenario(self: Any, run_id: int) -> str:
+    """Claim run ``run_id``, measure it, deliver the result. Returns the run's final status.
+
+    Page errors are results (status failed / timed_out), not retried; a crashed browser or an
+    unreachable server raises and is retried with backoff by the decorator.
+    """
+    delivery = default_delivery()
+    name = agent_name()
+    spec = delivery.claim(run_id, name)
+    if spec is None:
+        return "skipped"
+    try:
+        measurement = measure(spec, pool())
+    except InfrastructureError:
+        global _pool
+        with _pool_lock:
+            broken, _pool = _pool, None
+        if broken is not None:
+            broken.close()
+        raise
+    except SoftTimeLimitExceeded:
+        raise InfrastructureError(f"run {run_id} exceeded the task time limit") from None
+    delivery.deliver(run_id, measurement.result, measurement.har, name)
+    report_browser_version(delivery, name, measurement.result)
+    return str(measurement.result["status"])
+
+
+_version_reported = False
+
+
+def report_browser_version(delivery: Delivery, name: str, result: dict[str, Any]) -> bool:
+    """After this process's first run: when ``chromium --version`` cannot tell the heartbeats
+    which browser runs (Playwright's own build), report the version the run saw. Returns
+    whether a report was sent."""
+    global _version_reported
+    if _version_reported:
+        return False
+    _version_reported = True
+    version = str(result.get("browser_version") or "")
+    if not version or heartbeat.browser_version(settings.PERFITE_BROWSER_PATH):
+        return False
+    try:
+        delivery.heartbeat(name, settings.PERFITE_LOCATION, {"browser_version": version})
+    except Exception as exc:  # only a detail of the heartbeat: the run itself is delivered
+        log.warning("could not report the browser version: %s", exc)
+        return False
+    return True

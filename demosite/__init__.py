@@ -1,0 +1,12 @@
+"""Perfite's multi-host demo site: first-party HTML and static assets, a render-blocking
+third-party ad, an async tracker beacon, a search API and a WebSocket echo, all served
+by one loopback HTTP/1.1 server that routes on the Host header.
+
+``DemoSite().start()`` serves it in a daemon thread (tests); ``python -m demosite`` serves
+it in the foreground (the demo scenario). Byte sizes of every body are in
+``demosite.content``.
+"""
+
+from demosite.server import DemoSite, Served
+
+__all__ = ["DemoSite", "Served"]

@@ -1,0 +1,233 @@
+"""Bodies of the demo site: deterministic bytes of documented, fixed sizes.
+
+Every text body is rendered from a template in ``demosite/assets/`` and padded with a
+comment to an exact byte count, so a body's size never depends on the port or on the
+delay parameters baked into it. Binary bodies (the PNG, the font) are built in code
+without zlib's compressor, so their bytes are identical on every platform.
+
+Pure functions and constants only: no sockets, no clocks.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from string import Template
+
+WWW = "www.example.localhost"
+STATIC = "static.example.localhost"
+ADS = "ads.other.localhost"
+BEACON = "beacon.tracker.localhost"
+HOSTS = (WWW, STATIC, ADS, BEACON)
+
+# Exact body sizes in bytes. HTML pages and the search API are padded too, so every
+# 200 response of the site has one of these lengths.
+HOME_BYTES = 6000
+SEARCH_PAGE_BYTES = 4000
+BLANK_BYTES = 256
+SEARCH_API_BYTES = 2048
+APP_CSS_BYTES = 4000
+APP_JS_BYTES = 12000
+AD_JS_BYTES = 8000
+T_JS_BYTES = 3000
+FONT_BYTES = 20000
+HERO_WIDTH = 400
+HERO_HEIGHT = 200
+# signature 8 + IHDR 25 + PLTE 15 + IDAT (12 + zlib 2 + stored block 5 + raw rows + adler 4)
+# + IEND 12; raw rows are one filter byte plus one bit per pixel.
+HERO_PNG_BYTES = 8 + 25 + 15 + 12 + 2 + 5 + HERO_HEIGHT * (1 + HERO_WIDTH // 8) + 4 + 12
+
+NOT_FOUND_BODY = b"404 not found\n"
+UNKNOWN_HOST_BODY = b"404 unknown host\n"
+BAD_PARAMETER_BODY = b"400 bad parameter\n"
+METHOD_NOT_ALLOWED_BODY = b"405 method not allowed\n"
+UPGRADE_REQUIRED_BODY = b"426 websocket upgrade required\n"
+BAD_REQUEST_BODY = b"400 bad request\n"
+
+# Upper bounds for numeric parameters: they keep the padded bodies within their sizes
+# (at most five digits each) and stop a typo from parking a server thread for hours.
+MAX_DELAY_MS = 60_000
+MAX_BUSY_MS = 10_000
+MAX_QUERY_CHARS = 100
+
+_FILLER = "perfite demo padding "
+
+
+@dataclass(frozen=True, slots=True)
+class Subresource:
+    """One resource a page makes the browser fetch while loading (not XHR or beacons)."""
+
+    host: str
+    path: str
+    query: str
+    body_bytes: int
+
+    def url(self, port: int) -> str:
+        """Absolute URL of the resource on ``port``, query included."""
+        return f"http://{self.host}:{port}{self.path}?{self.query}"
+
+
+def pad(text: str, size: int, opener: str, closer: str) -> bytes:
+    """Fill ``${pad}`` in ``text`` with a comment so the result is exactly ``size`` bytes.
+
+    ``text`` must be ASCII. Raises ValueError when ``text`` is too long to fit.
+    """
+    fixed = len(text.replace("${pad}", "").encode("ascii"))
+    room = size - fixed - len(opener) - len(closer)
+    if room < 0:
+        raise ValueError(f"content of {fixed} bytes does not fit in {size}")
+    filler = (_FILLER * (room // len(_FILLER) + 1))[:room]
+    body = text.replace("${pad}", opener + filler + closer).encode("ascii")
+    assert len(body) == size
+    return body
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template(resources.files("demosite").joinpath("assets", name).read_text("ascii"))
+
+
+def _render(name: str, size: int, opener: str, closer: str, **values: object) -> bytes:
+    text = _template(name).safe_substitute({k: str(v) for k, v in values.items()})
+    return pad(text, size, opener, closer)
+
+
+def home_subresources(
+    ads_delay: int = 0,
+    ads_busy: int = 0,
+    static_delay: int = 0,
+    beacon_delay: int = 0,
+) -> list[Subresource]:
+    """Resources the home page loads, in document order; the font comes from app.css."""
+    return [
+        Subresource(STATIC, "/app.css", f"delay={static_delay}", APP_CSS_BYTES),
+        Subresource(ADS, "/ad.js", f"delay={ads_delay}&busy={ads_busy}", AD_JS_BYTES),
+        Subresource(BEACON, "/t.js", f"delay={beacon_delay}", T_JS_BYTES),
+        Subresource(STATIC, "/hero.png", f"delay={static_delay}", HERO_PNG_BYTES),
+        Subresource(STATIC, "/app.js", f"delay={static_delay}", APP_JS_BYTES),
+        Subresource(STATIC, "/font.woff2", f"delay={static_delay}", FONT_BYTES),
+    ]
+
+
+def search_subresources(static_delay: int = 0) -> list[Subresource]:
+    """Resources the search page loads, in document order; the font comes from app.css."""
+    return [
+        Subresource(STATIC, "/app.css", f"delay={static_delay}", APP_CSS_BYTES),
+        Subresource(STATIC, "/app.js", f"delay={static_delay}", APP_JS_BYTES),
+        Subresource(STATIC, "/font.woff2", f"delay={static_delay}", FONT_BYTES),
+    ]
+
+
+def _html_url(resource: Subresource, port: int) -> str:
+    return resource.url(port).replace("&", "&amp;")
+
+
+def home_html(
+    port: int, ads_delay: int, ads_busy: int, static_delay: int, beacon_delay: int
+) -> bytes:
+    """The home page, exactly HOME_BYTES bytes."""
+    css, ads, beacon, hero, app, _font = home_subresources(
+        ads_delay, ads_busy, static_delay, beacon_delay
+    )
+    urls = {
+        name: _html_url(resource, port)
+        for name, resource in (
+            ("css", css),
+            ("ads", ads),
+            ("beacon", beacon),
+            ("hero", hero),
+            ("app", app),
+        )
+    }
+    return _render("home.html", HOME_BYTES, "<!-- ", " -->", **urls)
+
+
+def search_html(port: int, static_delay: int) -> bytes:
+    """The search journey page, exactly SEARCH_PAGE_BYTES bytes."""
+    css, app, _font = search_subresources(static_delay)
+    return _render(
+        "search.html",
+        SEARCH_PAGE_BYTES,
+        "<!-- ",
+        " -->",
+        css=_html_url(css, port),
+        app=_html_url(app, port),
+    )
+
+
+def blank_html() -> bytes:
+    """A page with no subresources at all, exactly BLANK_BYTES bytes."""
+    return _render("blank.html", BLANK_BYTES, "<!-- ", " -->")
+
+
+def app_css(delay: int) -> bytes:
+    """The stylesheet; its font URL carries the stylesheet's own ``delay``."""
+    return _render("app.css", APP_CSS_BYTES, "/* ", " */\n", font=f"/font.woff2?delay={delay}")
+
+
+def app_js() -> bytes:
+    """The first-party script (journey logic for the search page)."""
+    return _render("app.js", APP_JS_BYTES, "/* ", " */\n")
+
+
+def ad_js(busy: int) -> bytes:
+    """The third-party ad script; it spins the main thread for ``busy`` ms after load."""
+    return _render("ad.js", AD_JS_BYTES, "/* ", " */\n", busy=busy)
+
+
+def t_js() -> bytes:
+    """The tracker script; it sends one beacon to /collect after the load event."""
+    return _render("t.js", T_JS_BYTES, "/* ", " */\n")
+
+
+def search_api(q: str) -> bytes:
+    """JSON search results for ``q`` (cut to MAX_QUERY_CHARS), padded with trailing spaces
+    to exactly SEARCH_API_BYTES bytes. Three results, independent of ``q``."""
+    document = {
+        "q": q[:MAX_QUERY_CHARS],
+        "results": [
+            {"id": i, "title": f"Demo product {i}", "url": f"/item/{i}"} for i in (1, 2, 3)
+        ],
+    }
+    text = json.dumps(document, ensure_ascii=True)
+    return text.encode("ascii").ljust(SEARCH_API_BYTES, b" ")
+
+
+@cache
+def font_woff2() -> bytes:
+    """FONT_BYTES fixed bytes behind a ``wOF2`` signature: requested, never decodable."""
+    pattern = bytes(range(256))
+    body = b"wOF2" + pattern * (FONT_BYTES // len(pattern) + 1)
+    return body[:FONT_BYTES]
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data)
+    return struct.pack("!I", len(data)) + kind + data + struct.pack("!I", crc)
+
+
+@cache
+def hero_png() -> bytes:
+    """A valid HERO_WIDTH x HERO_HEIGHT solid-colour PNG, exactly HERO_PNG_BYTES bytes.
+
+    One-bit palette image; the zlib stream is a single stored (uncompressed) block written
+    by hand, so the bytes do not depend on the zlib build.
+    """
+    row = b"\x00" + b"\x00" * (HERO_WIDTH // 8)  # filter type 0, all pixels palette index 0
+    raw = row * HERO_HEIGHT
+    stored = b"\x01" + struct.pack("<HH", len(raw), len(raw) ^ 0xFFFF) + raw
+    stream = b"\x78\x01" + stored + struct.pack("!I", zlib.adler32(raw))
+    ihdr = struct.pack("!IIBBBBB", HERO_WIDTH, HERO_HEIGHT, 1, 3, 0, 0, 0)
+    body = (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"PLTE", bytes((0x2F, 0x6F, 0xDF)))
+        + _png_chunk(b"IDAT", stream)
+        + _png_chunk(b"IEND", b"")
+    )
+    assert len(body) == HERO_PNG_BYTES
+    return body

@@ -1,0 +1,133 @@
+"""Routing of the demo site: which host + path answers what, and the URL parameters.
+
+Pure: a Request in, a Response (status, body, content type, extra headers, extra delay)
+out. Sleeping and writing bytes are the server's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from demosite import content
+from demosite.content import ADS, BEACON, STATIC, WWW
+
+_HTML = "text/html; charset=utf-8"
+_JS = "text/javascript; charset=utf-8"
+_CSS = "text/css; charset=utf-8"
+_TEXT = "text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What to answer: written by the server after sleeping ``?delay=`` + ``delay_ms``."""
+
+    status: int
+    body: bytes
+    content_type: str = _TEXT
+    headers: tuple[tuple[str, str], ...] = ()
+    delay_ms: int = 0  # on top of ``?delay=`` (html_delay of the pages)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request as routing sees it: Host name, path without query, parsed query, and the
+    site's port (for absolute subresource URLs)."""
+
+    host: str
+    path: str
+    query: dict[str, list[str]]
+    port: int
+
+
+class BadParameter(Exception):
+    """A URL parameter is not a whole number within its bound."""
+
+
+def int_param(query: dict[str, list[str]], name: str, maximum: int) -> int:
+    """The last value of ``name`` as a non-negative int <= ``maximum``; 0 when absent."""
+    values = query.get(name)
+    if not values:
+        return 0
+    value = values[-1]
+    if not (value.isascii() and value.isdigit()) or int(value) > maximum:
+        raise BadParameter(name)
+    return int(value)
+
+
+def delay_param(req: Request, name: str) -> int:
+    """A delay parameter in ms (0..MAX_DELAY_MS); raises BadParameter."""
+    return int_param(req.query, name, content.MAX_DELAY_MS)
+
+
+def host_name(header: str) -> str:
+    """The host name of a Host header: lower case, without port or trailing dot."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        return value.partition("]")[0] + "]"
+    return value.partition(":")[0].rstrip(".")
+
+
+def _home(req: Request) -> Response:
+    body = content.home_html(
+        req.port,
+        ads_delay=delay_param(req, "ads_delay"),
+        ads_busy=int_param(req.query, "ads_busy", content.MAX_BUSY_MS),
+        static_delay=delay_param(req, "static_delay"),
+        beacon_delay=delay_param(req, "beacon_delay"),
+    )
+    return Response(200, body, _HTML, delay_ms=delay_param(req, "html_delay"))
+
+
+def _search_page(req: Request) -> Response:
+    delay_param(req, "api_delay")  # read by app.js in the browser; rejected here when invalid
+    body = content.search_html(req.port, static_delay=delay_param(req, "static_delay"))
+    return Response(200, body, _HTML, delay_ms=delay_param(req, "html_delay"))
+
+
+def _blank(req: Request) -> Response:
+    return Response(200, content.blank_html(), _HTML, delay_ms=delay_param(req, "html_delay"))
+
+
+def _search_api(req: Request) -> Response:
+    q = req.query.get("q", [""])[-1]
+    return Response(200, content.search_api(q), "application/json")
+
+
+def _app_css(req: Request) -> Response:
+    return Response(200, content.app_css(delay_param(req, "delay")), _CSS)
+
+
+GET_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
+    (WWW, "/"): _home,
+    (WWW, "/search"): _search_page,
+    (WWW, "/blank"): _blank,
+    (WWW, "/api/search"): _search_api,
+    (STATIC, "/app.css"): _app_css,
+    (STATIC, "/app.js"): lambda req: Response(200, content.app_js(), _JS),
+    (STATIC, "/font.woff2"): lambda req: Response(200, content.font_woff2(), "font/woff2"),
+    (STATIC, "/hero.png"): lambda req: Response(200, content.hero_png(), "image/png"),
+    (ADS, "/ad.js"): lambda req: Response(
+        200, content.ad_js(int_param(req.query, "busy", content.MAX_BUSY_MS)), _JS
+    ),
+    (BEACON, "/t.js"): lambda req: Response(200, content.t_js(), _JS),
+}
+POST_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
+    (BEACON, "/collect"): lambda req: Response(204, b""),
+}
+WEBSOCKET_PATH = (WWW, "/ws")
+
+
+def route(method: str, req: Request) -> Response:
+    """The response for a plain (non-upgrade) request; raises BadParameter."""
+    if req.host not in content.HOSTS:
+        return Response(404, content.UNKNOWN_HOST_BODY)
+    key = (req.host, req.path)
+    routes = POST_ROUTES if method == "POST" else GET_ROUTES
+    if method in ("GET", "HEAD", "POST") and key in routes:
+        return routes[key](req)
+    if key in GET_ROUTES or key == WEBSOCKET_PATH:
+        return Response(405, content.METHOD_NOT_ALLOWED_BODY, headers=(("Allow", "GET, HEAD"),))
+    if key in POST_ROUTES:
+        return Response(405, content.METHOD_NOT_ALLOWED_BODY, headers=(("Allow", "POST"),))
+    return Response(404, content.NOT_FOUND_BODY)

@@ -1,0 +1,75 @@
+"""manage.py measure, end to end in-process against the demo site."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+
+def test_json_output_is_the_result_document(site, tmp_path: Path, capsys) -> None:
+    har_out = tmp_path / "run.har"
+    call_command("measure", site.url("/"), "--json", "--har-out", str(har_out))
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "succeeded"
+    assert result["schema"] == 1
+    assert result["metrics"]["requests"] == len(result["requests"])
+    har = json.loads(har_out.read_text())
+    assert len(har["log"]["entries"]) == len(result["requests"])
+
+
+def test_several_runs_print_every_run_and_the_median(site, capsys) -> None:
+    call_command("measure", site.url("/blank"), "--runs", "3", "--json")
+    document = json.loads(capsys.readouterr().out)
+    assert len(document["runs"]) == 3
+    assert document["median"]["requests"] == 1
+    transfers = sorted(r["metrics"]["transfer_bytes"] for r in document["runs"])
+    assert document["median"]["transfer_bytes"] == transfers[1]
+
+
+def test_the_table_shows_progress_metrics_and_hosts(site, capsys) -> None:
+    call_command("measure", site.url("/"), "--runs", "2")
+    captured = capsys.readouterr()
+    assert "run 1/2: succeeded" in captured.err and "run 2/2: succeeded" in captured.err
+    assert "ads.other.localhost" in captured.out and "third" in captured.out
+    assert "lcp" in captured.out
+
+
+def test_first_party_patterns_from_the_command_line(site, capsys) -> None:
+    call_command("measure", site.url("/"), "--json", "--first-party", "*.other.localhost")
+    hosts = json.loads(capsys.readouterr().out)["hosts"]
+    assert hosts["ads.other.localhost"]["party"] == "first"
+    assert hosts["www.example.localhost"]["party"] == "third"
+
+
+def test_a_scenario_file_in_given_when_then_form(site, tmp_path: Path, capsys) -> None:
+    feature = tmp_path / "search.feature"
+    feature.write_text(
+        f'Given I open "{site.url("/search")}"\n'
+        'When I fill "#q" with "shoes"\nAnd I click "#search"\nThen I wait for "#results li"\n'
+    )
+    call_command("measure", str(feature), "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "succeeded"
+    assert any("/api/search?q=shoes" in r["url"] for r in result["requests"])
+
+
+def test_a_broken_scenario_file_is_refused_with_line_and_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("url: http://www.example.localhost/\nsteps:\n  - navigate: /\n  - clik: '#a'\n")
+    with pytest.raises(CommandError, match=r"line 4: unknown action 'clik'"):
+        call_command("measure", str(bad))
+
+
+def test_a_failed_page_exits_non_zero_with_the_browser_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("measure", "http://nothing-here.invalid/", "--json")
+    assert exit_info.value.code == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "failed"
+    assert "ERR_NAME_NOT_RESOLVED" in result["error"]
+
+
+def test_non_http_urls_are_refused() -> None:
+    with pytest.raises(CommandError, match="javascript"):
+        call_command("measure", "javascript:alert(1)")
