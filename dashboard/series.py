@@ -1,0 +1,312 @@
+"""Time-bucketed aggregates read straight from the runs table, for charts and sparklines.
+
+Every chart point is one SQL bucket (average of the succeeded runs in it), so a series never
+carries more than ``MAX_POINTS + 1`` points whatever the range: a year of 5-minute runs is
+289 points, not 100,000. Closed buckets are cached for CLOSED_CACHE_S; the current bucket is
+always read fresh. Works on PostgreSQL and SQLite (the bucket expression differs).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from scenarios.models import Location, Release, Run, Scenario
+
+MAX_POINTS = 288
+TREND_POINTS = 24  # slices of the range in the host and entity tables' sparklines
+CLOSED_CACHE_S = 300
+RANGES: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "1y": timedelta(days=365),
+}
+DEFAULT_RANGE = "7d"
+# Charted page metrics, in page order: (column, label, unit).
+CHART_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("ttfb", "TTFB", "ms"),
+    ("fcp", "FCP", "ms"),
+    ("lcp", "LCP", "ms"),
+    ("cls", "CLS", ""),
+    ("tbt", "TBT", "ms"),
+    ("load", "Load", "ms"),
+    ("requests", "Requests", ""),
+    ("transfer_bytes", "Transfer bytes", "B"),
+)
+_PARTY_COLUMNS = ("first_party_bytes", "third_party_bytes")
+
+
+def bucket_seconds(span: timedelta) -> int:
+    """Width of one bucket so that ``span`` holds at most MAX_POINTS buckets."""
+    return max(60, -(-int(span.total_seconds()) // MAX_POINTS))
+
+
+def bucket_sql(column: str) -> str:
+    """SQL for the bucket number of ``column`` (a datetime): its epoch seconds divided by the
+    next SQL parameter, rounded down."""
+    if connection.vendor == "postgresql":
+        # DATE_PART gives a double: much cheaper to divide than EXTRACT's numeric.
+        return f"FLOOR(DATE_PART('epoch', {column}) / %s)::bigint"
+    # SQLite stores datetimes as ISO text; %% survives Django's placeholder translation.
+    return f"CAST(STRFTIME('%%s', {column}) AS INTEGER) / %s"
+
+
+def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a raw query, with PostgreSQL's numeric results (SUM/AVG of integers, as
+    Decimal) turned into floats so that every backend gives the same types."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            tuple(float(v) if isinstance(v, Decimal) else v for v in row)
+            for row in cursor.fetchall()
+        ]
+
+
+@dataclass
+class Window:
+    """A chart range ending now: its name, bucket width in seconds, start (aligned down to a
+    bucket boundary, so every bucket is whole), end (now) and the current bucket's start."""
+
+    name: str
+    start: datetime
+    width: int
+    end: datetime
+    current: datetime
+
+    @classmethod
+    def named(cls, name: str, now: datetime | None = None) -> "Window":
+        """The window for a range name; unknown names fall back to DEFAULT_RANGE."""
+        if name not in RANGES:
+            name = DEFAULT_RANGE
+        span = RANGES[name]
+        width = bucket_seconds(span)
+        end = now or timezone.now()
+        start = int((end - span).timestamp()) // width * width
+        current = int(end.timestamp()) // width * width
+        return cls(name, utc_at(start), width, end, utc_at(current))
+
+
+def utc_at(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def closed_and_current(
+    key: str, window: Window, query: Callable[[datetime, datetime | None], list[tuple[Any, ...]]]
+) -> list[tuple[Any, ...]]:
+    """``query(start, end)`` rows for the window: the closed buckets' rows from the cache
+    (filled on a miss, kept CLOSED_CACHE_S), the current bucket's rows fresh.
+
+    Only for queries grouped by bucket: closed and current rows never share a bucket. A run
+    that finishes after its bucket closed shows up once the cache entry expires.
+    """
+    full_key = f"dashboard:{key}:{window.width}:{int(window.current.timestamp())}"
+    closed = cache.get(full_key)
+    if closed is None:
+        closed = query(window.start, window.current)
+        cache.set(full_key, closed, CLOSED_CACHE_S)
+    return list(closed) + query(window.current, None)
+
+
+def _until(column: str, end: datetime | None) -> tuple[str, list[Any]]:
+    return ("", []) if end is None else (f"AND {column} < %s ", [end])
+
+
+def _num(value: Any, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def host_buckets(scenario: Scenario, window: Window) -> list[tuple[Any, ...]]:
+    """Per (bucket, host) sums over the succeeded runs in ``window``: ``(bucket, host, entity,
+    party, runs, requests, transfer_bytes, time_ms, blocking_ms)``. One pass over RunHost
+    feeds the party-time chart and both host and entity tables."""
+
+    def query(start: datetime, end: datetime | None) -> list[tuple[Any, ...]]:
+        until, params = _until("r.created_at", end)
+        return fetch(
+            f"SELECT {bucket_sql('r.created_at')} AS b, h.host, MIN(h.entity), MIN(h.party), "
+            "COUNT(*), SUM(h.requests), SUM(h.transfer_bytes), SUM(h.time_ms), "
+            "SUM(h.blocking_ms) FROM scenarios_runhost h JOIN scenarios_run r ON r.id = h.run_id "
+            f"WHERE r.scenario_id = %s AND r.status = %s AND r.created_at >= %s {until}"
+            "GROUP BY b, h.host",
+            [window.width, scenario.pk, Run.SUCCEEDED, start, *params],
+        )
+
+    return closed_and_current(f"hosts:{scenario.pk}", window, query)
+
+
+def scenario_series(
+    scenario: Scenario, window: Window, hosts: list[tuple[Any, ...]] | None = None
+) -> dict[str, Any]:
+    """Chart data for one scenario over ``window``, shaped for uPlot (aligned arrays).
+
+    Returns ``{"range", "start", "end" (epoch s), "x": [bucket start, epoch s], "locations": [name],
+    "metrics": {column: [[value per x] per location]}, "runs": [[latest run id per x] per
+    location], "party_bytes": {"first": [...], "third": [...]}, "party_time": {...},
+    "releases": [{"t", "name"}]}``. Values are bucket averages of succeeded runs; None where
+    a location has no run in a bucket. Party series average over every location's runs.
+    ``hosts`` is host_buckets() when the caller already has it.
+    """
+    columns = [c for c, _, _ in CHART_METRICS] + list(_PARTY_COLUMNS)
+    averages = ", ".join(f"AVG({c})" for c in columns)
+
+    def query(start: datetime, end: datetime | None) -> list[tuple[Any, ...]]:
+        until, params = _until("created_at", end)
+        return fetch(
+            f"SELECT location_id, {bucket_sql('created_at')} AS b, MAX(id), COUNT(*), "
+            f"{averages} FROM scenarios_run WHERE scenario_id = %s AND status = %s "
+            f"AND created_at >= %s {until}GROUP BY location_id, b",
+            [window.width, scenario.pk, Run.SUCCEEDED, start, *params],
+        )
+
+    rows = closed_and_current(f"series:{scenario.pk}", window, query)
+    if hosts is None:
+        hosts = host_buckets(scenario, window)
+    buckets = sorted({row[1] for row in rows})
+    index = {b: i for i, b in enumerate(buckets)}
+    location_ids = sorted({row[0] for row in rows}, key=lambda v: (v is None, v or 0))
+    names: dict[int | None, str] = dict(
+        Location.objects.filter(pk__in=location_ids).values_list("pk", "name")
+    )
+    names[None] = "(none)"
+    slot = {pk: i for i, pk in enumerate(location_ids)}
+    size = len(buckets)
+    metrics: dict[str, list[list[float | None]]] = {
+        c: [[None] * size for _ in location_ids] for c in columns
+    }
+    runs: list[list[int | None]] = [[None] * size for _ in location_ids]
+    counts = [0] * size
+    party_sums = {p: [0.0] * size for p in ("first", "third")}
+    for location_id, b, run_id, count, *values in rows:
+        i, loc = index[b], slot[location_id]
+        runs[loc][i] = run_id
+        counts[i] += count
+        for column, value in zip(columns, values, strict=True):
+            metrics[column][loc][i] = _num(value, 3 if column == "cls" else 1)
+        for party, column in zip(("first", "third"), _PARTY_COLUMNS, strict=True):
+            value = values[columns.index(column)]
+            if value is not None:
+                party_sums[party][i] += float(value) * count
+    party_time = {p: [0.0] * size for p in ("first", "third")}
+    for b, _host, _entity, party, _n, _req, _tb, time_ms, _bl in hosts:
+        if party in party_time and b in index:
+            party_time[party][index[b]] += float(time_ms)
+    # Releases tagged with this scenario, or with none (meaning every scenario).
+    releases = (
+        Release.objects.filter(time__gte=window.start)
+        .filter(Q(scenarios=scenario) | Q(scenarios__isnull=True))
+        .distinct()
+        .values_list("time", "name")
+    )
+    return {
+        "range": window.name,
+        "start": int(window.start.timestamp()),
+        "end": int(window.end.timestamp()),
+        "x": [b * window.width for b in buckets],
+        "locations": [names.get(pk, str(pk)) for pk in location_ids],
+        "metrics": {c: metrics[c] for c, _, _ in CHART_METRICS},
+        "runs": runs,
+        "party_bytes": {p: _per_run(party_sums[p], counts, 0) for p in party_sums},
+        "party_time": {p: _per_run(party_time[p], counts, 1) for p in party_time},
+        "releases": [{"t": int(t.timestamp()), "name": n} for t, n in releases],
+    }
+
+
+def _per_run(sums: list[float], counts: list[int], digits: int) -> list[float | None]:
+    return [round(s / n, digits) if n else None for s, n in zip(sums, counts, strict=True)]
+
+
+def host_tables(
+    window: Window, hosts: list[tuple[Any, ...]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per-host and per-entity rows from host_buckets(), heaviest transfer first.
+
+    Each row: name, party, runs (runs it appeared in), requests/transfer_bytes/time_ms/
+    blocking_ms (averages per run it appeared in) and ``trend_bytes`` / ``trend_time``: the
+    percent change of the window's second half against its first (None without data), and
+    ``spark_time``: time per run in TREND_POINTS slices of the window (None where absent). An
+    entity appears in a bucket's runs as often as its most frequent host there.
+    """
+    start = window.start.timestamp()
+    span = max(window.end.timestamp() - start, 1.0)
+    per_host: dict[str, dict[str, Any]] = {}
+    per_entity: dict[tuple[str, Any], dict[str, Any]] = {}
+    for b, host, entity, party, n, req, tb, tm, bl in hosts:
+        slot = min(max(int((b * window.width - start) / span * TREND_POINTS), 0), TREND_POINTS - 1)
+        _add(per_host.setdefault(host, _empty(host, party)), slot, n, req, tb, tm, bl)
+        bucket = per_entity.setdefault((entity, b), _empty(entity, party))
+        bucket["n"] = max(bucket["n"], n)
+        bucket["slot"] = slot
+        for key, value in (("req", req), ("tb", tb), ("tm", tm), ("bl", bl)):
+            bucket[key] += value
+    entities: dict[str, dict[str, Any]] = {}
+    for (entity, _), part in per_entity.items():
+        row = entities.setdefault(entity, _empty(entity, part["party"]))
+        _add(row, part["slot"], part["n"], part["req"], part["tb"], part["tm"], part["bl"])
+    return _finish(per_host.values()), _finish(entities.values())
+
+
+def _empty(name: str, party: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "party": party,
+        "n": 0,
+        "req": 0,
+        "tb": 0,
+        "tm": 0.0,
+        "bl": 0.0,
+        "slots": [[0, 0, 0.0] for _ in range(TREND_POINTS)],
+    }
+
+
+def _add(row: dict[str, Any], slot: int, n: int, req: int, tb: int, tm: float, bl: float) -> None:
+    row["n"] += n
+    row["req"] += req
+    row["tb"] += tb
+    row["tm"] += tm
+    row["bl"] += bl
+    part = row["slots"][slot]
+    part[0] += n
+    part[1] += tb
+    part[2] += tm
+
+
+def _per_run_of(slots: list[list[Any]], index: int) -> float | None:
+    runs = sum(s[0] for s in slots)
+    return sum(s[index] for s in slots) / runs if runs else None
+
+
+def _finish(rows: Any) -> list[dict[str, Any]]:
+    table = []
+    for row in rows:
+        n = row["n"]
+        first, second = row["slots"][: TREND_POINTS // 2], row["slots"][TREND_POINTS // 2 :]
+        table.append(
+            {
+                "name": row["name"],
+                "party": row["party"],
+                "runs": n,
+                "requests": row["req"] / n,
+                "transfer_bytes": row["tb"] / n,
+                "time_ms": row["tm"] / n,
+                "blocking_ms": row["bl"] / n,
+                "trend_bytes": change(_per_run_of(first, 1), _per_run_of(second, 1)),
+                "trend_time": change(_per_run_of(first, 2), _per_run_of(second, 2)),
+                "spark_time": [t / c if c else None for c, _, t in row["slots"]],
+            }
+        )
+    table.sort(key=lambda r: (-r["transfer_bytes"], r["name"]))
+    return table
+
+
+def change(before: float | None, after: float | None) -> float | None:
+    """Percent change from ``before`` to ``after``; None when either is unknown or before is 0."""
+    if before is None or after is None or before == 0:
+        return None
+    return round((after - before) / before * 100, 1)

@@ -1,0 +1,29 @@
+"""Dashboard views, one module per page family; thin: permission check, query, render."""
+
+from .account import tokens
+from .compare import compare
+from .edit import (
+    scenario_create,
+    scenario_edit,
+    scenario_pause,
+    scenario_run_now,
+    scenario_try,
+)
+from .runs import run_detail, run_har, run_status
+from .scenarios import scenario_detail, scenario_list, scenario_series
+
+__all__ = [
+    "compare",
+    "run_detail",
+    "run_har",
+    "run_status",
+    "scenario_create",
+    "scenario_detail",
+    "scenario_edit",
+    "scenario_list",
+    "scenario_pause",
+    "scenario_run_now",
+    "scenario_series",
+    "scenario_try",
+    "tokens",
+]

@@ -1,0 +1,42 @@
+"""The compare page: two runs or two sets of runs side by side."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ..compare import CompareError, host_deltas, host_totals, load_sets, metric_deltas
+from ..roles import viewer_required
+from ..waterfall import build_waterfall
+
+
+@viewer_required
+def compare(request: HttpRequest) -> HttpResponse:
+    """``?base=1,2,3&branch=4,5,6`` or ``?comparison=<id>``: metric deltas (medians), per-host
+    deltas and the waterfall of each side's median-load run. Without sets: the form only."""
+    # Repeated parameters (checkboxes: ?base=1&base=2) count like comma lists.
+    params = {key: ",".join(request.GET.getlist(key)) for key in request.GET}
+    context: dict[str, object] = {"params": params}
+    if params.get("comparison") or params.get("base") or params.get("branch"):
+        try:
+            base, branch = load_sets(params)
+        except CompareError as exc:
+            context["error"] = str(exc)
+            return render(request, "dashboard/compare.html", context, status=400)
+        context.update(
+            {
+                "sides": [
+                    {
+                        "side": side,
+                        "run": side.representative,
+                        "waterfall": build_waterfall(
+                            side.representative.result if side.representative else None
+                        ),
+                    }
+                    for side in (base, branch)
+                ],
+                "metrics": metric_deltas(
+                    [r.metrics() for r in base.runs], [r.metrics() for r in branch.runs]
+                ),
+                "hosts": host_deltas(host_totals(base.runs), host_totals(branch.runs)),
+            }
+        )
+    return render(request, "dashboard/compare.html", context)

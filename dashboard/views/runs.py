@@ -1,0 +1,68 @@
+"""A run's page (metrics, waterfall, host and entity tables), its status and its HAR."""
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+
+from scenarios.models import Run
+
+from ..metrics import PAGE_METRICS
+from ..roles import can_edit, viewer_required
+from ..waterfall import build_waterfall, totals_table
+
+
+@viewer_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One run: status, metrics, waterfall, per-host/entity totals. Reloads itself while
+    the run is queued or running."""
+    run = get_object_or_404(Run.objects.select_related("scenario", "location"), pk=pk)
+    result = run.result or {}
+    previous = (
+        Run.objects.filter(
+            scenario_id=run.scenario_id,
+            location=run.location,
+            status=Run.SUCCEEDED,
+            created_at__lt=run.created_at,
+        )
+        .order_by("-created_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return render(
+        request,
+        "dashboard/run_detail.html",
+        {
+            "run": run,
+            "metrics": [
+                {"name": name, "label": label, "unit": unit, "value": getattr(run, name)}
+                for name, label, unit in PAGE_METRICS
+            ],
+            "waterfall": build_waterfall(result),
+            "hosts": totals_table(result, "hosts"),
+            "entities": totals_table(result, "entities"),
+            "steps": result.get("steps") or [],
+            "lcp_element": result.get("lcp_element") or "",
+            "previous": previous,
+            "can_edit": can_edit(request.user),
+        },
+    )
+
+
+@viewer_required
+def run_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """``{"status": …, "finished": bool}`` for pages polling a queued or running run."""
+    run = get_object_or_404(Run.objects.only("status"), pk=pk)
+    return JsonResponse({"status": run.status, "finished": run.is_finished})
+
+
+@viewer_required
+def run_har(request: HttpRequest, pk: int) -> FileResponse:
+    """The run's stored (sanitised) HAR, gzipped, as a download."""
+    run = get_object_or_404(Run, pk=pk)
+    if not run.har:
+        raise Http404("this run has no stored HAR")
+    return FileResponse(
+        run.har.open("rb"),
+        as_attachment=True,
+        filename=f"perfite-run-{run.pk}.har.gz",
+        content_type="application/gzip",
+    )

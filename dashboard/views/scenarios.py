@@ -1,0 +1,99 @@
+"""The scenario list (first page) and a scenario's trends."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+
+from scenarios.models import Location, Scenario
+
+from .. import overview, series
+from ..roles import can_edit, viewer_required
+
+
+@viewer_required
+def scenario_list(request: HttpRequest) -> HttpResponse:
+    """Every scenario with its state, last run, key metrics, sparkline and open alerts.
+
+    Query string: ``q`` (name, slug or URL contains), ``location`` (name), ``state``
+    (active, paused or failing), ``spark`` (the sparkline's metric).
+    """
+    params = request.GET.dict()
+    spark = params.get("spark", "lcp")
+    if spark not in overview.SPARK_METRICS:
+        spark = "lcp"
+    rows = overview.scenario_rows(overview.filter_scenarios(params), spark)
+    state = params.get("state", "")
+    if state in overview.STATES:
+        rows = [row for row in rows if row.state == state]
+    return render(
+        request,
+        "dashboard/scenario_list.html",
+        {
+            "rows": rows,
+            "params": params,
+            "spark": spark,
+            "spark_choices": overview.KEY_METRICS,
+            "states": overview.STATES,
+            "locations": Location.objects.values_list("name", flat=True),
+            "can_edit": can_edit(request.user),
+        },
+    )
+
+
+@viewer_required
+def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """Trends per metric and location over a range, party split, per-host/entity tables.
+
+    ``?range=24h|7d|30d|1y``; ``&fragment=tables`` returns only the host/entity tables.
+    """
+    scenario = get_object_or_404(Scenario, slug=slug)
+    window = series.Window.named(request.GET.get("range", series.DEFAULT_RANGE))
+    hosts = series.host_buckets(scenario, window)
+    host_rows, entity_rows = series.host_tables(window, hosts)
+    if request.GET.get("fragment") == "tables":
+        # The range switcher swaps the tables in place (charts come from series.json).
+        return render(
+            request,
+            "dashboard/_scenario_tables.html",
+            {
+                "window": window,
+                "hosts": host_rows,
+                "entities": entity_rows,
+            },
+        )
+    runs = scenario.runs.select_related("location").only(
+        "id",
+        "status",
+        "kind",
+        "created_at",
+        "location__name",
+        "lcp",
+        "load",
+        "transfer_bytes",
+        "error",
+        "branch",
+        "scenario_id",
+    )[:20]
+    return render(
+        request,
+        "dashboard/scenario_detail.html",
+        {
+            "scenario": scenario,
+            "window": window,
+            "ranges": list(series.RANGES),
+            "chart_data": series.scenario_series(scenario, window, hosts),
+            "chart_metrics": series.CHART_METRICS,
+            "hosts": host_rows,
+            "entities": entity_rows,
+            "runs": runs,
+            "locations": scenario.locations.all(),
+            "can_edit": can_edit(request.user),
+        },
+    )
+
+
+@viewer_required
+def scenario_series(request: HttpRequest, slug: str) -> JsonResponse:
+    """Chart data for ``?range=24h|7d|30d|1y`` (see series.scenario_series for the shape)."""
+    scenario = get_object_or_404(Scenario, slug=slug)
+    window = series.Window.named(request.GET.get("range", series.DEFAULT_RANGE))
+    return JsonResponse(series.scenario_series(scenario, window))

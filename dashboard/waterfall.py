@@ -1,0 +1,153 @@
+"""Waterfall rows from a result document: pure functions over plain data, no ORM, no HTML.
+
+Bars are positioned in percent of the run's span, so the template draws them with CSS only.
+Strings (URL, host …) pass through untouched: they come from the network and are escaped
+by the template, never here.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Drawn phases, in order. HAR's "connect" includes "ssl"; the bar shows them apart.
+PHASES = ("blocked", "dns", "connect", "ssl", "send", "wait", "receive")
+MARKS = (("fcp", "FCP"), ("lcp", "LCP"), ("dom_content_loaded", "DCL"), ("load", "Load"))
+
+
+@dataclass
+class Segment:
+    phase: str
+    left: float  # percent of the span
+    width: float
+    ms: float
+
+
+@dataclass
+class WaterfallRow:
+    number: int
+    url: str
+    method: str
+    host: str
+    party: str
+    entity: str
+    content_class: str
+    status: int | None
+    transfer_bytes: int
+    started_ms: float
+    duration_ms: float
+    failed: bool
+    error: str
+    render_blocking: bool
+    left: float
+    width: float
+    segments: list[Segment] = field(default_factory=list)
+
+
+@dataclass
+class Mark:
+    name: str
+    ms: float
+    left: float
+
+
+@dataclass
+class Waterfall:
+    span_ms: float
+    rows: list[WaterfallRow]
+    marks: list[Mark]
+    hosts: list[str]
+    parties: list[str]
+
+
+def _ms(value: Any) -> float:
+    """A timing in ms; HAR's -1 (not applicable) and garbage count as 0."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if number > 0 else 0.0
+
+
+def _pct(value: float, span: float) -> float:
+    return round(min(max(value / span * 100, 0.0), 100.0), 3)
+
+
+def _phases(timings: dict[str, Any]) -> list[tuple[str, float]]:
+    values = {phase: _ms(timings.get(phase)) for phase in PHASES}
+    values["connect"] = max(values["connect"] - values["ssl"], 0.0)
+    return [(phase, values[phase]) for phase in PHASES if values[phase] > 0]
+
+
+def build_waterfall(result: dict[str, Any] | None) -> Waterfall:
+    """The run's requests as rows in start order, with page marks (FCP, LCP, DCL, load).
+
+    ``span_ms`` is the latest request end or mark (at least 1 ms). A request's phases are
+    laid out from its start; when they add up to less than its duration the rest of the bar
+    stays unsplit.
+    """
+    result = result or {}
+    requests = [r for r in result.get("requests") or [] if isinstance(r, dict)]
+    marks: list[tuple[str, float]] = []
+    for page in result.get("pages") or []:
+        if not isinstance(page, dict):
+            continue
+        offset = _ms(page.get("started_ms"))
+        metrics = page.get("metrics") or {}
+        for key, label in MARKS:
+            if metrics.get(key) is not None:
+                marks.append((label, offset + _ms(metrics.get(key))))
+    ends = [_ms(r.get("started_ms")) + _ms(r.get("duration_ms")) for r in requests]
+    span = max([1.0, *ends, *(ms for _, ms in marks)])
+    rows = []
+    ordered = sorted(
+        enumerate(requests), key=lambda pair: (_ms(pair[1].get("started_ms")), pair[0])
+    )
+    for number, (_, request) in enumerate(ordered, start=1):
+        start, duration = _ms(request.get("started_ms")), _ms(request.get("duration_ms"))
+        segments = []
+        cursor = start
+        for phase, ms in _phases(request.get("timings") or {}):
+            segments.append(Segment(phase, _pct(cursor, span), _pct(ms, span), round(ms, 1)))
+            cursor += ms
+        status = request.get("status")
+        rows.append(
+            WaterfallRow(
+                number=number,
+                url=str(request.get("url") or ""),
+                method=str(request.get("method") or "GET"),
+                host=str(request.get("host") or ""),
+                party=str(request.get("party") or ""),
+                entity=str(request.get("entity") or ""),
+                content_class=str(request.get("content_class") or "other"),
+                status=status if isinstance(status, int) else None,
+                transfer_bytes=int(_ms(request.get("transfer_bytes"))),
+                started_ms=round(start, 1),
+                duration_ms=round(duration, 1),
+                failed=bool(request.get("failed")),
+                error=str(request.get("error") or ""),
+                render_blocking=bool(request.get("render_blocking")),
+                left=_pct(start, span),
+                width=max(_pct(duration, span), 0.2),
+                segments=segments,
+            )
+        )
+    return Waterfall(
+        span_ms=round(span, 1),
+        rows=rows,
+        marks=[Mark(name, round(ms, 1), _pct(ms, span)) for name, ms in marks],
+        hosts=sorted({row.host for row in rows}),
+        parties=sorted({row.party for row in rows if row.party}),
+    )
+
+
+def totals_table(result: dict[str, Any] | None, key: str) -> list[dict[str, Any]]:
+    """Rows of the result's ``hosts`` or ``entities`` totals, heaviest transfer first."""
+    if key not in ("hosts", "entities"):
+        raise ValueError(f"no totals table {key!r}")
+    totals = (result or {}).get(key) or {}
+    rows = [
+        {"name": str(name), **{k: v for k, v in values.items() if k != "hosts"}}
+        for name, values in totals.items()
+        if isinstance(values, dict)
+    ]
+    rows.sort(key=lambda row: (-_ms(row.get("transfer_bytes")), row["name"]))
+    return rows

@@ -1,0 +1,123 @@
+"""Django admin for ops: locations and their live agents, scenarios, runs with metrics."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from scenarios import models, scheduling
+
+
+class AgentInline(admin.TabularInline):
+    model = models.Agent
+    extra = 0
+    fields = ("name", "last_seen", "version", "browser_version", "concurrency", "revoked")
+    readonly_fields = ("last_seen", "version", "browser_version", "concurrency")
+
+
+@admin.register(models.Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ("name", "label", "queue", "live_agents")
+    search_fields = ("name", "label")
+    inlines = [AgentInline]
+
+    @admin.display(description="live agents")
+    def live_agents(self, obj: models.Location) -> int:
+        return obj.live_agents().count()
+
+
+@admin.register(models.Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ("name", "location", "last_seen", "is_live", "version", "browser_version")
+    list_filter = ("location", "revoked")
+    search_fields = ("name",)
+    readonly_fields = ("token_hash", "last_seen")
+
+    @admin.display(boolean=True, description="live")
+    def is_live(self, obj: models.Agent) -> bool:
+        return obj.is_live
+
+
+@admin.register(models.Scenario)
+class ScenarioAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "url", "frequency_minutes", "cron", "paused", "next_due_at")
+    list_filter = ("paused", "locations", "script_format")
+    search_fields = ("name", "slug", "url")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("locations",)
+    actions = ["run_now", "pause", "resume"]
+
+    @admin.action(description="Run now on every location")
+    def run_now(self, request: HttpRequest, queryset: QuerySet[models.Scenario]) -> None:
+        count = sum(len(scheduling.run_now(s)) for s in queryset)
+        self.message_user(request, f"{count} runs queued")
+
+    @admin.action(description="Pause")
+    def pause(self, request: HttpRequest, queryset: QuerySet[models.Scenario]) -> None:
+        queryset.update(paused=True)
+
+    @admin.action(description="Resume")
+    def resume(self, request: HttpRequest, queryset: QuerySet[models.Scenario]) -> None:
+        for scenario in queryset:
+            scenario.paused = False
+            scenario.next_due_at = None
+            scenario.save()
+
+
+@admin.register(models.Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "scenario",
+        "location",
+        "status",
+        "kind",
+        "created_at",
+        "ttfb",
+        "lcp",
+        "transfer_bytes",
+        "third_party_bytes",
+        "flagged",
+    )
+    list_filter = ("status", "kind", "location", "scenario")
+    search_fields = ("scenario__name", "branch", "commit", "label", "error")
+    date_hierarchy = "created_at"
+    readonly_fields = ("metrics_table", "hosts_table", "har_download", "error", "result")
+    exclude = ("har",)
+
+    @admin.display(description="metrics")
+    def metrics_table(self, obj: models.Run) -> Any:
+        return format_html(
+            "<table>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", obj.metrics().items()),
+        )
+
+    @admin.display(description="hosts")
+    def hosts_table(self, obj: models.Run) -> Any:
+        rows = obj.hosts.order_by("-transfer_bytes").values_list(
+            "host", "party", "entity", "requests", "transfer_bytes", "time_ms", "blocking_ms"
+        )
+        return format_html(
+            "<table><tr><th>host</th><th>party</th><th>entity</th><th>requests</th>"
+            "<th>bytes</th><th>time ms</th><th>blocking ms</th></tr>{}</table>",
+            format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows),
+        )
+
+    @admin.display(description="HAR")
+    def har_download(self, obj: models.Run) -> Any:
+        if not obj.har:
+            return "-"
+        return format_html(
+            '<a href="{}">download HAR ({} bytes gzipped)</a>',
+            reverse("dashboard:run_har", args=[obj.pk]),
+            obj.har_size,
+        )
+
+
+for model in (models.Release, models.Comparison, models.GraphitePoint):
+    admin.site.register(model)
+
+import scenarios.admin_alerts  # noqa: E402, F401  (thresholds, incidents, channels, entities)

@@ -1,0 +1,151 @@
+"""What a threshold looks at: one value per run for its scope, loaded in a few batched queries.
+
+A *snapshot* holds the runs of one scenario+location that a set of thresholds needs (page
+metric columns, per-host rows, and the result document's content classes and steps, each
+only when some threshold asks for it). ``values(threshold, snapshot)`` then returns that
+threshold's per-run values, newest first, in plain Python.
+
+Rules per scope (result-document TOTALS for party/host/entity/content_class):
+- page: the Run column; runs where it is null are left out.
+- party / host / content_class: a run without that party, host or class scores 0 (it spent
+  nothing there), so a host that appears is seen as growth from 0.
+- entity: hosts whose entity is the key, either the registrable domain stored on RunHost or
+  the name given by the entity mapping (scenarios.entities); summed, 0 when absent.
+- step: the step's ``duration_ms`` / ``started_ms``; runs without that step are left out.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from scenarios import entities
+from scenarios.models import Run, RunHost, Threshold
+from scenarios.models.alerts import TOTALS_METRICS
+
+_HOST_COLUMNS = ("run_id", "host", "entity", "party", *TOTALS_METRICS)
+
+
+@dataclass
+class Snapshot:
+    """Runs newest first, with what thresholds need from them."""
+
+    run_ids: list[int]
+    page: dict[str, list[float | None]] = field(default_factory=dict)  # metric → per run
+    hosts: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)  # run → host rows
+    content_classes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    steps: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    user_mappings: tuple[tuple[str, str, str], ...] = ()
+
+
+def needs_of(thresholds: Iterable[Threshold]) -> tuple[set[str], set[str]]:
+    """(page metric columns, scopes) a set of thresholds reads."""
+    metrics: set[str] = set()
+    scopes: set[str] = set()
+    for th in thresholds:
+        if th.kind == Threshold.FAILURE:
+            continue
+        scopes.add(th.scope)
+        if th.scope == "page":
+            metrics.add(th.metric)
+    return metrics, scopes
+
+
+def load_snapshot(
+    runs: QuerySet[Run],
+    thresholds: Sequence[Threshold],
+    *,
+    limit: int | None = None,
+) -> Snapshot:
+    """Load what ``thresholds`` need of ``runs`` (newest first, at most ``limit``).
+
+    One query for the runs (columns and result-document parts together) and, when some
+    threshold reads hosts, one for the per-host rows (only the watched hosts when no party
+    or entity threshold needs the others).
+    """
+    metrics, scopes = needs_of(thresholds)
+    json_parts: list[str] = []
+    if "content_class" in scopes:
+        json_parts.append("result__content_classes")
+    if "step" in scopes:
+        json_parts.append("result__steps")
+    ordered = runs.order_by("-created_at", "-id")
+    if limit is not None:
+        ordered = ordered[:limit]
+    columns = ["id", *sorted(metrics), *json_parts]
+    rows = list(ordered.values_list(*columns))
+    snap = Snapshot(run_ids=[row[0] for row in rows])
+    for i, name in enumerate(sorted(metrics), start=1):
+        snap.page[name] = [row[i] for row in rows]
+    offset = 1 + len(metrics)
+    for j, part in enumerate(json_parts):
+        for row in rows:
+            if part.endswith("classes"):
+                snap.content_classes[row[0]] = row[offset + j] or {}
+            else:
+                snap.steps[row[0]] = row[offset + j] or []
+    if scopes & {"host", "party", "entity"} and snap.run_ids:
+        host_rows = RunHost.objects.filter(run_id__in=snap.run_ids)
+        if not scopes & {"party", "entity"}:
+            watched = {th.key for th in thresholds if th.scope == "host"}
+            host_rows = host_rows.filter(host__in=sorted(watched))
+        for row in _raw_rows(host_rows.values_list(*_HOST_COLUMNS)):
+            snap.hosts.setdefault(row[0], []).append(row)
+    if "entity" in scopes:
+        from scenarios.models import EntityMapping
+
+        snap.user_mappings = tuple(EntityMapping.as_tuples())
+    return snap
+
+
+def _raw_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a values_list over plain columns, skipping Django's per-row conversion."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def values(th: Threshold, snap: Snapshot) -> list[float]:
+    """The threshold's value in each run of the snapshot, newest first (see module rules)."""
+    if th.scope == "page":
+        return [float(v) for v in snap.page.get(th.metric, []) if v is not None]
+    if th.scope in ("host", "party", "entity"):
+        index = _HOST_COLUMNS.index(th.metric)
+        column = {"host": 1, "entity": 2, "party": 3}[th.scope]
+        out: list[float] = []
+        for run_id in snap.run_ids:
+            total = 0.0
+            for row in snap.hosts.get(run_id, ()):
+                if row[column] == th.key or (
+                    th.scope == "entity"
+                    and entities.classify(row[1], snap.user_mappings)[0] == th.key
+                ):
+                    total += row[index] or 0
+            out.append(total)
+        return out
+    if th.scope == "content_class":
+        return [
+            float((snap.content_classes.get(run_id, {}).get(th.key) or {}).get(th.metric) or 0)
+            for run_id in snap.run_ids
+        ]
+    if th.scope == "step":
+        out = []
+        for run_id in snap.run_ids:
+            for step in snap.steps.get(run_id, []):
+                if step.get("name") == th.key and step.get(th.metric) is not None:
+                    out.append(float(step[th.metric]))
+                    break
+        return out
+    raise ValueError(f"unknown scope {th.scope!r}")
+
+
+def median(values_: Sequence[float]) -> float:
+    """The median of a non-empty sequence (mean of the middle two for even lengths)."""
+    ordered = sorted(values_)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid - 1] + ordered[mid]) / 2

@@ -1,0 +1,269 @@
+"""Why did a page metric change? Rank hosts and entities by how their contribution changed.
+
+Pure functions over result documents (docs/result-document.md). For one metric, each run's
+requests are reduced to contributions:
+
+- ``fcp``, ``lcp``, ``dom_content_loaded``, ``ttfb``: the duration of every render-blocking
+  request that started before the metric's moment in that run (the critical path to the
+  first paint), or — for ``lcp`` — the LCP resource's host too via its duration;
+- other timings (``load``, ``fully_loaded`` …): the duration of every request started
+  before the metric's moment;
+- ``tbt`` and any timing but ``fcp``/``ttfb``: plus the host's blocking time (long tasks);
+- byte metrics: transfer bytes; request counts: one per request.
+
+Requests are matched across runs by (host, path without query, resource type, occurrence),
+so a cache-busting query does not make a request "new". For every request key and host the
+median contribution over base runs is compared with the median over branch runs; a key seen
+in at most half the runs of one side and more than half of the other "appeared" or
+"disappeared". Hosts are ranked by the change of their summed contribution, entities by
+the sum over their hosts.
+"""
+
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+Json = Mapping[str, Any]
+Key = tuple[str, str, str, int]
+
+CRITICAL_PATH_METRICS = frozenset({"fcp", "lcp", "dom_content_loaded", "ttfb"})
+NO_BLOCKING_METRICS = frozenset({"fcp", "ttfb", "dom_content_loaded"})
+LABELS = {
+    "fcp": "FCP",
+    "lcp": "LCP",
+    "ttfb": "TTFB",
+    "tbt": "TBT",
+    "cls": "CLS",
+    "dom_content_loaded": "DOMContentLoaded",
+    "load": "Load",
+    "fully_loaded": "Fully loaded",
+}
+TOP = 5
+
+
+@dataclass
+class Contributor:
+    """One host or entity whose contribution to the metric changed."""
+
+    name: str
+    entity: str
+    party: str
+    change: float  # branch median - base median of the summed contribution
+    base: float
+    branch: float
+    detail: str  # the biggest single change, e.g. "render-blocking script +400 ms"
+    appeared: list[str] = field(default_factory=list)
+    disappeared: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "entity": self.entity,
+            "party": self.party,
+            "change": round(self.change, 1),
+            "base": round(self.base, 1),
+            "branch": round(self.branch, 1),
+            "detail": self.detail,
+            "appeared": self.appeared,
+            "disappeared": self.disappeared,
+        }
+
+
+def unit_of(metric: str) -> str:
+    if "bytes" in metric:
+        return "bytes"
+    if "requests" in metric:
+        return "requests"
+    if metric == "cls":
+        return ""
+    return "ms"
+
+
+def _fmt(value: float, unit: str) -> str:
+    sign = "+" if value > 0 else "-" if value < 0 else "±"
+    magnitude = abs(value)
+    if unit == "bytes":
+        text = f"{magnitude / 1024:.1f} KB" if magnitude >= 1024 else f"{magnitude:.0f} B"
+    elif unit == "ms":
+        text = f"{magnitude:.0f} ms"
+    elif unit == "requests":
+        text = f"{magnitude:.0f} request{'s' if magnitude != 1 else ''}"
+    else:
+        text = f"{magnitude:.3g}"
+    return sign + text
+
+
+def _kind(request: Json) -> str:
+    what = request.get("resource_type") or request.get("content_class") or "request"
+    what = {"stylesheet": "stylesheet", "script": "script", "document": "document"}.get(
+        str(what), str(what)
+    )
+    return f"render-blocking {what}" if request.get("render_blocking") else str(what)
+
+
+def _keyed(requests: Sequence[Json]) -> dict[Key, Json]:
+    """Requests of one run by match key: (host, path, resource type, occurrence)."""
+    seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    keyed: dict[Key, Json] = {}
+    for request in sorted(requests, key=lambda r: float(r.get("started_ms") or 0.0)):
+        base = (
+            str(request.get("host", "")),
+            urlsplit(str(request.get("url", ""))).path,
+            str(request.get("resource_type", "")),
+        )
+        keyed[(*base, seen[base])] = request
+        seen[base] += 1
+    return keyed
+
+
+def _moment(result: Json, metric: str) -> float | None:
+    value = (result.get("metrics") or {}).get(metric)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _contribution(request: Json, metric: str, moment: float | None) -> float:
+    unit = unit_of(metric)
+    if unit == "bytes":
+        return float(request.get("transfer_bytes") or 0)
+    if unit == "requests":
+        return 1.0
+    started = float(request.get("started_ms") or 0.0)
+    if moment is not None and started >= moment:
+        return 0.0
+    lcp_resource = metric == "lcp" and request.get("resource_type") in ("image", "font")
+    if metric in CRITICAL_PATH_METRICS and not request.get("render_blocking") and not lcp_resource:
+        return 0.0
+    if metric == "tbt":
+        return 0.0
+    return float(request.get("duration_ms") or 0.0)
+
+
+def _side(
+    results: Sequence[Json], metric: str
+) -> tuple[dict[Key, list[float]], dict[Key, Json], dict[str, list[float]]]:
+    """Per key: contribution in every run (0 when absent); a sample request; host blocking."""
+    contributions: dict[Key, list[float]] = defaultdict(list)
+    sample: dict[Key, Json] = {}
+    presence: dict[Key, int] = defaultdict(int)
+    blocking: dict[str, list[float]] = defaultdict(list)
+    keyed_runs = [_keyed(r.get("requests") or []) for r in results]
+    all_keys = {key for keyed in keyed_runs for key in keyed}
+    all_hosts = {h for r in results for h in (r.get("hosts") or {})}
+    for result, keyed in zip(results, keyed_runs, strict=True):
+        moment = _moment(result, metric)
+        for key in all_keys:
+            request = keyed.get(key)
+            if request is None:
+                contributions[key].append(0.0)
+                continue
+            presence[key] += 1
+            sample.setdefault(key, request)
+            contributions[key].append(_contribution(request, metric, moment))
+        hosts = result.get("hosts") or {}
+        for host in all_hosts:
+            blocking[host].append(float((hosts.get(host) or {}).get("blocking_ms") or 0.0))
+    for key in all_keys:
+        sample[key] = {**sample[key], "_presence": presence[key] / max(len(results), 1)}
+    return contributions, sample, blocking
+
+
+def _median(values: Sequence[float]) -> float:
+    return float(statistics.median(values)) if values else 0.0
+
+
+def attribute(
+    metric: str, base: Sequence[Json], branch: Sequence[Json], *, top: int = TOP
+) -> dict[str, Any]:
+    """Rank hosts and entities by the change of their contribution to ``metric``.
+
+    ``base`` and ``branch`` are result documents of succeeded runs. Returns
+    ``{"metric", "change", "hosts": [...], "entities": [...], "message"}`` where ``change`` is
+    the change of the metric's median, hosts/entities are :meth:`Contributor.as_dict` sorted
+    by change in the metric's direction (largest first), at most ``top`` of each, and
+    ``message`` reads like "LCP +420 ms — ads.example.com: render-blocking script +400 ms".
+    """
+    unit = unit_of(metric)
+    base_moments = [m for r in base if (m := _moment(r, metric)) is not None]
+    branch_moments = [m for r in branch if (m := _moment(r, metric)) is not None]
+    change = _median(branch_moments) - _median(base_moments)
+    direction = 1.0 if change >= 0 else -1.0
+    b_contrib, b_sample, b_block = _side(base, metric)
+    n_contrib, n_sample, n_block = _side(branch, metric)
+    keys = set(b_sample) | set(n_sample)
+    hosts: dict[str, Contributor] = {}
+    best: dict[str, float] = {}
+    for key in keys:
+        sample = n_sample.get(key) or b_sample[key]
+        host = key[0]
+        before = _median(b_contrib.get(key, [0.0] * len(base)))
+        after = _median(n_contrib.get(key, [0.0] * len(branch)))
+        in_base = b_sample.get(key, {}).get("_presence", 0.0)
+        in_branch = n_sample.get(key, {}).get("_presence", 0.0)
+        entry = hosts.setdefault(
+            host,
+            Contributor(
+                host, str(sample.get("entity", "")), str(sample.get("party", "")), 0.0, 0.0, 0.0, ""
+            ),
+        )
+        entry.base += before
+        entry.branch += after
+        label = f"{_kind(sample)} {key[1] or '/'}"
+        if in_base <= 0.5 < in_branch:
+            entry.appeared.append(label)
+        elif in_branch <= 0.5 < in_base:
+            entry.disappeared.append(label)
+        delta = after - before
+        if delta * direction > best.get(host, 0.0):
+            best[host] = delta * direction
+            status = (
+                "appeared: "
+                if in_base <= 0.5 < in_branch
+                else "disappeared: "
+                if in_branch <= 0.5 < in_base
+                else ""
+            )
+            entry.detail = f"{status}{_kind(sample)} {_fmt(delta, unit)}"
+    if unit == "ms" and metric not in NO_BLOCKING_METRICS:
+        for host in set(b_block) | set(n_block):
+            before = _median(b_block.get(host, []))
+            after = _median(n_block.get(host, []))
+            if host not in hosts or before == after:
+                continue
+            hosts[host].base += before
+            hosts[host].branch += after
+            if (after - before) * direction > best.get(host, 0.0):
+                best[host] = (after - before) * direction
+                hosts[host].detail = f"blocking time {_fmt(after - before, 'ms')}"
+    for entry in hosts.values():
+        entry.change = entry.branch - entry.base
+    ranked = sorted(
+        (h for h in hosts.values() if h.change * direction > 0), key=lambda h: -h.change * direction
+    )
+    entities: dict[str, Contributor] = {}
+    for entry in ranked:
+        ent = entities.setdefault(
+            entry.entity or entry.name,
+            Contributor(
+                entry.entity or entry.name, entry.entity, entry.party, 0.0, 0.0, 0.0, entry.detail
+            ),
+        )
+        ent.base += entry.base
+        ent.branch += entry.branch
+        ent.change += entry.change
+        ent.appeared += entry.appeared
+        ent.disappeared += entry.disappeared
+    ranked_entities = sorted(entities.values(), key=lambda e: -e.change * direction)
+    label = LABELS.get(metric, metric)
+    message = f"{label} {_fmt(change, unit)}"
+    if ranked:
+        message += f" — {ranked[0].name}: {ranked[0].detail or _fmt(ranked[0].change, unit)}"
+    return {
+        "metric": metric,
+        "change": round(change, 1),
+        "hosts": [h.as_dict() for h in ranked[:top]],
+        "entities": [e.as_dict() for e in ranked_entities[:top]],
+        "message": message,
+    }

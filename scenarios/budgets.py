@@ -1,0 +1,148 @@
+"""Named metrics of a result document, and performance budgets over them. Pure functions.
+
+One vocabulary of metric names serves comparisons, budgets and imported results:
+
+- page metrics by their result-document name: ``lcp``, ``fcp``, ``requests``,
+  ``transfer_bytes``, ``third_party_blocking_ms`` … (any number in ``metrics``);
+- ``party.<first|third>.<field>``, ``type.<content class>.<field>``,
+  ``entity.<entity>.<field>`` and ``host.<host>.<field>`` for the splits, where ``field`` is
+  one of ``requests``, ``failed``, ``transfer_bytes``, ``body_bytes``, ``time_ms``,
+  ``blocking_ms`` (e.g. ``party.third.transfer_bytes``, ``type.js.transfer_bytes``).
+
+A budget is ``{metric: maximum}`` (``Scenario.budgets``), met when the median of the runs is
+at most the maximum.
+"""
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+GROUP_FIELDS = ("requests", "failed", "transfer_bytes", "body_bytes", "time_ms", "blocking_ms")
+GROUPS = (
+    ("party", "parties"),
+    ("type", "content_classes"),
+    ("entity", "entities"),
+    ("host", "hosts"),
+)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def metric_values(result: Mapping[str, Any]) -> dict[str, float]:
+    """Every named metric of one result document (see the module docstring).
+
+    Values that are null or not numbers are left out. A split group absent from a run that
+    recorded requests is absent here too; :func:`has_requests` tells callers when an absent
+    group means zero.
+    """
+    values: dict[str, float] = {}
+    for name, value in (result.get("metrics") or {}).items():
+        number = _number(value)
+        if number is not None:
+            values[str(name)] = number
+    for prefix, key in GROUPS:
+        for member, totals in (result.get(key) or {}).items():
+            if not isinstance(totals, Mapping):
+                continue
+            for field in GROUP_FIELDS:
+                number = _number(totals.get(field))
+                if number is not None:
+                    values.setdefault(f"{prefix}.{member}.{field}", number)
+    return values
+
+
+def has_requests(result: Mapping[str, Any]) -> bool:
+    """Whether the run recorded its requests (a browser run or an imported HAR)."""
+    return bool(result.get("requests")) or bool(result.get("hosts"))
+
+
+def is_group_metric(name: str) -> bool:
+    return name.split(".", 1)[0] in {prefix for prefix, _ in GROUPS} and "." in name
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    """One budget checked against the median of ``n`` runs; ``median`` None when no run had it."""
+
+    metric: str
+    limit: float
+    median: float | None
+    n: int
+    passed: bool
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def validate_budgets(budgets: Any) -> dict[str, float]:
+    """Return ``budgets`` as ``{metric: float}``; raise ValueError naming the bad entry."""
+    if not isinstance(budgets, Mapping):
+        raise ValueError("budgets must be an object of metric → maximum")
+    clean: dict[str, float] = {}
+    for metric, limit in budgets.items():
+        number = _number(limit)
+        if not isinstance(metric, str) or not metric or number is None or number < 0:
+            raise ValueError(f"budget {metric!r}: the maximum must be a number >= 0")
+        clean[metric] = number
+    return clean
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def evaluate_budgets(
+    budgets: Mapping[str, float], runs: Sequence[Mapping[str, Any]]
+) -> list[BudgetResult]:
+    """Check each budget against the median over ``runs`` (result documents), in budget order.
+
+    Split metrics count as 0 in a run that recorded requests but not that group (no
+    third-party request means 0 third-party bytes). A budget no run can be evaluated on fails:
+    a limit that cannot be checked is not met.
+    """
+    per_run = [(metric_values(run), has_requests(run)) for run in runs]
+    results = []
+    for metric, limit in validate_budgets(budgets).items():
+        values = _values_of(metric, per_run)
+        if not values:
+            results.append(
+                BudgetResult(
+                    metric,
+                    limit,
+                    None,
+                    0,
+                    False,
+                    f"{metric}: no run has a value, budget {_fmt(limit)}",
+                )
+            )
+            continue
+        median = float(statistics.median(values))
+        passed = median <= limit
+        verb = "within" if passed else "over"
+        results.append(
+            BudgetResult(
+                metric,
+                limit,
+                median,
+                len(values),
+                passed,
+                f"{metric}: median {_fmt(median)} is {verb} the budget of {_fmt(limit)}",
+            )
+        )
+    return results
+
+
+def _values_of(metric: str, per_run: Iterable[tuple[dict[str, float], bool]]) -> list[float]:
+    values = []
+    for named, recorded in per_run:
+        if metric in named:
+            values.append(named[metric])
+        elif recorded and is_group_metric(metric):
+            values.append(0.0)
+    return values

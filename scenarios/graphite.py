@@ -1,0 +1,150 @@
+"""The one module that talks to Graphite: metric names, and delivery of the outbox.
+
+Names (documented in README):
+  <prefix>.<scenario>.<location>.<browser>.<metric>                  page metrics
+  <prefix>.<scenario>.<location>.<browser>.party.<first|third>.<m>   party splits
+  <prefix>.<scenario>.<location>.<browser>.domain.<host_>.<m>        per host (dots → _)
+  <prefix>.<scenario>.<location>.<browser>.entity.<entity_>.<m>      per third-party entity
+  <prefix>.<scenario>.<location>.<browser>.type.<class>.<m>          per content class
+  <prefix>.<scenario>.<location>.<browser>.step.<step>.duration_ms   per measured step
+"""
+
+import re
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import graphyte
+from django.conf import settings
+from django.db import models, transaction
+
+from scenarios.models import GraphitePoint
+
+PAGE_METRICS = (
+    "dns",
+    "connect",
+    "ttfb",
+    "fcp",
+    "lcp",
+    "cls",
+    "tbt",
+    "dom_content_loaded",
+    "load",
+    "fully_loaded",
+    "requests",
+    "transfer_bytes",
+    "body_bytes",
+)
+GROUP_METRICS = ("requests", "transfer_bytes", "body_bytes", "time_ms", "blocking_ms")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def enabled() -> bool:
+    return bool(settings.GRAPHITE_HOST)
+
+
+def node(value: str) -> str:
+    """One path component: dots and anything unsafe become underscores."""
+    return _UNSAFE.sub("_", value).strip("_") or "_"
+
+
+def base_path(scenario: str, location: str, browser: str) -> str:
+    prefix = settings.GRAPHITE_PREFIX
+    parts = [node(scenario), node(location or "local"), node(browser or "chromium")]
+    return ".".join([prefix, *parts] if prefix else parts)
+
+
+def metric_paths(base: str, result: dict[str, Any]) -> Iterator[tuple[str, float]]:
+    """Every (path, value) a result document yields, values that are null left out."""
+    for name in PAGE_METRICS:
+        value = result.get("metrics", {}).get(name)
+        if value is not None:
+            yield f"{base}.{name}", float(value)
+    groups = (
+        ("party", result.get("parties", {})),
+        ("domain", result.get("hosts", {})),
+        (
+            "entity",
+            {k: v for k, v in result.get("entities", {}).items() if v.get("party") == "third"},
+        ),
+        ("type", result.get("content_classes", {})),
+    )
+    for kind, members in groups:
+        for key, totals in members.items():
+            for name in GROUP_METRICS:
+                value = totals.get(name)
+                if value is not None:
+                    yield f"{base}.{kind}.{node(key)}.{name}", float(value)
+    for step in result.get("steps", []):
+        if step.get("duration_ms") is not None:
+            yield (
+                f"{base}.step.{node(str(step.get('name')))}.duration_ms",
+                float(step["duration_ms"]),
+            )
+
+
+def points_for_run(run: Any, result: dict[str, Any]) -> Iterator[tuple[str, float, int]]:
+    """(path, value, unix seconds) for a stored run; the timestamp is the run's start."""
+    when = run.started_at or run.created_at
+    base = base_path(
+        run.scenario.slug, run.location.name if run.location else "", result.get("browser", "")
+    )
+    stamp = int(when.timestamp())
+    for path, value in metric_paths(base, result):
+        yield path, value, stamp
+
+
+def queue_release(release: Any) -> int:
+    """Queue a release marker: ``<prefix>.<scenario>.events.release`` = 1 at the release time
+    for each of its scenarios (``<prefix>.events.release`` when it covers every scenario).
+    Returns the number of points queued; nothing when Graphite is off."""
+    if not enabled():
+        return 0
+    stamp = int(release.time.timestamp())
+    prefix = [settings.GRAPHITE_PREFIX] if settings.GRAPHITE_PREFIX else []
+    slugs = list(release.scenarios.values_list("slug", flat=True))
+    paths = [".".join([*prefix, node(s), "events", "release"]) for s in slugs] or [
+        ".".join([*prefix, "events", "release"])
+    ]
+    GraphitePoint.objects.bulk_create(
+        GraphitePoint(path=path, value=1.0, timestamp=stamp) for path in paths
+    )
+    return len(paths)
+
+
+def push_outbox(batch_size: int = 5000) -> int:
+    """Send queued points to carbon over TCP; delete what was sent. Returns the count sent.
+
+    Raises OSError when carbon cannot be reached, leaving the points queued for the retry.
+    Carbon keeps one value per (path, timestamp), so a point re-sent after a broken
+    connection still lands once.
+    """
+    sender = graphyte.Sender(settings.GRAPHITE_HOST, port=settings.GRAPHITE_PORT, prefix=None)
+    sent = 0
+    while True:
+        # Each batch is locked while it is sent, so two pushers never send the same points.
+        with transaction.atomic():
+            batch = list(
+                GraphitePoint.objects.select_for_update(skip_locked=True).order_by("id")[
+                    :batch_size
+                ]
+            )
+            if not batch:
+                return sent
+            ids = [p.id for p in batch]
+            message = b"".join(sender.build_message(p.path, p.value, p.timestamp) for p in batch)
+            try:
+                with socket.create_connection(
+                    (settings.GRAPHITE_HOST, settings.GRAPHITE_PORT), timeout=5
+                ) as sock:
+                    sock.sendall(message)
+            except OSError as exc:
+                error = str(exc)[:500]
+            else:
+                GraphitePoint.objects.filter(id__in=ids).delete()
+                sent += len(batch)
+                continue
+        GraphitePoint.objects.filter(id__in=ids).update(
+            attempts=models.F("attempts") + 1, last_error=error
+        )
+        raise OSError(error)

@@ -1,0 +1,104 @@
+"""The agents' side door: claim a run, deliver its result + HAR, report a heartbeat.
+
+Remote agents need only the broker and HTTPS: every call carries the agent's token
+(``Authorization: Bearer pfa_…``). Bad input is a 4xx with a reason and stores nothing.
+"""
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from scenarios.harfile import HarError, gunzip_json
+from scenarios.models import Agent, Run
+from scenarios.models.run import claim_run
+from scenarios.results import ResultError
+from scenarios.services import store_result
+
+
+def _agent(request: HttpRequest) -> tuple[Agent | None, JsonResponse | None]:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() not in {"bearer", "token"} or not token.strip():
+        return None, JsonResponse({"error": "missing agent token"}, status=401)
+    agent = Agent.for_token(token.strip())
+    if agent is None:
+        return None, JsonResponse({"error": "invalid or revoked agent token"}, status=403)
+    return agent, None
+
+
+def _bad(reason: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": reason}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def heartbeat(request: HttpRequest) -> JsonResponse:
+    agent, denied = _agent(request)
+    if denied:
+        return denied
+    assert agent is not None
+    try:
+        body = json.loads(request.body or b"{}")
+    except json.JSONDecodeError:
+        return _bad("heartbeat body must be JSON")
+    if not isinstance(body, dict):
+        return _bad("heartbeat body must be a JSON object")
+    agent.record_heartbeat(body)
+    return JsonResponse({"ok": True, "agent": agent.name, "location": agent.location.name})
+
+
+@csrf_exempt
+@require_POST
+def claim(request: HttpRequest, run_id: int) -> JsonResponse:
+    agent, denied = _agent(request)
+    if denied:
+        return denied
+    assert agent is not None
+    if not Run.objects.filter(pk=run_id, location=agent.location).exists():
+        return _bad("no such run for this agent's location", 404)
+    spec = claim_run(run_id, agent.name)
+    if spec is None:
+        return JsonResponse({"error": "run already finished or lost"}, status=409)
+    return JsonResponse(spec)
+
+
+def _read_upload(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(result, har) from a multipart upload: field/file 'result' (JSON), file 'har' (gzip)."""
+    raw = request.POST.get("result")
+    if raw is None and "result" in request.FILES:
+        raw = request.FILES.getlist("result")[0].read().decode("utf-8", "replace")
+    if raw is None:
+        raise ResultError("missing 'result' (the result document as JSON)")
+    try:
+        result = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ResultError(f"result is not valid JSON: {exc}") from exc
+    har = None
+    if "har" in request.FILES:
+        upload = request.FILES.getlist("har")[0]
+        har = gunzip_json(upload.read(), max_bytes=settings.PERFITE_MAX_HAR_BYTES)
+    return result, har
+
+
+@csrf_exempt
+@require_POST
+def ingest_run(request: HttpRequest, run_id: int) -> JsonResponse:
+    agent, denied = _agent(request)
+    if denied:
+        return denied
+    assert agent is not None
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        return _bad("upload too large", 413)
+    if not Run.objects.filter(pk=run_id, location=agent.location).exists():
+        return _bad("no such run for this agent's location", 404)
+    try:
+        result, har = _read_upload(request)
+        stored = store_result(run_id, result, har, agent_name=agent.name)
+    except (ResultError, HarError) as exc:
+        return _bad(str(exc))
+    agent.record_heartbeat({})
+    return JsonResponse({"stored": stored, "run": run_id}, status=201 if stored else 200)

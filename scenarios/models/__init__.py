@@ -1,0 +1,24 @@
+"""Perfite's domain models, split by concept."""
+
+from .alerts import Channel, EntityMapping, Incident, Notification, Threshold
+from .ci import Comparison, Release
+from .fleet import Agent, Location
+from .graphite import GraphitePoint
+from .run import Run, RunHost
+from .scenario import Scenario
+
+__all__ = [
+    "Agent",
+    "Channel",
+    "Comparison",
+    "EntityMapping",
+    "GraphitePoint",
+    "Incident",
+    "Location",
+    "Notification",
+    "Release",
+    "Run",
+    "RunHost",
+    "Scenario",
+    "Threshold",
+]

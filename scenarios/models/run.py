@@ -1,0 +1,174 @@
+"""What was measured: one Run per (scenario, location, attempt), with its result document."""
+
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+
+from .fleet import Location
+from .scenario import Scenario
+
+# Page metrics copied out of the result document into columns, for fast trends and filters.
+METRIC_FIELDS = (
+    "ttfb",
+    "fcp",
+    "lcp",
+    "cls",
+    "tbt",
+    "dom_content_loaded",
+    "load",
+    "fully_loaded",
+    "requests",
+    "transfer_bytes",
+    "first_party_bytes",
+    "third_party_bytes",
+    "third_party_requests",
+    "third_party_blocking_ms",
+)
+
+
+class Run(models.Model):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    LOST = "lost"
+    STATUSES = [
+        (QUEUED, "queued"),
+        (RUNNING, "running"),
+        (SUCCEEDED, "succeeded"),
+        (FAILED, "failed"),
+        (TIMED_OUT, "timed out"),
+        (LOST, "lost"),
+    ]
+    FINISHED = (SUCCEEDED, FAILED, TIMED_OUT, LOST)
+
+    KIND_SCHEDULED = "scheduled"
+    KIND_MANUAL = "manual"
+    KIND_CI = "ci"
+    KIND_IMPORTED = "imported"
+    KINDS = [(k, k) for k in (KIND_SCHEDULED, KIND_MANUAL, KIND_CI, KIND_IMPORTED)]
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="runs")
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="runs", null=True, blank=True
+    )
+    status = models.CharField(max_length=10, choices=STATUSES, default=QUEUED, db_index=True)
+    kind = models.CharField(max_length=10, choices=KINDS, default=KIND_SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    agent_name = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    har = models.FileField(upload_to="hars/%Y/%m/%d/", blank=True)
+    har_size = models.PositiveIntegerField(default=0)
+    flagged = models.CharField(max_length=200, blank=True, help_text="Why this run may not run")
+
+    # CI metadata
+    target_url = models.URLField(max_length=2000, blank=True)
+    branch = models.CharField(max_length=200, blank=True, db_index=True)
+    commit = models.CharField(max_length=64, blank=True, db_index=True)
+    base_branch = models.CharField(max_length=200, blank=True)
+    base_commit = models.CharField(max_length=64, blank=True)
+    build_url = models.URLField(max_length=2000, blank=True)
+    label = models.CharField(max_length=200, blank=True)
+    comparison = models.ForeignKey(
+        "scenarios.Comparison", on_delete=models.CASCADE, null=True, blank=True, related_name="runs"
+    )
+    role = models.CharField(max_length=10, blank=True, help_text="base or branch in a comparison")
+    sequence = models.PositiveIntegerField(default=0, help_text="Order within a comparison")
+
+    ttfb = models.FloatField(null=True, blank=True)
+    fcp = models.FloatField(null=True, blank=True)
+    lcp = models.FloatField(null=True, blank=True)
+    cls = models.FloatField(null=True, blank=True)
+    tbt = models.FloatField(null=True, blank=True)
+    dom_content_loaded = models.FloatField(null=True, blank=True)
+    load = models.FloatField(null=True, blank=True)
+    fully_loaded = models.FloatField(null=True, blank=True)
+    requests = models.IntegerField(null=True, blank=True)
+    transfer_bytes = models.BigIntegerField(null=True, blank=True)
+    first_party_bytes = models.BigIntegerField(null=True, blank=True)
+    third_party_bytes = models.BigIntegerField(null=True, blank=True)
+    third_party_requests = models.IntegerField(null=True, blank=True)
+    third_party_blocking_ms = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["scenario", "location", "created_at"]),
+            models.Index(fields=["scenario", "branch", "commit"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.scenario} @ {self.location} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:run", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    def metrics(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in METRIC_FIELDS}
+
+    def spec(self) -> dict[str, Any]:
+        """The plain-data job for an agent: the scenario's spec plus this run's identity."""
+        spec = self.scenario.spec(self.target_url)
+        spec["run_id"] = self.pk
+        spec["location"] = self.location.name if self.location else ""
+        return spec
+
+
+class RunHost(models.Model):
+    """One host's share of a run: the per-host split kept as rows for trends and correlation."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="hosts")
+    host = models.CharField(max_length=255, db_index=True)
+    entity = models.CharField(max_length=255, db_index=True)
+    party = models.CharField(max_length=5)
+    requests = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    body_bytes = models.BigIntegerField(default=0)
+    transfer_bytes = models.BigIntegerField(default=0)
+    time_ms = models.FloatField(default=0)
+    blocking_ms = models.FloatField(default=0)
+
+    class Meta:
+        unique_together = [("run", "host")]
+
+    def __str__(self) -> str:
+        return f"{self.host} in run {self.run_id}"
+
+
+def claim_run(run_id: int, agent_name: str, max_attempts: int = 3) -> dict[str, Any] | None:
+    """Mark a run running for ``agent_name`` and return its spec; None if it must not run.
+
+    A run already finished is not run again (a duplicate delivery of the task). A run that
+    was started ``max_attempts`` times already (its agents died mid-run) is marked lost.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.is_finished:
+            return None
+        if run.attempts >= max_attempts:
+            run.status = Run.LOST
+            run.error = f"lost: started {run.attempts} times and never finished"
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "error", "finished_at"])
+            return None
+        run.attempts += 1
+        run.status = Run.RUNNING
+        run.started_at = timezone.now()
+        run.agent_name = agent_name
+        run.flagged = ""
+        run.save(update_fields=["attempts", "status", "started_at", "agent_name", "flagged"])
+        return run.spec()

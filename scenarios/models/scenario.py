@@ -1,0 +1,121 @@
+"""What to measure: a scenario is a URL or a scripted journey, with a schedule."""
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from croniter import croniter
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from scenarios.budgets import validate_budgets
+from scenarios.script import ScriptError, parse_script, split_setup, validate_url
+
+from .fleet import Location
+
+
+class Scenario(models.Model):
+    FORMAT_URL = "url"
+    FORMAT_YAML = "yaml"
+    FORMAT_GHERKIN = "gherkin"
+    FORMATS = [
+        (FORMAT_URL, "URL only"),
+        (FORMAT_YAML, "YAML steps"),
+        (FORMAT_GHERKIN, "Given/When/Then"),
+    ]
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    url = models.URLField(
+        max_length=2000, help_text="Opened first; relative steps resolve against it."
+    )
+    script_format = models.CharField(max_length=10, choices=FORMATS, default=FORMAT_URL)
+    script = models.TextField(blank=True)
+    steps = models.JSONField(default=list, blank=True, editable=False)
+    first_party = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Host patterns counted as first party (globs or re:…); empty = the page's domain.",  # noqa: E501
+    )
+    dns_overrides = models.JSONField(default=dict, blank=True, help_text="host → IP address")
+    block = models.JSONField(default=list, blank=True, help_text="URL globs or domains to block")
+    budgets = models.JSONField(default=dict, blank=True, help_text="metric → maximum (median)")
+    frequency_minutes = models.PositiveIntegerField(null=True, blank=True, default=15)
+    cron = models.CharField(
+        max_length=100, blank=True, help_text="Cron expression; wins over frequency"
+    )
+    jitter_seconds = models.PositiveIntegerField(default=0)
+    locations = models.ManyToManyField(Location, related_name="scenarios", blank=True)
+    paused = models.BooleanField(default=False)
+    next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:scenario", args=[self.slug])
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        try:
+            validate_url(self.url, allow_relative=False)
+        except ScriptError as exc:
+            errors["url"] = exc.reason
+        if self.script_format != self.FORMAT_URL:
+            try:
+                self.steps = parse_script(self.script, self.script_format)
+            except ScriptError as exc:
+                errors["script"] = str(exc)
+        else:
+            self.steps = []
+        try:
+            validate_budgets(self.budgets)
+        except ValueError as exc:
+            errors["budgets"] = str(exc)
+        if self.cron and not croniter.is_valid(self.cron):
+            errors["cron"] = f"not a valid cron expression: {self.cron!r}"
+        if not self.cron and not self.frequency_minutes:
+            errors["frequency_minutes"] = "give a frequency in minutes or a cron expression"
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.script_format != self.FORMAT_URL and self.script and not self.steps:
+            self.steps = parse_script(self.script, self.script_format)
+        if self.next_due_at is None and not self.paused:
+            self.next_due_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def next_due_after(self, moment: datetime) -> datetime:
+        """The next time this scenario is due strictly after ``moment`` (jitter included)."""
+        if self.cron:
+            base = croniter(self.cron, moment).get_next(datetime)
+        else:
+            base = moment + timedelta(minutes=self.frequency_minutes or 15)
+        if self.jitter_seconds:
+            base += timedelta(seconds=random.uniform(0, self.jitter_seconds))
+        return base
+
+    def spec(self, target_url: str = "") -> dict[str, Any]:
+        """The plain-data description an agent needs to measure this scenario."""
+        setup, actions = split_setup(self.steps or [])
+        setup["dns"] = {**self.dns_overrides, **setup.get("dns", {})}
+        setup["block"] = [*self.block, *setup.get("block", [])]
+        return {
+            "scenario": self.slug,
+            "url": target_url or self.url,
+            "setup": setup,
+            "steps": actions,
+            "first_party": list(self.first_party),
+            "quiet_ms": settings.PERFITE_QUIET_MS,
+            "step_timeout_ms": settings.PERFITE_STEP_TIMEOUT_MS,
+            "run_timeout_ms": settings.PERFITE_RUN_TIMEOUT_MS,
+        }

@@ -1,0 +1,167 @@
+"""Dispatch: turn due scenarios into queued runs on their locations' queues.
+
+A scenario's next due time lives on the scenario row. A tick claims a due scenario with a
+compare-and-swap on ``next_due_at``, so two racing ticks (two beats, a restarted beat) never
+create the same runs twice; after downtime a scenario runs once and resumes its cadence.
+"""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from perfite.celery import app
+from scenarios.models import Location, Run, Scenario
+
+log = logging.getLogger(__name__)
+
+RUN_TASK = "agents.tasks.run_scenario"
+
+
+def enqueue_run(run: Run) -> None:
+    """Send ``run_scenario`` to the run's location queue once the transaction commits."""
+    queue = run.location.queue if run.location else "agents.local"
+    run_id = run.pk
+
+    def send() -> None:
+        try:
+            app.send_task(RUN_TASK, args=[run_id], queue=queue)
+        except Exception as exc:  # broker down: the run stays queued; the reaper reports it
+            log.warning("could not enqueue run %s on %s: %s", run_id, queue, exc)
+            Run.objects.filter(pk=run_id).update(flagged=f"broker unreachable: {exc}"[:200])
+
+    transaction.on_commit(send)
+
+
+def next_after(scenario: Scenario, due: datetime, now: datetime) -> datetime:
+    """Keep the cadence (due + period) unless that is already past: then restart from now."""
+    following = scenario.next_due_after(due)
+    return following if following > now else scenario.next_due_after(now)
+
+
+def create_runs(
+    scenario: Scenario,
+    locations: list[Location],
+    *,
+    kind: str = Run.KIND_SCHEDULED,
+    live: dict[int, bool] | None = None,
+) -> list[Run]:
+    """Create and enqueue one run per location; runs for a location with no live agent are
+    flagged, and not repeated while an earlier one still waits."""
+    runs = []
+    for location in locations:
+        has_agent = live[location.pk] if live is not None else location.has_live_agent
+        flagged = "" if has_agent else f"no live agent in location {location.name}"
+        if (
+            flagged
+            and kind == Run.KIND_SCHEDULED
+            and Run.objects.filter(
+                scenario=scenario, location=location, status__in=[Run.QUEUED, Run.RUNNING]
+            ).exists()
+        ):
+            continue
+        run = Run.objects.create(scenario=scenario, location=location, kind=kind, flagged=flagged)
+        enqueue_run(run)
+        runs.append(run)
+    return runs
+
+
+def dispatch_due(now: datetime | None = None, batch_size: int = 250) -> list[int]:
+    """Claim every due, unpaused scenario and create its runs; return the new run ids.
+
+    Works in batches of ``batch_size`` scenarios, one transaction each, in primary-key order
+    (so racing ticks on PostgreSQL lock rows in the same order and never deadlock). Each
+    scenario is still claimed by its own compare-and-swap on ``next_due_at``; the runs of a
+    batch are inserted together and sent to the broker over one connection after commit.
+    """
+    now = now or timezone.now()
+    live = {loc.pk: loc.has_live_agent for loc in Location.objects.all()}
+    due_ids = list(
+        Scenario.objects.filter(paused=False, next_due_at__lte=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    created: list[int] = []
+    for start in range(0, len(due_ids), batch_size):
+        with transaction.atomic():
+            runs = _claim_batch(due_ids[start : start + batch_size], now, live)
+            Run.objects.bulk_create(runs)
+            enqueue_runs(runs)
+        created.extend(run.pk for run in runs)
+    return created
+
+
+def _claim_batch(ids: list[int], now: datetime, live: dict[int, bool]) -> list[Run]:
+    """Claim the scenarios ``ids`` that are still due; return their (unsaved) runs."""
+    scenarios = (
+        Scenario.objects.filter(pk__in=ids, paused=False, next_due_at__lte=now)
+        .order_by("pk")
+        .prefetch_related("locations")
+    )
+    claimed = [
+        scenario
+        for scenario in scenarios
+        if Scenario.objects.filter(
+            pk=scenario.pk, paused=False, next_due_at=scenario.next_due_at
+        ).update(next_due_at=next_after(scenario, scenario.next_due_at or now, now))
+    ]
+    unstaffed = {loc for s in claimed for loc in s.locations.all() if not live.get(loc.pk)}
+    # A location without a live agent gets one flagged run per scenario, not a growing pile.
+    waiting = (
+        set(
+            Run.objects.filter(
+                scenario__in=claimed,
+                location__in=unstaffed,
+                status__in=[Run.QUEUED, Run.RUNNING],
+            ).values_list("scenario_id", "location_id")
+        )
+        if unstaffed
+        else set()
+    )
+    runs = []
+    for scenario in claimed:
+        for location in scenario.locations.all():
+            if location in unstaffed and (scenario.pk, location.pk) in waiting:
+                continue
+            flagged = (
+                "" if location not in unstaffed else f"no live agent in location {location.name}"
+            )
+            runs.append(Run(scenario=scenario, location=location, flagged=flagged))
+    return runs
+
+
+def enqueue_runs(runs: list[Run]) -> None:
+    """Send ``run_scenario`` for each saved run once the transaction commits, over one broker
+    connection. When the broker is unreachable, the unsent runs stay queued and are flagged
+    (the reaper reports them later) without trying each one in turn."""
+    jobs = [(run.pk, run.location.queue if run.location else "agents.local") for run in runs]
+    if not jobs:
+        return
+
+    def send() -> None:
+        sent = 0
+        declared: set[str] = set()
+        try:
+            with app.producer_or_acquire() as producer:
+                for run_id, queue in jobs:
+                    # Declaring a queue once per batch is enough; kombu would repeat it per run.
+                    extra: dict[str, Any] = {"declare": []} if queue in declared else {}
+                    app.send_task(RUN_TASK, args=[run_id], queue=queue, producer=producer, **extra)
+                    declared.add(queue)
+                    sent += 1
+        except Exception as exc:
+            unsent = [run_id for run_id, _ in jobs[sent:]]
+            log.warning("could not enqueue %d runs: %s", len(unsent), exc)
+            Run.objects.filter(pk__in=unsent).update(flagged=f"broker unreachable: {exc}"[:200])
+
+    transaction.on_commit(send)
+
+
+def run_now(scenario: Scenario, locations: list[Location] | None = None) -> list[Run]:
+    """Queue one manual run per location (all the scenario's locations by default)."""
+    with transaction.atomic():
+        return create_runs(
+            scenario, locations or list(scenario.locations.all()), kind=Run.KIND_MANUAL
+        )

@@ -1,0 +1,115 @@
+"""Writes that cross systems: storing a delivered result (database + file storage + outbox)."""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from scenarios import graphite
+from scenarios.harfile import gzip_json, sanitize_har, validate_har
+from scenarios.models import GraphitePoint, Run, RunHost
+from scenarios.models.run import METRIC_FIELDS
+from scenarios.results import validate_result
+
+log = logging.getLogger(__name__)
+
+
+def _when(value: Any, default: datetime) -> datetime:
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    return parsed or default
+
+
+@transaction.atomic
+def store_result(
+    run_id: int, result: dict[str, Any], har: dict[str, Any] | None, agent_name: str = ""
+) -> bool:
+    """Store a run's result document and HAR; return False when it was already stored.
+
+    Validates both first (raising ResultError / HarError and writing nothing), strips
+    credentials from the HAR, saves it gzipped, copies page metrics into columns, writes the
+    per-host rows, fills the Graphite outbox and, after commit, queues alert evaluation and
+    the Graphite push. Idempotent: a second delivery of the same run changes nothing.
+    """
+    validate_result(result)
+    if har is not None:
+        validate_har(har)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to location
+    run = (
+        Run.objects.select_for_update(of=("self",))
+        .select_related("scenario", "location")
+        .get(pk=run_id)
+    )
+    if run.result is not None:
+        return False
+    now = timezone.now()
+    run.result = result
+    run.status = result["status"]
+    run.error = result.get("error") or ""
+    run.started_at = _when(result.get("started_at"), run.started_at or now)
+    run.finished_at = _when(result.get("finished_at"), now)
+    if agent_name:
+        run.agent_name = agent_name
+    metrics = result.get("metrics", {})
+    for name in METRIC_FIELDS:
+        setattr(run, name, metrics.get(name))
+    if har is not None:
+        payload = gzip_json(sanitize_har(har))
+        run.har.save(f"run-{run.pk}.har.gz", ContentFile(payload), save=False)
+        run.har_size = len(payload)
+    run.save()
+    RunHost.objects.bulk_create(
+        RunHost(
+            run=run,
+            host=host[:255],
+            entity=str(totals.get("entity", ""))[:255],
+            party=str(totals.get("party", ""))[:5],
+            requests=totals.get("requests") or 0,
+            failed=totals.get("failed") or 0,
+            body_bytes=totals.get("body_bytes") or 0,
+            transfer_bytes=totals.get("transfer_bytes") or 0,
+            time_ms=totals.get("time_ms") or 0,
+            blocking_ms=totals.get("blocking_ms") or 0,
+        )
+        for host, totals in result.get("hosts", {}).items()
+    )
+    if graphite.enabled():
+        GraphitePoint.objects.bulk_create(
+            GraphitePoint(path=path, value=value, timestamp=stamp)
+            for path, value, stamp in graphite.points_for_run(run, result)
+        )
+        transaction.on_commit(_queue_graphite_push)
+    transaction.on_commit(lambda: _queue_after_run(run.pk))
+    if run.comparison_id:
+        transaction.on_commit(lambda: _advance_comparison(run.pk))
+    return True
+
+
+def _advance_comparison(run_id: int) -> None:
+    from scenarios.comparison import run_finished
+
+    try:
+        run_finished(run_id)
+    except Exception:  # the next status poll advances it anyway
+        log.exception("could not advance the comparison of run %s", run_id)
+
+
+def _queue_graphite_push() -> None:
+    from scenarios.tasks import push_graphite_outbox
+
+    try:
+        push_graphite_outbox.delay()
+    except Exception:  # the broker being down only delays the push: beat retries it
+        log.warning("could not queue the Graphite push; the periodic task will send it")
+
+
+def _queue_after_run(run_id: int) -> None:
+    from scenarios.tasks import evaluate_run
+
+    try:
+        evaluate_run.delay(run_id)
+    except Exception:
+        log.warning("could not queue alert evaluation for run %s", run_id)

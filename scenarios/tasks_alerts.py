@@ -1,0 +1,69 @@
+"""Alert delivery tasks: thin wrappers, retry policy on the decorator.
+
+Imported at the end of ``scenarios/tasks.py`` so Celery's autodiscovery registers them.
+"""
+
+import logging
+
+from celery import shared_task
+
+from scenarios import notify
+from scenarios.models.alerts import Notification
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="scenarios.tasks_alerts.notify_incident",
+    ignore_result=True,
+    autoretry_for=(notify.ChannelError,),
+    max_retries=6,
+    retry_backoff=30,  # 30 s, 60 s, 120 s … capped below: about half an hour in all
+    retry_backoff_max=600,
+    retry_jitter=True,
+)
+def notify_incident(notification_id: int) -> bool:
+    """Deliver Notification ``notification_id``; True when sent now, False when nothing to do.
+
+    Raises ChannelError on failure (after recording it on the notification and its channel),
+    which Celery retries with backoff. A notification already sent, deleted, or whose channel
+    was disabled meanwhile is skipped.
+    """
+    note = (
+        Notification.objects.select_related(
+            "channel", "incident__threshold__scenario", "incident__location"
+        )
+        .filter(pk=notification_id)
+        .first()
+    )
+    if note is None or note.sent_at is not None or not note.channel.enabled:
+        return False
+    notify.deliver(note)
+    return True
+
+
+@shared_task(name="scenarios.tasks_alerts.resend_unsent_notifications", ignore_result=True)
+def resend_unsent_notifications() -> int:
+    """Queue again the notifications never attempted (the broker was down when they were made).
+
+    Picks rows with no attempt, older than two minutes (their task may still be in the queue)
+    and younger than a day (older news is better left in the incident history). Returns how
+    many were queued. Run by beat every few minutes.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scenarios.alerting import queue_notifications
+
+    now = timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            sent_at__isnull=True,
+            attempts=0,
+            created_at__lt=now - timedelta(minutes=2),
+            created_at__gte=now - timedelta(days=1),
+        ).values_list("id", flat=True)
+    )
+    queue_notifications(ids)
+    return len(ids)

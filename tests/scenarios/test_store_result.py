@@ -1,0 +1,80 @@
+"""Storing a measured run: HAR sanitised, metrics in columns, per-host rows, idempotent."""
+
+import gzip
+import json
+
+import pytest
+
+from agents.browser import measure
+from scenarios.models import Location, Run, RunHost, Scenario
+from scenarios.results import ResultError
+from scenarios.script import parse_script, split_setup
+from scenarios.services import store_result
+
+
+@pytest.fixture
+def run(db) -> Run:
+    location = Location.objects.create(name="local")
+    scenario = Scenario.objects.create(
+        name="Home", slug="home", url="http://www.example.localhost/"
+    )
+    return Run.objects.create(scenario=scenario, location=location)
+
+
+@pytest.fixture
+def measured(site, browser_pool):
+    steps = parse_script(
+        "- set_cookie: {name: session, value: c00kie-s3cret}\n"
+        '- set_header: {name: Authorization, value: "Bearer t0ken-s3cret"}\n'
+    )
+    setup, actions = split_setup(steps)
+    spec = {"url": site.url("/"), "setup": setup, "steps": actions, "quiet_ms": 300}
+    return measure(spec, browser_pool)
+
+
+def test_stored_har_has_no_cookie_or_authorization_values(run, measured) -> None:
+    raw = json.dumps(measured.har)
+    assert "c00kie-s3cret" in raw and "t0ken-s3cret" in raw  # the browser really sent them
+    assert store_result(run.pk, measured.result, measured.har) is True
+    run.refresh_from_db()
+    with run.har.open("rb") as handle:
+        stored = gzip.decompress(handle.read()).decode()
+    assert "c00kie-s3cret" not in stored and "t0ken-s3cret" not in stored
+    assert len(json.loads(stored)["log"]["entries"]) == len(measured.result["requests"])
+    assert run.har_size == run.har.size
+
+
+def test_metrics_go_to_columns_and_hosts_to_rows(run, measured) -> None:
+    store_result(run.pk, measured.result, measured.har)
+    run.refresh_from_db()
+    metrics = measured.result["metrics"]
+    assert run.status == Run.SUCCEEDED
+    assert (run.ttfb, run.lcp, run.requests, run.transfer_bytes, run.third_party_bytes) == (
+        metrics["ttfb"],
+        metrics["lcp"],
+        metrics["requests"],
+        metrics["transfer_bytes"],
+        metrics["third_party_bytes"],
+    )
+    rows = {h.host: h for h in RunHost.objects.filter(run=run)}
+    assert set(rows) == set(measured.result["hosts"])
+    ads = measured.result["hosts"]["ads.other.localhost"]
+    assert (rows["ads.other.localhost"].party, rows["ads.other.localhost"].transfer_bytes) == (
+        "third",
+        ads["transfer_bytes"],
+    )
+
+
+def test_the_same_delivery_twice_is_stored_once(run, measured) -> None:
+    assert store_result(run.pk, measured.result, measured.har) is True
+    assert store_result(run.pk, measured.result, measured.har) is False
+    assert RunHost.objects.filter(run=run).count() == len(measured.result["hosts"])
+
+
+def test_a_malformed_result_stores_nothing(run) -> None:
+    with pytest.raises(ResultError, match="status"):
+        store_result(run.pk, {"status": "great", "metrics": {}}, None)
+    with pytest.raises(ResultError, match="metrics.lcp"):
+        store_result(run.pk, {"status": "succeeded", "metrics": {"lcp": "slow"}}, None)
+    run.refresh_from_db()
+    assert run.result is None and run.status == Run.QUEUED and not run.har
