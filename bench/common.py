@@ -1,0 +1,88 @@
+"""Shared bench helpers: Django setup, process-tree memory, and writing bench/RESULTS.md."""
+
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perfite.settings")
+    import django
+
+    django.setup()
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid``: children of all its threads, recursively."""
+    kids: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                kids += [int(x) for x in handle.read().split()]
+        except OSError:
+            continue
+    return kids + [g for k in kids for g in _children(k)]
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            match = re.search(r"VmRSS:\s+(\d+) kB", handle.read())
+    except OSError:
+        return 0
+    return int(match.group(1)) if match else 0
+
+
+class PeakMemory:
+    """Samples the RSS of this process and all its descendants (the browser) every 50 ms."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self.peak_self_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            own = _rss_kb(me)
+            total = own + sum(_rss_kb(child) for child in _children(me))
+            self.peak_kb = max(self.peak_kb, total)
+            self.peak_self_kb = max(self.peak_self_kb, own)
+            time.sleep(0.05)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def write_section(title: str, body: str) -> None:
+    """Replace (or append) the ``## title`` section of bench/RESULTS.md."""
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else "# Bench results\n\nMade by the scripts in bench/; each section says the command.\n"
+    )
+    pattern = re.compile(rf"\n## {re.escape(title)}\n.*?(?=\n## |\Z)", re.S)
+    section = f"\n## {title}\n\n{body.strip()}\n"
+    text = (
+        pattern.sub(lambda _: section, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n" + section
+    )
+    RESULTS.write_text(text)

@@ -1,0 +1,166 @@
+"""Bench for the measuring core (issue 2): measure() vs a bare Playwright load, HAR analysis
+of 5,000 entries, and peak memory while measuring.
+
+    python bench/measure.py [--runs 10]
+
+Prints the figures and writes the "Measuring core" section of bench/RESULTS.md.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import PeakMemory, setup_django, write_section  # noqa: E402
+
+setup_django()
+
+from agents.browser import BrowserPool, measure  # noqa: E402
+from agents.result import build_result  # noqa: E402
+from demosite.server import DemoSite  # noqa: E402
+
+
+def bare_load(pool: BrowserPool, url: str, quiet_ms: int) -> float:
+    """A bare Playwright load: warm browser, fresh context, load + the same network quiet."""
+
+    def run() -> float:
+        start = time.perf_counter()
+        context = pool.browser().new_context()
+        page = context.new_page()
+        state = {"inflight": 0, "last": time.monotonic()}
+
+        def began(_: Any) -> None:
+            state["inflight"] += 1
+            state["last"] = time.monotonic()
+
+        def ended(_: Any) -> None:
+            state["inflight"] -= 1
+            state["last"] = time.monotonic()
+
+        page.on("request", began)
+        page.on("requestfinished", ended)
+        page.on("requestfailed", ended)
+        page.goto(url, wait_until="load")
+        while state["inflight"] > 0 or (time.monotonic() - state["last"]) * 1000 < quiet_ms:
+            page.wait_for_timeout(50)
+        context.close()
+        return time.perf_counter() - start
+
+    return pool.call(run)
+
+
+def synthetic_har(entries: int) -> dict[str, Any]:
+    t0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    rows = []
+    for i in range(entries):
+        host = f"h{i % 50}.{'example.com' if i % 3 else 'thirdparty' + str(i % 7) + '.net'}"
+        kind = ("script", "image", "stylesheet", "font", "xhr")[i % 5]
+        rows.append(
+            {
+                "startedDateTime": (t0 + timedelta(milliseconds=i))
+                .isoformat()
+                .replace("+00:00", "Z"),
+                "time": 20,
+                "_resourceType": kind,
+                "request": {
+                    "url": f"https://{host}/r/{i}.bin?x={i}",
+                    "method": "GET",
+                    "headers": [],
+                },
+                "response": {
+                    "status": 200,
+                    "headers": [],
+                    "_transferSize": 1200 + i,
+                    "content": {"size": 1000 + i, "mimeType": "application/octet-stream"},
+                },
+                "timings": {
+                    "blocked": 1,
+                    "dns": -1,
+                    "connect": -1,
+                    "ssl": -1,
+                    "send": 0,
+                    "wait": 10,
+                    "receive": 9,
+                },
+            }
+        )
+    return {"log": {"entries": rows}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    site = DemoSite().start()
+    pool = BrowserPool()
+    lines = [
+        f"Command: `python bench/measure.py --runs {args.runs}` (demo site on loopback, home "
+        "page: 8 requests on 4 hosts).",
+        "",
+    ]
+    try:
+        pool.version()
+        url = site.url("/")
+        lines.append("| end condition | measure() median s | bare Playwright median s | ratio |")
+        lines.append("|---|---|---|---|")
+        for quiet in (2000, 300):
+            spec = {"url": url, "quiet_ms": quiet, "steps": [], "setup": {}}
+            measure(spec, pool)
+            bare_load(pool, url, quiet)  # warm both paths once
+            ours, bare = [], []
+            with PeakMemory() as memory:
+                for _ in range(args.runs):  # interleaved so drift hits both alike
+                    start = time.perf_counter()
+                    measure(spec, pool)
+                    ours.append(time.perf_counter() - start)
+                    bare.append(bare_load(pool, url, quiet))
+            ratio = statistics.median(ours) / statistics.median(bare)
+            lines.append(
+                f"| load + {quiet} ms network quiet | {statistics.median(ours):.3f} | "
+                f"{statistics.median(bare):.3f} | {ratio:.2f}x (target <= 1.25x) |"
+            )
+            print(
+                f"quiet {quiet} ms: measure {statistics.median(ours):.3f} s, bare "
+                f"{statistics.median(bare):.3f} s, ratio {ratio:.2f}"
+            )
+        lines += [
+            "",
+            f"Peak memory while measuring: {memory.peak_kb / 1024:.0f} MB for the agent "
+            f"process tree (Python + Chromium), of which {memory.peak_self_kb / 1024:.0f} MB "
+            "the Python process.",
+        ]
+        print(lines[-1])
+    finally:
+        pool.close()
+        site.stop()
+    har = synthetic_har(5000)
+    timings = []
+    for _ in range(5):
+        start = time.perf_counter()
+        result = build_result(
+            spec={"url": "https://www.example.com/"},
+            status="succeeded",
+            error=None,
+            started_at="",
+            finished_at="",
+            browser_version="",
+            har=har,
+            snapshots=[],
+        )
+        timings.append(time.perf_counter() - start)
+    assert result["metrics"]["requests"] == 5000
+    line = (
+        f"HAR analysis of 5,000 entries (50 hosts, 8 entities): median "
+        f"{statistics.median(timings):.3f} s over 5 runs (target <= 0.5 s)."
+    )
+    print(line)
+    lines += ["", line]
+    write_section("Measuring core", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The read-only alert API: incidents, thresholds, correlation."""
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIRequestFactory, force_authenticate
+
+from scenarios import api_alerts
+from scenarios.models import Channel, Incident, Location, Scenario, Threshold
+from scenarios.models.alerts import Notification
+
+from .conftest import MakeRun
+
+
+def call(view: Any, params: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    request = APIRequestFactory().get("/api/x/", params or {})
+    force_authenticate(request, user=User.objects.get_or_create(username="u")[0])
+    return view(request, **kwargs)
+
+
+@pytest.fixture
+def incidents(scenario: Scenario, location: Location) -> list[Incident]:
+    th = Threshold.objects.create(scenario=scenario, metric="lcp", value=2500)
+    old = Incident.objects.create(threshold=th, location=location, value=2600, message="old")
+    old.resolved_at = old.opened_at
+    old.save()
+    new = Incident.objects.create(threshold=th, location=location, value=3000, message="new")
+    channel = Channel.objects.create(name="ops", kind=Channel.SLACK, target="http://x.test/")
+    Notification.objects.create(
+        incident=new, channel=channel, event="opened", attempts=2, error="HTTP 500: nope"
+    )
+    return [old, new]
+
+
+def test_incidents_are_listed_newest_first_and_filtered_by_state(
+    incidents: list[Incident],
+) -> None:
+    everything = call(api_alerts.incidents, {"scenario": "shop"}).data["results"]
+    assert [i["message"] for i in everything] == ["new", "old"]
+    assert everything[0]["state"] == "open" and everything[1]["state"] == "resolved"
+    assert everything[0]["threshold"]["label"] == "Shop home lcp > 2500"
+    open_only = call(api_alerts.incidents, {"state": "open"}).data["results"]
+    assert [i["id"] for i in open_only] == [incidents[1].pk]
+    assert call(api_alerts.incidents, {"scenario": "nope"}).data["results"] == []
+    assert call(api_alerts.incidents, {"state": "maybe"}).status_code == 400
+    assert call(api_alerts.incidents, {"limit": "0"}).status_code == 400
+
+
+def test_an_incident_shows_its_notifications(incidents: list[Incident]) -> None:
+    data = call(api_alerts.incident_detail, pk=incidents[1].pk).data
+    assert data["notifications"] == [
+        {
+            "channel": "ops",
+            "event": "opened",
+            "created_at": data["notifications"][0]["created_at"],
+            "sent_at": None,
+            "attempts": 2,
+            "error": "HTTP 500: nope",
+        }
+    ]
+
+
+def test_thresholds_are_listed(incidents: list[Incident]) -> None:
+    [th] = call(api_alerts.thresholds, {"scenario": "shop"}).data["results"]
+    assert (th["kind"], th["scope"], th["metric"], th["value"], th["location"]) == (
+        "absolute",
+        "page",
+        "lcp",
+        2500,
+        None,
+    )
+
+
+def test_correlation_endpoint_reports_and_refuses_unknown_metrics(
+    scenario: Scenario, make_run: MakeRun
+) -> None:
+    response = call(api_alerts.scenario_correlation, {"hours": "24"}, slug="shop")
+    assert (response.status_code, response.data["runs"], response.data["hosts"]) == (200, 0, [])
+    bad = call(api_alerts.scenario_correlation, {"metric": "speed"}, slug="shop")
+    assert bad.status_code == 400
+    assert call(api_alerts.scenario_correlation, slug="missing").status_code == 404

@@ -1,0 +1,53 @@
+"""Budgets on the median, and the named-metric vocabulary (scenarios/budgets.py)."""
+
+import pytest
+
+from scenarios.budgets import evaluate_budgets, metric_values, validate_budgets
+from tests.ci.factories import result
+
+
+def test_named_metrics_cover_page_metrics_and_every_split() -> None:
+    values = metric_values(result(100.0, ad_ms=30.0))
+    assert values["lcp"] == 100.0
+    assert values["party.third.transfer_bytes"] == 8200.0
+    assert values["party.first.requests"] == 3.0
+    assert values["host.ads.other.localhost.time_ms"] == 30.0
+    assert values["entity.other.localhost.transfer_bytes"] == 8200.0
+
+
+def test_budgets_are_judged_on_the_median_of_the_runs() -> None:
+    runs = [result(f) for f in (100.0, 900.0, 120.0, 110.0, 2000.0)]
+    checked = {b.metric: b for b in evaluate_budgets({"lcp": 115, "fcp": 120}, runs)}
+    assert checked["lcp"].median == 120.0
+    assert checked["lcp"].passed is False
+    assert checked["lcp"].message == "lcp: median 120 is over the budget of 115"
+    assert checked["fcp"].passed is True
+    assert checked["fcp"].message == "fcp: median 120 is within the budget of 120"
+
+
+def test_a_split_absent_from_a_run_counts_as_zero() -> None:
+    runs = [result(100.0), result(100.0), result(100.0)]
+    checked = evaluate_budgets(
+        {"type.font.transfer_bytes": 0, "entity.cdn.localhost.requests": 0}, runs
+    )
+    assert [(b.median, b.n, b.passed) for b in checked] == [(0.0, 3, True), (0.0, 3, True)]
+
+
+def test_a_budget_no_run_can_be_checked_on_fails() -> None:
+    checked = evaluate_budgets({"speed_index": 1000}, [result(100.0)])
+    assert (checked[0].median, checked[0].passed) == (None, False)
+    assert checked[0].message == "speed_index: no run has a value, budget 1000"
+
+
+def test_third_party_bytes_budget_fails_when_the_ad_grows() -> None:
+    runs = [result(100.0)] * 3
+    checked = evaluate_budgets(
+        {"party.third.transfer_bytes": 8000, "third_party_blocking_ms": 0}, runs
+    )
+    assert [(b.median, b.passed) for b in checked] == [(8200.0, False), (0.0, True)]
+
+
+@pytest.mark.parametrize("bad", [{"lcp": "fast"}, {"lcp": -1}, ["lcp"], {"": 3}, {"lcp": True}])
+def test_malformed_budgets_are_refused(bad: object) -> None:
+    with pytest.raises(ValueError):
+        validate_budgets(bad)

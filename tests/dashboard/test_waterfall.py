@@ -1,0 +1,108 @@
+"""Waterfall rows from a result document: order, bar geometry, phases, marks, filters."""
+
+import pytest
+
+from dashboard.waterfall import build_waterfall, totals_table
+
+from .conftest import request_doc, result_doc
+
+
+def test_rows_are_in_start_order_and_numbered() -> None:
+    doc = result_doc(
+        requests=[
+            request_doc("b.example.com", "first", 50.0),
+            request_doc("a.example.com", "first", 0.0),
+            request_doc("c.other.com", "third", 25.0),
+        ]
+    )
+
+    wf = build_waterfall(doc)
+
+    assert [(r.number, r.host) for r in wf.rows] == [
+        (1, "a.example.com"),
+        (2, "c.other.com"),
+        (3, "b.example.com"),
+    ]
+    assert wf.hosts == ["a.example.com", "b.example.com", "c.other.com"]
+    assert wf.parties == ["first", "third"]
+
+
+def test_bars_are_placed_in_percent_of_the_span() -> None:
+    doc = result_doc(
+        requests=[request_doc("a.com", "first", 0.0), request_doc("b.com", "first", 60.0)]
+    )
+    doc["pages"] = []
+
+    wf = build_waterfall(doc)
+
+    assert wf.span_ms == 100.0  # the last request ends at 60 + 40 ms
+    assert (wf.rows[1].left, wf.rows[1].width) == (60.0, 40.0)
+
+
+def test_phases_split_ssl_out_of_connect_and_follow_each_other() -> None:
+    doc = result_doc(requests=[request_doc("a.com", "first", 0.0)])
+    doc["pages"] = []
+
+    segments = build_waterfall(doc).rows[0].segments
+
+    # blocked 1, dns 2, connect 8 - ssl 3 = 5, ssl 3, send 0.5, wait 20, receive 5.5 (of 40 ms)
+    assert [(s.phase, s.ms, s.left, s.width) for s in segments] == [
+        ("blocked", 1.0, 0.0, 2.5),
+        ("dns", 2.0, 2.5, 5.0),
+        ("connect", 5.0, 7.5, 12.5),
+        ("ssl", 3.0, 20.0, 7.5),
+        ("send", 0.5, 27.5, 1.25),
+        ("wait", 20.0, 28.75, 50.0),
+        ("receive", 5.5, 78.75, 13.75),
+    ]
+
+
+def test_not_applicable_timings_are_left_out() -> None:
+    request = request_doc("a.com", "first", 0.0)
+    request["timings"] = {
+        "blocked": -1,
+        "dns": -1,
+        "connect": -1,
+        "ssl": -1,
+        "send": 0,
+        "wait": 30.0,
+        "receive": "junk",
+    }
+    doc = result_doc(requests=[request])
+
+    assert [s.phase for s in build_waterfall(doc).rows[0].segments] == ["wait"]
+
+
+def test_page_marks_are_offset_by_the_page_start() -> None:
+    doc = result_doc(requests=[request_doc("a.com", "first", 0.0)])
+    doc["pages"] = [
+        {"started_ms": 0.0, "metrics": {"fcp": 20.0, "load": 50.0}},
+        {"started_ms": 100.0, "metrics": {"load": 100.0}},
+    ]
+
+    wf = build_waterfall(doc)
+
+    assert wf.span_ms == 200.0
+    assert [(m.name, m.ms, m.left) for m in wf.marks] == [
+        ("FCP", 20.0, 10.0),
+        ("Load", 50.0, 25.0),
+        ("Load", 200.0, 100.0),
+    ]
+
+
+def test_an_empty_or_missing_result_gives_an_empty_waterfall() -> None:
+    for doc in (None, {}, {"requests": "garbage", "pages": [1]}):
+        wf = build_waterfall(doc)
+        assert (wf.rows, wf.marks, wf.span_ms) == ([], [], 1.0)
+
+
+def test_totals_tables_list_heaviest_first() -> None:
+    rows = totals_table(result_doc(), "entities")
+
+    assert [r["name"] for r in rows] == ["example.com", "other.com"]
+    assert rows[0]["transfer_bytes"] == 1200
+
+
+def test_totals_table_refuses_unknown_keys() -> None:
+    with pytest.raises(ValueError, match="no totals table 'requests'"):
+        totals_table(result_doc(), "requests")

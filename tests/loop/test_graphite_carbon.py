@@ -1,0 +1,167 @@
+"""A real carbon-cache receives the outbox: documented names, right values, each point once."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from scenarios.models import GraphitePoint, Location, Run, Scenario
+from scenarios.services import store_result
+from scenarios.tasks import push_graphite_outbox
+from tests.loop.conftest import Loop
+from tests.loop.services import Carbon, wait_until
+
+TOTALS = {
+    "requests": 3,
+    "failed": 0,
+    "body_bytes": 3000,
+    "transfer_bytes": 3300,
+    "time_ms": 45.5,
+    "blocking_ms": 0.0,
+}
+
+
+def result_document(started: Any, ttfb: float) -> dict[str, Any]:
+    """A small result document with one member of every group the names cover."""
+    return {
+        "schema": 1,
+        "scenario": "shop",
+        "location": "eu-west",
+        "browser": "chromium",
+        "browser_version": "156.0.0.0",
+        "url": "http://www.example.localhost/",
+        "started_at": started.isoformat(),
+        "finished_at": (started + timedelta(seconds=2)).isoformat(),
+        "status": "succeeded",
+        "error": None,
+        "metrics": {
+            "ttfb": ttfb,
+            "fcp": 80.5,
+            "lcp": None,
+            "requests": 4,
+            "transfer_bytes": 5000,
+            "body_bytes": 4500,
+        },
+        "requests": [],
+        "steps": [{"name": "search box", "started_ms": 500.0, "duration_ms": 230.5}],
+        "parties": {"first": TOTALS, "third": {**TOTALS, "requests": 1}},
+        "hosts": {
+            "www.example.localhost": {**TOTALS, "party": "first", "entity": "example.localhost"}
+        },
+        "entities": {
+            "other.localhost": {**TOTALS, "party": "third", "hosts": ["ads.other.localhost"]},
+            "example.localhost": {**TOTALS, "party": "first", "hosts": []},
+        },
+        "content_classes": {"js": {**TOTALS, "requests": 2}},
+    }
+
+
+def expected_points(base: str, ttfb: float) -> dict[str, float]:
+    """Every path (README's scheme) the document above yields, with its value."""
+    points = {
+        f"{base}.ttfb": ttfb,
+        f"{base}.fcp": 80.5,
+        f"{base}.requests": 4.0,
+        f"{base}.transfer_bytes": 5000.0,
+        f"{base}.body_bytes": 4500.0,
+        f"{base}.step.search_box.duration_ms": 230.5,
+    }
+    groups = {
+        "party.first": TOTALS,
+        "party.third": {**TOTALS, "requests": 1},
+        "domain.www_example_localhost": TOTALS,
+        "entity.other_localhost": TOTALS,
+        "type.js": {**TOTALS, "requests": 2},
+    }
+    for group, totals in groups.items():
+        for metric in ("requests", "transfer_bytes", "body_bytes", "time_ms", "blocking_ms"):
+            points[f"{base}.{group}.{metric}"] = float(totals[metric])
+    return points
+
+
+@pytest.fixture(scope="module")
+def carbon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Carbon]:
+    server = Carbon(Path(tmp_path_factory.mktemp("carbon"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def graphite(carbon: Carbon) -> Iterator[Carbon]:
+    with override_settings(
+        GRAPHITE_HOST="127.0.0.1", GRAPHITE_PORT=carbon.port, GRAPHITE_PREFIX="perfite"
+    ):
+        yield carbon
+
+
+def stored_run(slug: str, ttfb: float, seconds_ago: int) -> tuple[Run, int]:
+    """A run of scenario ``slug`` in eu-west stored with the document above; (run, stamp)."""
+    location = Location.objects.get_or_create(name="eu-west")[0]
+    scenario = Scenario.objects.get_or_create(
+        slug=slug, defaults={"name": slug, "url": "http://www.example.localhost/", "paused": True}
+    )[0]
+    started = (timezone.now() - timedelta(seconds=seconds_ago)).replace(microsecond=0)
+    run = Run.objects.create(scenario=scenario, location=location)
+    assert store_result(run.pk, result_document(started, ttfb), None, agent_name="a")
+    return run, int(started.timestamp())
+
+
+def wait_for_whisper(carbon: Carbon, points: dict[str, float], stamp: int) -> None:
+    def written() -> bool:
+        try:
+            return all(carbon.values(path, stamp) for path in points)
+        except FileNotFoundError:
+            return False
+
+    wait_until(
+        written,
+        30,
+        "carbon-cache to write the whisper files",
+        lambda: carbon.process.output() if carbon.process else "",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_carbon_writes_the_documented_names_with_the_run_values(
+    loop: Loop, graphite: Carbon
+) -> None:
+    run, stamp = stored_run("shop", 12.5, 30)
+    points = expected_points("perfite.shop.eu-west.chromium", 12.5)
+    assert GraphitePoint.objects.count() == len(points)
+    assert push_graphite_outbox() == len(points)
+    wait_for_whisper(graphite, points, stamp)
+    for path, value in points.items():
+        assert graphite.whisper_file(path).is_file()
+        assert graphite.values(path, stamp) == [(stamp, value)], path
+    assert not GraphitePoint.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_points_stored_while_carbon_is_down_arrive_once_when_it_returns(
+    loop: Loop, graphite: Carbon
+) -> None:
+    graphite.stop()
+    stamps = {}
+    for i, ttfb in enumerate((10.5, 20.5, 30.5)):
+        run, stamps[ttfb] = stored_run("outage", ttfb, 60 - 10 * i)
+    per_run = len(expected_points("perfite.outage.eu-west.chromium", 0.0))
+    assert push_graphite_outbox() == 0  # refused: every point stays queued, with the reason
+    assert GraphitePoint.objects.count() == 3 * per_run
+    assert not GraphitePoint.objects.filter(last_error="").exists()
+
+    graphite.start()
+    assert push_graphite_outbox() == 3 * per_run
+    assert not GraphitePoint.objects.exists()
+    assert push_graphite_outbox() == 0
+    for ttfb, stamp in stamps.items():
+        points = expected_points("perfite.outage.eu-west.chromium", ttfb)
+        wait_for_whisper(graphite, points, stamp)
+        for path, value in points.items():
+            assert (stamp, value) in graphite.values(path, stamp), path
+    sent = {key: n for key, n in graphite.lines.items() if key[0].startswith("perfite.outage.")}
+    assert len(sent) == 3 * per_run
+    assert set(sent.values()) == {1}

@@ -1,0 +1,182 @@
+"""The agents' ingest endpoint: each bad input is a clear 4xx that stores nothing; a repeated
+delivery is stored once."""
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from scenarios.models import Agent, GraphitePoint, Location, Run, RunHost, Scenario
+
+HAR = {
+    "log": {
+        "version": "1.2",
+        "creator": {"name": "t", "version": "1"},
+        "entries": [
+            {
+                "startedDateTime": "2026-11-23T10:00:00.000Z",
+                "time": 5.0,
+                "request": {
+                    "method": "GET",
+                    "url": "http://www.example.localhost/",
+                    "headers": [{"name": "Cookie", "value": "session=secret"}],
+                },
+                "response": {"status": 200, "headers": [], "content": {"size": 10}},
+            },
+        ],
+    }
+}
+RESULT = {
+    "schema": 1,
+    "scenario": "shop",
+    "location": "eu-west",
+    "browser": "chromium",
+    "started_at": "2026-11-23T10:00:00+00:00",
+    "finished_at": "2026-11-23T10:00:01+00:00",
+    "status": "succeeded",
+    "error": None,
+    "metrics": {"ttfb": 12.0, "requests": 1},
+    "requests": [],
+    "steps": [],
+    "parties": {},
+    "content_classes": {},
+    "entities": {},
+    "hosts": {
+        "www.example.localhost": {
+            "requests": 1,
+            "failed": 0,
+            "body_bytes": 10,
+            "transfer_bytes": 20,
+            "time_ms": 5.0,
+            "blocking_ms": 0.0,
+            "party": "first",
+            "entity": "example.localhost",
+        }
+    },
+}
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path
+    settings.GRAPHITE_HOST = "127.0.0.1"  # so a stored result would also fill the outbox
+    return tmp_path
+
+
+@pytest.fixture
+def agent_run(db: None, media: Path) -> tuple[Run, str]:
+    """A queued run in eu-west and the token of an eu-west agent."""
+    location = Location.objects.create(name="eu-west")
+    scenario = Scenario.objects.create(
+        name="Shop", slug="shop", url="http://www.example.localhost/", paused=True
+    )
+    agent = Agent.objects.create(name="eu-west-1", location=location)
+    return Run.objects.create(scenario=scenario, location=location), agent.issue_token()
+
+
+def post(
+    run: Run, token: str | None, result: str | None = None, har: bytes | None = None, **extra: Any
+) -> Any:
+    data: dict[str, Any] = {"result": json.dumps(RESULT) if result is None else result}
+    if har is not None:
+        data["har"] = SimpleUploadedFile("run.har.gz", har, "application/gzip")
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    return Client().post(f"/api/ingest/runs/{run.pk}/", data, **headers, **extra)
+
+
+def assert_nothing_stored(run: Run, media: Path) -> None:
+    run.refresh_from_db()
+    assert (run.result, run.status, run.har.name, run.har_size) == (None, Run.QUEUED, "", 0)
+    assert not RunHost.objects.exists()
+    assert not GraphitePoint.objects.exists()
+    assert [p for p in media.rglob("*") if p.is_file()] == []
+
+
+GOOD_HAR = gzip.compress(json.dumps(HAR).encode())
+
+
+@pytest.mark.parametrize(
+    ("token", "result", "har", "status", "reason"),
+    [
+        (None, None, GOOD_HAR, 401, "missing agent token"),
+        ("pfa_not-a-real-token", None, GOOD_HAR, 403, "invalid or revoked agent token"),
+        ("good", "{not json", GOOD_HAR, 400, "result is not valid JSON"),
+        ("good", json.dumps({**RESULT, "status": "great"}), GOOD_HAR, 400, "status must be"),
+        ("good", None, GOOD_HAR[: len(GOOD_HAR) // 2], 400, "truncated gzip data"),
+        ("good", None, gzip.compress(b'{"entries": []}'), 400, "not a HAR"),
+        ("good", None, b"plain text, not gzip", 400, "not gzip data"),
+    ],
+    ids=[
+        "no-token",
+        "bad-token",
+        "malformed-json",
+        "invalid-result",
+        "truncated-gzip",
+        "har-not-a-har",
+        "har-not-gzip",
+    ],
+)
+def test_a_bad_delivery_is_refused_and_stores_nothing(
+    agent_run: tuple[Run, str],
+    media: Path,
+    token: str | None,
+    result: str | None,
+    har: bytes,
+    status: int,
+    reason: str,
+) -> None:
+    run, good_token = agent_run
+    response = post(run, good_token if token == "good" else token, result, har)
+    assert response.status_code == status
+    assert reason in response.json()["error"]
+    assert_nothing_stored(run, media)
+
+
+def test_an_oversized_upload_is_refused_with_413(
+    agent_run: tuple[Run, str], media: Path, settings: Any
+) -> None:
+    run, token = agent_run
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    response = post(
+        run, token, har=gzip.compress(json.dumps(HAR).encode() + b" " * 5000, compresslevel=0)
+    )
+    assert (response.status_code, response.json()) == (413, {"error": "upload too large"})
+    assert_nothing_stored(run, media)
+
+
+def test_a_revoked_token_is_refused(agent_run: tuple[Run, str], media: Path) -> None:
+    run, token = agent_run
+    Agent.objects.update(revoked=True)
+    assert post(run, token, har=GOOD_HAR).status_code == 403
+    assert_nothing_stored(run, media)
+
+
+def test_an_agent_cannot_deliver_a_run_of_another_location(
+    agent_run: tuple[Run, str], media: Path
+) -> None:
+    run, _ = agent_run
+    other = Agent.objects.create(name="us-east-1", location=Location.objects.create(name="us-east"))
+    response = post(run, other.issue_token(), har=GOOD_HAR)
+    assert response.status_code == 404
+    assert_nothing_stored(run, media)
+
+
+def test_the_same_delivery_twice_is_stored_once(agent_run: tuple[Run, str], media: Path) -> None:
+    run, token = agent_run
+    first = post(run, token, har=GOOD_HAR)
+    second = post(run, token, har=GOOD_HAR)
+    assert (first.status_code, first.json()) == (201, {"stored": True, "run": run.pk})
+    assert (second.status_code, second.json()) == (200, {"stored": False, "run": run.pk})
+    run.refresh_from_db()
+    assert (run.status, run.agent_name, run.ttfb) == (Run.SUCCEEDED, "eu-west-1", 12.0)
+    assert list(RunHost.objects.values_list("host", "requests")) == [("www.example.localhost", 1)]
+    assert len([p for p in media.rglob("*.har.gz")]) == 1
+    stored = json.loads(gzip.decompress(run.har.read()))
+    assert stored["log"]["entries"][0]["request"]["headers"] == [
+        {"name": "Cookie", "value": "[removed by perfite]"}
+    ]
+    assert GraphitePoint.objects.count() == 2 + 5  # ttfb, requests; one host's five totals
