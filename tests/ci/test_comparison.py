@@ -223,23 +223,25 @@ def test_a_release_report_compares_runs_before_and_after_the_release(scenario: S
     assert {m["metric"]: m["verdict"] for m in only["metrics"]}["lcp"] == "regression"
 
 
-def test_the_after_store_hook_creates_the_next_run(
+def test_storing_each_run_creates_the_next_until_the_comparison_is_done(
     scenario: Scenario, synthetic_agent: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    # store_result's after-commit hook advances the comparison: no status poll is needed.
     with django_capture_on_commit_callbacks(execute=True):
         created = comparisons.create_comparison(
             scenario, iterations=2, base_url=BASE_URL, branch_url=SLOW_URL, options={"warmup": 0}
         )
-    first = created.runs.get()
-    assert first.status == Run.SUCCEEDED
-    with django_capture_on_commit_callbacks(execute=True):
-        comparisons.run_finished(first.pk)
     runs = [(r.sequence, r.role, r.status) for r in created.runs.order_by("sequence")]
-    other = "branch" if first.role == "base" else "base"
-    assert runs == [(0, first.role, "succeeded"), (1, other, "succeeded")]
+    first = runs[0][1]
+    other = "branch" if first == "base" else "base"
+    assert [r[0] for r in runs] == [0, 1, 2, 3]
+    assert {r[2] for r in runs} == {"succeeded"}
+    assert [r[1] for r in runs[:2]] == [first, other]
+    assert sorted(r[1] for r in runs) == ["base", "base", "branch", "branch"]
+    assert Comparison.objects.get().status == Comparison.DONE
     standalone = Run.objects.create(scenario=scenario)
     comparisons.run_finished(standalone.pk)  # a run outside any comparison: nothing happens
-    assert Comparison.objects.get().runs.count() == 2
+    assert Comparison.objects.get().runs.count() == 4
 
 
 def test_advance_does_nothing_while_a_run_is_in_flight(
