@@ -141,8 +141,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("out", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
 else:
+    VISIBILITY_TIMEOUT = env_int("PERFITE_VISIBILITY_TIMEOUT", 900)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("PERFITE_VISIBILITY_TIMEOUT", 900),
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        # kombu scans for unacknowledged messages past their timeout at start-up and then only
+        # every 10th 10-second tick: a run whose agent died just before another agent started
+        # waited 100 s more. Scan on every tick, a third of the timeout apart (1 to 30 s).
+        "unacked_restore_interval": max(1, min(30, VISIBILITY_TIMEOUT // 3)),
+        "unacked_restore_throttle": 1,
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

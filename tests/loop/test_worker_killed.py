@@ -73,13 +73,15 @@ def test_a_run_whose_pool_child_is_killed_is_run_again_once(loop: Loop, site: An
 
 @pytest.mark.django_db(transaction=True)
 def test_a_run_whose_agent_is_killed_is_run_again_by_the_next_agent(loop: Loop, site: Any) -> None:
-    # The replacement agent restores messages unacknowledged for 3 s (its visibility timeout).
+    # The replacement agent restores messages unacknowledged for 8 s (its visibility timeout).
+    # It starts sooner than that, so its start-up scan finds nothing: the message must come
+    # back through the periodic scan (every 2 s here; kombu's default waited 100 s).
     first = loop.start_agent("crash-all", "crash-all-first")
     run = wait_running(slow_run("crash-all", site), loop)
     first.kill9()
     site.delays.clear()
     assert Run.objects.get(pk=run.pk).status == Run.RUNNING
-    second = loop.start_agent("crash-all", "crash-all-second", PERFITE_VISIBILITY_TIMEOUT="3")
+    second = loop.start_agent("crash-all", "crash-all-second", PERFITE_VISIBILITY_TIMEOUT="8")
     try:
         run = wait_finished(run, loop, 90)
     finally:
