@@ -65,7 +65,7 @@ def test_paired_runs_alternate_base_and_branch_one_at_a_time(
     everything = list(done.runs.order_by("sequence"))
     # one at a time: each run is created only once the one before it was stored
     for before, after in itertools.pairwise(everything):
-        assert after.created_at >= before.finished_at
+        assert before.finished_at is not None and after.created_at >= before.finished_at
     warm, runs = everything[:2], everything[2:]
     assert [(r.sequence, r.role, r.target_url, r.branch) for r in warm] == [
         (0, "warmup", BASE_URL, ""),

@@ -52,7 +52,7 @@ def role(name: str) -> Group:
     return group
 
 
-def _user(name: str, group: str | None = None, **flags: bool) -> User:
+def _user(name: str, group: str | None = None, **flags: Any) -> User:
     user = User.objects.create_user(name, password="pw-" + name, **flags)
     if group:
         user.groups.add(role(group))

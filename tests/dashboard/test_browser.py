@@ -148,6 +148,7 @@ def test_an_editor_creates_tries_and_reads_a_scenario(
     scenario = Scenario.objects.get(slug="demo-home")
     assert scenario.url == target
     run = Run.objects.get(scenario=scenario)
+    assert run.location is not None and run.result is not None
     assert (run.kind, run.status, run.location.name) == ("manual", "succeeded", "local")
     assert out["run_url"] == f"{base}/runs/{run.pk}/"
     paths = [(host, urlsplit(url).path) for host, url in out["seen"]]

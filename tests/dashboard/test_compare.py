@@ -1,6 +1,7 @@
 """Comparing two sets of runs: medians, deltas, per-host deltas and the page itself."""
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -21,8 +22,8 @@ def test_ids_must_be_numbers() -> None:
 
 
 def test_metric_deltas_compare_medians() -> None:
-    base = [{"lcp": 100.0}, {"lcp": 300.0}, {"lcp": 200.0}]
-    branch = [{"lcp": 250.0}, {"lcp": None}, {"lcp": 230.0}]
+    base: list[dict[str, Any]] = [{"lcp": 100.0}, {"lcp": 300.0}, {"lcp": 200.0}]
+    branch: list[dict[str, Any]] = [{"lcp": 250.0}, {"lcp": None}, {"lcp": 230.0}]
 
     lcp = next(row for row in metric_deltas(base, branch) if row["name"] == "lcp")
 

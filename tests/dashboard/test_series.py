@@ -147,7 +147,7 @@ def test_host_tables_average_per_run_and_trend_by_half(
     assert hosts[0]["trend_bytes"] == 50.0
     assert hosts[1]["trend_bytes"] == 0.0
     # 24 hourly slices of the 24 h range: runs 20, 18 and 3 hours ago.
-    expected = [None] * 24
+    expected: list[float | None] = [None] * 24
     expected[4] = expected[6] = expected[21] = 10.0
     assert hosts[0]["spark_time"] == expected
     assert [(e["name"], e["runs"], e["transfer_bytes"]) for e in entities] == [

@@ -1,23 +1,38 @@
 import gzip
 import json
+from typing import Any
 
 import pytest
 
 from scenarios.harfile import REDACTED, HarError, gunzip_json, gzip_json, sanitize_har, validate_har
 
-HAR = {"log": {"entries": [{
-    "startedDateTime": "2026-11-23T10:00:00.000Z",
-    "request": {"url": "http://www.example.localhost/", "headers": [
-        {"name": "Cookie", "value": "session=s3cr3t"},
-        {"name": "Authorization", "value": "Bearer tok3n"},
-        {"name": "Accept", "value": "text/html"},
-    ], "cookies": [{"name": "session", "value": "s3cr3t"}]},
-    "response": {"status": 200, "headers": [
-        {"name": "set-cookie", "value": "session=n3w; HttpOnly"},
-        {"name": "X-CSRFToken", "value": "csrfv4lue"},
-        {"name": "Content-Type", "value": "text/html"},
-    ], "cookies": [{"name": "session", "value": "n3w"}]},
-}]}}
+HAR: dict[str, Any] = {
+    "log": {
+        "entries": [
+            {
+                "startedDateTime": "2026-11-23T10:00:00.000Z",
+                "request": {
+                    "url": "http://www.example.localhost/",
+                    "headers": [
+                        {"name": "Cookie", "value": "session=s3cr3t"},
+                        {"name": "Authorization", "value": "Bearer tok3n"},
+                        {"name": "Accept", "value": "text/html"},
+                    ],
+                    "cookies": [{"name": "session", "value": "s3cr3t"}],
+                },
+                "response": {
+                    "status": 200,
+                    "headers": [
+                        {"name": "set-cookie", "value": "session=n3w; HttpOnly"},
+                        {"name": "X-CSRFToken", "value": "csrfv4lue"},
+                        {"name": "Content-Type", "value": "text/html"},
+                    ],
+                    "cookies": [{"name": "session", "value": "n3w"}],
+                },
+            }
+        ]
+    }
+}
 
 
 def test_sanitize_removes_every_cookie_and_credential_value() -> None:
@@ -41,8 +56,10 @@ def test_sanitize_leaves_the_input_untouched() -> None:
         ([], "top level"),
         ({"log": {}}, "log.entries"),
         ({"log": {"entries": [1]}}, "entry 0 is not an object"),
-        ({"log": {"entries": [{"request": {}, "response": {}, "startedDateTime": "x"}]}},
-         "request.url"),
+        (
+            {"log": {"entries": [{"request": {}, "response": {}, "startedDateTime": "x"}]}},
+            "request.url",
+        ),
         ({"log": {"entries": [{"request": {"url": "u"}, "startedDateTime": "x"}]}}, "'response'"),
     ],
 )
