@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -17,6 +18,31 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+def bare_page_load(browser: Any, url: str, quiet_ms: int) -> None:
+    """The bare-Playwright reference load every ratio is taken against: a fresh context on a
+    warm ``browser``, ``goto`` until load, then the same network quiet a run waits for. Call
+    it on the Playwright thread (``BrowserPool.call``)."""
+    context = browser.new_context()
+    page = context.new_page()
+    state = {"inflight": 0, "last": time.monotonic()}
+
+    def began(_: Any) -> None:
+        state["inflight"] += 1
+        state["last"] = time.monotonic()
+
+    def ended(_: Any) -> None:
+        state["inflight"] -= 1
+        state["last"] = time.monotonic()
+
+    page.on("request", began)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    page.goto(url, wait_until="load")
+    while state["inflight"] > 0 or (time.monotonic() - state["last"]) * 1000 < quiet_ms:
+        page.wait_for_timeout(50)
+    context.close()
 
 
 def _children(pid: int) -> list[int]:

@@ -16,7 +16,7 @@ AGENT_PAGE = "/blank"
 def bare_worker(url: str, quiet_ms: int, seconds: float, out: Any) -> None:
     """One process of the bare-Playwright ceiling: warm browser, a fresh context per load,
     load + the same network quiet as a run; puts the number of loads in ``seconds``."""
-    from common import setup_django
+    from common import bare_page_load, setup_django
 
     setup_django()
     from agents.browser import BrowserPool
@@ -24,25 +24,7 @@ def bare_worker(url: str, quiet_ms: int, seconds: float, out: Any) -> None:
     pool = BrowserPool(os.environ.get("PERFITE_BROWSER_PATH", ""))
 
     def load() -> None:
-        context = pool.browser().new_context()
-        page = context.new_page()
-        state = {"inflight": 0, "last": time.monotonic()}
-
-        def began(_: Any) -> None:
-            state["inflight"] += 1
-            state["last"] = time.monotonic()
-
-        def ended(_: Any) -> None:
-            state["inflight"] -= 1
-            state["last"] = time.monotonic()
-
-        page.on("request", began)
-        page.on("requestfinished", ended)
-        page.on("requestfailed", ended)
-        page.goto(url, wait_until="load")
-        while state["inflight"] > 0 or (time.monotonic() - state["last"]) * 1000 < quiet_ms:
-            page.wait_for_timeout(50)
-        context.close()
+        bare_page_load(pool.browser(), url, quiet_ms)
 
     pool.call(load)  # warm
     out.put("ready")

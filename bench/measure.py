@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PeakMemory, setup_django, write_section  # noqa: E402
+from common import PeakMemory, bare_page_load, setup_django, write_section  # noqa: E402
 
 setup_django()
 
@@ -29,25 +29,7 @@ def bare_load(pool: BrowserPool, url: str, quiet_ms: int) -> float:
 
     def run() -> float:
         start = time.perf_counter()
-        context = pool.browser().new_context()
-        page = context.new_page()
-        state = {"inflight": 0, "last": time.monotonic()}
-
-        def began(_: Any) -> None:
-            state["inflight"] += 1
-            state["last"] = time.monotonic()
-
-        def ended(_: Any) -> None:
-            state["inflight"] -= 1
-            state["last"] = time.monotonic()
-
-        page.on("request", began)
-        page.on("requestfinished", ended)
-        page.on("requestfailed", ended)
-        page.goto(url, wait_until="load")
-        while state["inflight"] > 0 or (time.monotonic() - state["last"]) * 1000 < quiet_ms:
-            page.wait_for_timeout(50)
-        context.close()
+        bare_page_load(pool.browser(), url, quiet_ms)
         return time.perf_counter() - start
 
     return pool.call(run)

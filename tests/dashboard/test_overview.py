@@ -29,6 +29,8 @@ def test_the_latest_run_and_latest_success_come_from_any_location(
     ok = add_run(scenario, location, NOW - timedelta(minutes=30), lcp=100.0)
     add_run(scenario, other, NOW - timedelta(minutes=50), lcp=999.0)
     failed = add_run(scenario, other, NOW - timedelta(minutes=10), status=Run.FAILED)
+    # a CI comparison's branch build is not the monitored page: neither latest nor in metrics
+    add_run(scenario, location, NOW - timedelta(minutes=5), kind=Run.KIND_CI, lcp=5.0)
 
     row = row_for(scenario)
 
@@ -78,6 +80,7 @@ def test_the_sparkline_has_one_point_per_six_hours(scenario: Scenario, location:
     add_run(scenario, location, NOW - timedelta(hours=7), lcp=40.0)
     add_run(scenario, location, NOW - timedelta(days=6, hours=23), lcp=70.0)
     add_run(scenario, location, NOW + timedelta(hours=1), lcp=80.0)  # the current bucket
+    add_run(scenario, location, NOW - timedelta(hours=3), kind=Run.KIND_CI, lcp=900.0)
 
     spark = row_for(scenario, spark_metric="lcp").spark
 

@@ -44,6 +44,7 @@ def test_runs_in_one_bucket_are_averaged_per_location(
     d = add_run(scenario, other, NOW - timedelta(minutes=7), lcp=80.0)
     add_run(scenario, location, NOW - timedelta(minutes=8), status=Run.FAILED, lcp=9999.0)
     add_run(scenario, location, NOW - timedelta(hours=25), lcp=7777.0)  # before the range
+    add_run(scenario, location, NOW - timedelta(minutes=1), kind=Run.KIND_CI, lcp=5555.0)
 
     data = scenario_series(scenario, Window.named("24h", NOW))
 
@@ -93,6 +94,9 @@ def test_party_series_average_bytes_and_time_per_run(
         RunHost.objects.create(
             run=run, host="ads.b.com", entity="b.com", party="third", time_ms=third / 10
         )
+
+    ci = add_run(scenario, location, NOW - timedelta(minutes=3), kind=Run.KIND_CI)
+    RunHost.objects.create(run=ci, host="ads.b.com", entity="b.com", party="third", time_ms=9e5)
 
     data = scenario_series(scenario, Window.named("24h", NOW))
 
