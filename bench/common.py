@@ -61,17 +61,19 @@ def _children(pid: int) -> list[int]:
     return kids + [g for k in kids for g in _children(k)]
 
 
-def _rss_kb(pid: int) -> int:
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes sharing them, so a
+    sum over Chromium's many processes does not count its shared libraries many times."""
     try:
-        with open(f"/proc/{pid}/status") as handle:
-            match = re.search(r"VmRSS:\s+(\d+) kB", handle.read())
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            match = re.search(r"^Pss:\s+(\d+) kB", handle.read(), re.M)
     except OSError:
         return 0
     return int(match.group(1)) if match else 0
 
 
 class PeakMemory:
-    """Samples the RSS of this process and all its descendants (the browser) every 50 ms."""
+    """Samples the PSS of this process and all its descendants (the browser) every 50 ms."""
 
     def __init__(self) -> None:
         self.peak_kb = 0
@@ -82,8 +84,8 @@ class PeakMemory:
     def _run(self) -> None:
         me = os.getpid()
         while not self._stop.is_set():
-            own = _rss_kb(me)
-            total = own + sum(_rss_kb(child) for child in _children(me))
+            own = _pss_kb(me)
+            total = own + sum(_pss_kb(child) for child in _children(me))
             self.peak_kb = max(self.peak_kb, total)
             self.peak_self_kb = max(self.peak_self_kb, own)
             time.sleep(0.05)
