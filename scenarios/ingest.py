@@ -12,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from scenarios.harfile import HarError, gunzip_json
+from scenarios.harfile import HarError, gc_paused, gunzip_json
 from scenarios.models import Agent, Run
 from scenarios.models.run import claim_run
 from scenarios.results import ResultError
@@ -96,8 +96,9 @@ def ingest_run(request: HttpRequest, run_id: int) -> JsonResponse:
     if not Run.objects.filter(pk=run_id, location=agent.location).exists():
         return _bad("no such run for this agent's location", 404)
     try:
-        result, har = _read_upload(request)
-        stored = store_result(run_id, result, har, agent_name=agent.name)
+        with gc_paused():
+            result, har = _read_upload(request)
+            stored = store_result(run_id, result, har, agent_name=agent.name)
     except (ResultError, HarError) as exc:
         return _bad(str(exc))
     agent.record_heartbeat({})

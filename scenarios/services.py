@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from scenarios import graphite
-from scenarios.harfile import gzip_json, sanitize_har, validate_har
+from scenarios.harfile import gc_paused, gzip_json, sanitize_har, validate_har
 from scenarios.models import GraphitePoint, Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
 from scenarios.results import validate_result
@@ -23,6 +23,7 @@ def _when(value: Any, default: datetime) -> datetime:
     return parsed or default
 
 
+@gc_paused()
 @transaction.atomic
 def store_result(
     run_id: int, result: dict[str, Any], har: dict[str, Any] | None, agent_name: str = ""

@@ -92,3 +92,36 @@ def test_decompression_bomb_is_refused() -> None:
 def test_invalid_json_is_refused() -> None:
     with pytest.raises(HarError, match="not valid JSON"):
         gunzip_json(gzip.compress(b"{nope"), max_bytes=1000)
+
+
+def test_gc_is_paused_while_any_pauser_runs_and_restored_after() -> None:
+    import gc
+    import threading
+
+    from scenarios.harfile import gc_paused
+
+    assert gc.isenabled()
+    inside, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with gc_paused():
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=other)
+    with gc_paused():
+        assert not gc.isenabled()
+        thread.start()
+        inside.wait(5)
+    assert not gc.isenabled()  # the other thread still parses its HAR
+    release.set()
+    thread.join()
+    assert gc.isenabled()
+
+    gc.disable()  # someone else turned it off: a pauser leaves it off
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
