@@ -123,9 +123,9 @@ def _num(value: Any, digits: int) -> float | None:
 
 
 def host_buckets(scenario: Scenario, window: Window) -> list[tuple[Any, ...]]:
-    """Per (bucket, host) sums over the succeeded non-CI runs in ``window``: ``(bucket, host, entity,
-    party, runs, requests, transfer_bytes, time_ms, blocking_ms)``. One pass over RunHost
-    feeds the party-time chart and both host and entity tables."""
+    """Per (bucket, host) sums over the succeeded non-CI runs in ``window``: ``(bucket, host,
+    entity, party, runs, requests, transfer_bytes, time_ms, blocking_ms)``. One pass over
+    RunHost feeds the party-time chart and both host and entity tables."""
 
     def query(start: datetime, end: datetime | None) -> list[tuple[Any, ...]]:
         until, params = _until("r.created_at", end)

@@ -106,7 +106,6 @@ def gunzip_json(data: bytes, *, max_bytes: int) -> Any:
         raise HarError(f"HAR is not valid JSON: {exc}") from exc
 
 
-
 _gc_lock = threading.Lock()
 _gc_pausers = 0
 _gc_resume = True

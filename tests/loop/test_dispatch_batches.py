@@ -108,3 +108,43 @@ def test_runs_the_broker_did_not_take_are_flagged_and_the_rest_not_tried(
         created[1]: "broker unreachable: redis is down",
         created[2]: "broker unreachable: redis is down",
     }
+
+
+@pytest.mark.django_db
+def test_a_large_batch_is_sent_over_parallel_connections_each_stopping_at_its_failure(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    import threading
+
+    from scenarios.scheduling import SEND_THREADS, SEND_THREADS_FROM
+
+    locations = [Location.objects.create(name=f"loc{i}") for i in range(3)]
+    for location in locations:
+        Agent.objects.create(name=location.name, location=location, last_seen=timezone.now())
+    scenarios(SEND_THREADS_FROM // 3 + 1, locations)  # one batch of >= SEND_THREADS_FROM runs
+    attempts: list[int] = []
+    threads: set[str] = set()
+    broken: list[int] = []
+
+    def send_task(name: str, args: list[int], **_: Any) -> None:
+        threads.add(threading.current_thread().name)
+        if broken and args[0] == broken[0]:
+            raise ConnectionResetError("connection reset")
+        attempts.append(args[0])
+
+    monkeypatch.setattr(app, "send_task", send_task)
+    with django_capture_on_commit_callbacks() as callbacks:
+        created = dispatch_due()
+    size = -(-len(created) // SEND_THREADS)
+    shares = [created[i : i + size] for i in range(0, len(created), size)]
+    broken.append(shares[1][10])  # the second share's connection drops at its 11th run
+    for callback in callbacks:
+        callback()
+
+    assert threads and all(t.startswith("perfite-send") for t in threads)  # a pool, not inline
+    assert sorted(attempts) == sorted(created[: size + 10] + created[2 * size :])
+    flagged = set(Run.objects.exclude(flagged="").values_list("pk", flat=True))
+    assert flagged == set(shares[1][10:])
+    assert set(Run.objects.filter(pk__in=flagged).values_list("flagged", flat=True)) == {
+        "broker unreachable: connection reset"
+    }
