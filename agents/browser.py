@@ -309,6 +309,18 @@ def _run_step(
 class Measurement:
     result: dict[str, Any]
     har: dict[str, Any] | None
+    screenshot: bytes | None = None  # JPEG of the viewport as the run ended
+
+
+def _screenshot(page: Page, spec: dict[str, Any]) -> bytes | None:
+    """The viewport once the run is over (measurement done, so it cannot move a metric); also
+    for a failed run, where it shows what the browser was left with. None if it cannot."""
+    if not spec.get("screenshot", True) or page.is_closed():
+        return None
+    try:
+        return page.screenshot(type="jpeg", quality=60, timeout=5000, animations="disabled")
+    except PlaywrightError:
+        return None
 
 
 def measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
@@ -402,6 +414,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
                 raise InfrastructureError(f"browser died during the run: {exc}") from exc
             status, error = "failed", _first_line(exc)
         collected.snapshot(page)
+        screenshot = _screenshot(page, spec)
     finally:
         with contextlib.suppress(PlaywrightError):
             context.close()
@@ -427,7 +440,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         marks=[m for m in collected.marks if m["end"] is not None],
         actions=collected.actions,
     )
-    return Measurement(result=result, har=har)
+    return Measurement(result=result, har=har, screenshot=screenshot)
 
 
 def _describe(step: dict[str, Any]) -> str:

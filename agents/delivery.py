@@ -19,7 +19,12 @@ class DeliveryError(RuntimeError):
 class Delivery(Protocol):
     def claim(self, run_id: int, agent_name: str) -> dict[str, Any] | None: ...
     def deliver(
-        self, run_id: int, result: dict[str, Any], har: dict[str, Any] | None, agent_name: str
+        self,
+        run_id: int,
+        result: dict[str, Any],
+        har: dict[str, Any] | None,
+        agent_name: str,
+        screenshot: bytes | None = None,
     ) -> None: ...
     def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None: ...
 
@@ -33,11 +38,16 @@ class LocalDelivery:
         return claim_run(run_id, agent_name)
 
     def deliver(
-        self, run_id: int, result: dict[str, Any], har: dict[str, Any] | None, agent_name: str
+        self,
+        run_id: int,
+        result: dict[str, Any],
+        har: dict[str, Any] | None,
+        agent_name: str,
+        screenshot: bytes | None = None,
     ) -> None:
         from scenarios.services import store_result
 
-        store_result(run_id, result, har, agent_name=agent_name)
+        store_result(run_id, result, har, agent_name=agent_name, screenshot=screenshot)
 
     def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None:
         from scenarios.models import Agent, Location
@@ -75,7 +85,12 @@ class HttpDelivery:
         return dict(response.json())
 
     def deliver(
-        self, run_id: int, result: dict[str, Any], har: dict[str, Any] | None, agent_name: str
+        self,
+        run_id: int,
+        result: dict[str, Any],
+        har: dict[str, Any] | None,
+        agent_name: str,
+        screenshot: bytes | None = None,
     ) -> None:
         files = {}
         if har is not None:
@@ -84,6 +99,8 @@ class HttpDelivery:
                 gzip.compress(json.dumps(har).encode()),
                 "application/gzip",
             )
+        if screenshot is not None:
+            files["screenshot"] = ("screenshot.jpg", screenshot, "image/jpeg")
         response = self._post(f"/runs/{run_id}/", data={"result": json.dumps(result)}, files=files)
         if response.status_code >= 400:
             raise DeliveryError(f"delivery refused ({response.status_code}): {response.text[:200]}")

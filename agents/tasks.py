@@ -89,7 +89,7 @@ def run_scenario(self: Any, run_id: int) -> str:
         raise
     except SoftTimeLimitExceeded:
         raise InfrastructureError(f"run {run_id} exceeded the task time limit") from None
-    delivery.deliver(run_id, measurement.result, measurement.har, name)
+    delivery.deliver(run_id, measurement.result, measurement.har, name, measurement.screenshot)
     report_browser_version(delivery, name, measurement.result)
     return str(measurement.result["status"])
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/status.json", views.run_status, name="run_status"),
     path("runs/<int:pk>/har/", views.run_har, name="run_har"),
+    path("runs/<int:pk>/screenshot/", views.run_screenshot, name="run_screenshot"),
     path("compare/", views.compare, name="compare"),
     path("account/tokens/", views.tokens, name="tokens"),
 ]

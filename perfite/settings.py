@@ -125,6 +125,7 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PERFITE_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 PERFITE_MAX_HAR_BYTES = env_int("PERFITE_MAX_HAR_BYTES", 200 * 1024 * 1024)
+PERFITE_MAX_SCREENSHOT_BYTES = env_int("PERFITE_MAX_SCREENSHOT_BYTES", 5 * 1024 * 1024)
 
 # --- Celery ---------------------------------------------------------------
 # Default broker: kombu's filesystem transport, so one machine needs no server.

@@ -85,8 +85,15 @@ class RunAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind", "location", "scenario")
     search_fields = ("scenario__name", "branch", "commit", "label", "error")
     date_hierarchy = "created_at"
-    readonly_fields = ("metrics_table", "hosts_table", "har_download", "error", "result")
-    exclude = ("har",)
+    readonly_fields = (
+        "metrics_table",
+        "hosts_table",
+        "har_download",
+        "screenshot_link",
+        "error",
+        "result",
+    )
+    exclude = ("har", "screenshot")
 
     @admin.display(description="metrics")
     def metrics_table(self, obj: models.Run) -> Any:
@@ -114,6 +121,15 @@ class RunAdmin(admin.ModelAdmin):
             '<a href="{}">download HAR ({} bytes gzipped)</a>',
             reverse("dashboard:run_har", args=[obj.pk]),
             obj.har_size,
+        )
+
+    @admin.display(description="Final screenshot")
+    def screenshot_link(self, obj: models.Run) -> Any:
+        if not obj.screenshot:
+            return "-"
+        return format_html(
+            '<a href="{}">view the final screenshot</a>',
+            reverse("dashboard:run_screenshot", args=[obj.pk]),
         )
 
 

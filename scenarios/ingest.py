@@ -66,8 +66,11 @@ def claim(request: HttpRequest, run_id: int) -> JsonResponse:
     return JsonResponse(spec)
 
 
-def _read_upload(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """(result, har) from a multipart upload: field/file 'result' (JSON), file 'har' (gzip)."""
+def _read_upload(
+    request: HttpRequest,
+) -> tuple[dict[str, Any], dict[str, Any] | None, bytes | None]:
+    """(result, har, screenshot) from a multipart upload: field/file 'result' (JSON), file
+    'har' (gzip), file 'screenshot' (JPEG or PNG)."""
     raw = request.POST.get("result")
     if raw is None and "result" in request.FILES:
         raw = request.FILES.getlist("result")[0].read().decode("utf-8", "replace")
@@ -81,7 +84,10 @@ def _read_upload(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any] |
     if "har" in request.FILES:
         upload = request.FILES.getlist("har")[0]
         har = gunzip_json(upload.read(), max_bytes=settings.PERFITE_MAX_HAR_BYTES)
-    return result, har
+    screenshot = None
+    if "screenshot" in request.FILES:
+        screenshot = request.FILES.getlist("screenshot")[0].read()
+    return result, har, screenshot
 
 
 @csrf_exempt
@@ -97,8 +103,8 @@ def ingest_run(request: HttpRequest, run_id: int) -> JsonResponse:
         return _bad("no such run for this agent's location", 404)
     try:
         with gc_paused():
-            result, har = _read_upload(request)
-            stored = store_result(run_id, result, har, agent_name=agent.name)
+            result, har, screenshot = _read_upload(request)
+            stored = store_result(run_id, result, har, agent_name=agent.name, screenshot=screenshot)
     except (ResultError, HarError) as exc:
         return _bad(str(exc))
     agent.record_heartbeat({})

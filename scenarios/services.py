@@ -4,6 +4,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -13,9 +14,22 @@ from scenarios import graphite
 from scenarios.harfile import gc_paused, gzip_json, sanitize_har, validate_har
 from scenarios.models import GraphitePoint, Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
-from scenarios.results import validate_result
+from scenarios.results import ResultError, validate_result
 
 log = logging.getLogger(__name__)
+
+
+_IMAGE_MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
+
+
+def screenshot_type(data: bytes) -> str:
+    """``jpg`` or ``png`` for an acceptable screenshot, else raise ResultError."""
+    if len(data) > settings.PERFITE_MAX_SCREENSHOT_BYTES:
+        raise ResultError(f"screenshot larger than {settings.PERFITE_MAX_SCREENSHOT_BYTES} bytes")
+    for magic, extension in _IMAGE_MAGIC.items():
+        if data.startswith(magic):
+            return extension
+    raise ResultError("screenshot is not a JPEG or PNG image")
 
 
 def _when(value: Any, default: datetime) -> datetime:
@@ -26,9 +40,14 @@ def _when(value: Any, default: datetime) -> datetime:
 @gc_paused()
 @transaction.atomic
 def store_result(
-    run_id: int, result: dict[str, Any], har: dict[str, Any] | None, agent_name: str = ""
+    run_id: int,
+    result: dict[str, Any],
+    har: dict[str, Any] | None,
+    agent_name: str = "",
+    screenshot: bytes | None = None,
 ) -> bool:
-    """Store a run's result document and HAR; return False when it was already stored.
+    """Store a run's result document, HAR and final screenshot; return False when it was
+    already stored.
 
     Validates both first (raising ResultError / HarError and writing nothing), strips
     credentials from the HAR, saves it gzipped, copies page metrics into columns, writes the
@@ -38,6 +57,7 @@ def store_result(
     validate_result(result)
     if har is not None:
         validate_har(har)
+    image = screenshot_type(screenshot) if screenshot is not None else ""
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to location
     run = (
         Run.objects.select_for_update(of=("self",))
@@ -61,6 +81,8 @@ def store_result(
         payload = gzip_json(sanitize_har(har))
         run.har.save(f"run-{run.pk}.har.gz", ContentFile(payload), save=False)
         run.har_size = len(payload)
+    if screenshot is not None:
+        run.screenshot.save(f"run-{run.pk}.{image}", ContentFile(screenshot), save=False)
     run.save()
     RunHost.objects.bulk_create(
         RunHost(

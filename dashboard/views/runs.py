@@ -1,4 +1,4 @@
-"""A run's page (metrics, waterfall, host and entity tables), its status and its HAR."""
+"""A run's page (metrics, waterfall, host and entity tables), its status, HAR and screenshot."""
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -66,3 +66,16 @@ def run_har(request: HttpRequest, pk: int) -> FileResponse:
         filename=f"perfite-run-{run.pk}.har.gz",
         content_type="application/gzip",
     )
+
+
+@viewer_required
+def run_screenshot(request: HttpRequest, pk: int) -> FileResponse:
+    """The viewport as the run ended (JPEG from agents; PNG when imported), shown inline."""
+    run = get_object_or_404(Run, pk=pk)
+    if not run.screenshot:
+        raise Http404("this run has no screenshot")
+    kind = "image/png" if (run.screenshot.name or "").endswith(".png") else "image/jpeg"
+    response = FileResponse(run.screenshot.open("rb"), content_type=kind)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

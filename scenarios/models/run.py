@@ -65,6 +65,9 @@ class Run(models.Model):
     result = models.JSONField(null=True, blank=True)
     har = models.FileField(upload_to="hars/%Y/%m/%d/", blank=True)
     har_size = models.PositiveIntegerField(default=0)
+    screenshot = models.FileField(
+        upload_to="screenshots/%Y/%m/%d/", blank=True, help_text="The viewport as the run ended"
+    )
     flagged = models.CharField(max_length=200, blank=True, help_text="Why this run may not run")
 
     # CI metadata

@@ -273,3 +273,30 @@ def test_dns_overrides_use_a_separate_warm_browser(site) -> None:
         assert len(pool._browsers) == 1 and "MAP shop.test 127.0.0.1" in next(iter(pool._browsers))
     finally:
         pool.close()
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a JPEG's start-of-frame segment."""
+    assert data[:3] == b"\xff\xd8\xff"
+    at = 2
+    while at < len(data):
+        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            return int.from_bytes(data[at + 7 : at + 9], "big"), height
+        at += 2 + length
+    raise AssertionError("no start-of-frame segment")
+
+
+def test_the_run_ends_with_a_jpeg_screenshot_of_the_viewport(site, browser_pool) -> None:
+    ok = measure(spec_for(site.url("/")), browser_pool)
+    assert ok.screenshot is not None
+    assert jpeg_size(ok.screenshot) == (1280, 720)  # Playwright's default viewport
+    steps = [{"action": "set_viewport", "width": 400, "height": 300, "line": 1}]
+    small = measure(spec_for(site.url("/"), steps), browser_pool)
+    assert small.screenshot is not None and jpeg_size(small.screenshot) == (400, 300)
+    # a failed run keeps what the browser showed; a spec can turn screenshots off
+    failed = measure(spec_for("http://nothing-here.invalid/"), browser_pool)
+    assert failed.result["status"] == "failed" and failed.screenshot is not None
+    off = measure(spec_for(site.url("/"), screenshot=False), browser_pool)
+    assert off.screenshot is None

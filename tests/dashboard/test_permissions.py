@@ -105,6 +105,13 @@ def test_the_har_download_needs_a_role(run: Run, no_role, viewer_client: Client)
     assert viewer_client.get(f"/runs/{run.pk}/har/").status_code == 404  # no HAR stored
 
 
+def test_the_screenshot_needs_a_role(run: Run, no_role, viewer_client: Client) -> None:  # type: ignore[no-untyped-def]
+    path = f"/runs/{run.pk}/screenshot/"
+    assert Client().get(path).status_code == 302
+    assert client_for(no_role).get(path).status_code == 403
+    assert viewer_client.get(path).status_code == 404  # no screenshot stored
+
+
 def test_editors_pause_and_resume_a_scenario(editor_client: Client, scenario: Scenario) -> None:
     editor_client.post("/scenarios/home/pause/", {"action": "pause"})
     assert Scenario.objects.get(pk=scenario.pk).paused is True

@@ -79,11 +79,18 @@ def agent_run(db: None, media: Path) -> tuple[Run, str]:
 
 
 def post(
-    run: Run, token: str | None, result: str | None = None, har: bytes | None = None, **extra: Any
+    run: Run,
+    token: str | None,
+    result: str | None = None,
+    har: bytes | None = None,
+    screenshot: bytes | None = None,
+    **extra: Any,
 ) -> Any:
     data: dict[str, Any] = {"result": json.dumps(RESULT) if result is None else result}
     if har is not None:
         data["har"] = SimpleUploadedFile("run.har.gz", har, "application/gzip")
+    if screenshot is not None:
+        data["screenshot"] = SimpleUploadedFile("screenshot.jpg", screenshot, "image/jpeg")
     headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     return Client().post(f"/api/ingest/runs/{run.pk}/", data, **headers, **extra)
 
@@ -91,6 +98,7 @@ def post(
 def assert_nothing_stored(run: Run, media: Path) -> None:
     run.refresh_from_db()
     assert (run.result, run.status, run.har.name, run.har_size) == (None, Run.QUEUED, "", 0)
+    assert run.screenshot.name == ""
     assert not RunHost.objects.exists()
     assert not GraphitePoint.objects.exists()
     assert [p for p in media.rglob("*") if p.is_file()] == []
@@ -180,3 +188,40 @@ def test_the_same_delivery_twice_is_stored_once(agent_run: tuple[Run, str], medi
         {"name": "Cookie", "value": "[removed by perfite]"}
     ]
     assert GraphitePoint.objects.count() == 2 + 5  # ttfb, requests; one host's five totals
+
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
+
+
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [
+        (b"GIF89a" + b"\x00" * 100, "screenshot is not a JPEG or PNG image"),
+        (b"<svg onload=alert(1)>", "screenshot is not a JPEG or PNG image"),
+        (JPEG + b"\x00" * 2048, "screenshot larger than 2048 bytes"),
+    ],
+    ids=["gif", "svg", "too-large"],
+)
+def test_a_bad_screenshot_is_refused_and_stores_nothing(
+    agent_run: tuple[Run, str], media: Path, settings: Any, image: bytes, reason: str
+) -> None:
+    settings.PERFITE_MAX_SCREENSHOT_BYTES = 2048
+    run, token = agent_run
+    response = post(run, token, har=GOOD_HAR, screenshot=image)
+    assert (response.status_code, response.json()["error"]) == (400, reason)
+    assert_nothing_stored(run, media)
+
+
+def test_the_screenshot_is_stored_with_the_run_and_shown_on_its_page(
+    agent_run: tuple[Run, str], media: Path, admin_client: Client
+) -> None:
+    run, token = agent_run
+    assert post(run, token, har=GOOD_HAR, screenshot=JPEG).status_code == 201
+    run.refresh_from_db()
+    assert (run.screenshot.name or "").endswith(f"run-{run.pk}.jpg")
+    assert run.screenshot.read() == JPEG
+    page = admin_client.get(f"/runs/{run.pk}/").content.decode()
+    assert f'<img src="/runs/{run.pk}/screenshot/"' in page
+    image = admin_client.get(f"/runs/{run.pk}/screenshot/")
+    assert (image.status_code, image["Content-Type"]) == (200, "image/jpeg")
+    assert b"".join(image.streaming_content) == JPEG  # type: ignore[attr-defined]

@@ -51,5 +51,7 @@ def test_a_remote_agent_delivers_over_http_with_its_token(
     # The home page: the document, six subresources and the search XHR, on four hosts.
     assert run.result["metrics"]["requests"] == 8
     assert run.har_size > 0 and run.hosts.count() == 4
+    assert (run.screenshot.name or "").endswith(f"run-{run.pk}.jpg")  # uploaded with the result
+    assert run.screenshot.read(3) == b"\xff\xd8\xff"
     remote = Agent.objects.get(name="remote-agent")
     assert (remote.browser_version, remote.concurrency) == (browser_version(), 1)

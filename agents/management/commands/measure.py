@@ -53,6 +53,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON result documents")
         parser.add_argument("--har-out", metavar="FILE", help="write the (last) run's HAR here")
         parser.add_argument(
+            "--screenshot-out",
+            metavar="FILE",
+            help="write the (last) run's final screenshot (JPEG) here",
+        )
+        parser.add_argument(
             "--first-party",
             metavar="PATTERN",
             nargs="+",
@@ -67,14 +72,15 @@ class Command(BaseCommand):
             spec = spec_from_target(options["target"], options["first_party"])
         except ScriptError as exc:
             raise CommandError(f"{options['target']}: {exc}") from exc
+        spec["screenshot"] = bool(options["screenshot_out"])
         pool = BrowserPool()
         results = []
-        har = None
+        har = screenshot = None
         try:
             for index in range(options["runs"]):
                 measurement = measure(spec, pool)
                 results.append(measurement.result)
-                har = measurement.har
+                har, screenshot = measurement.har, measurement.screenshot
                 if not options["json"]:
                     m = measurement.result["metrics"]
                     self.stderr.write(
@@ -94,6 +100,9 @@ class Command(BaseCommand):
         if options["har_out"] and har is not None:
             with open(options["har_out"], "w", encoding="utf-8") as handle:
                 json.dump(sanitize_har(har), handle)
+        if options["screenshot_out"] and screenshot is not None:
+            with open(options["screenshot_out"], "wb") as shot:
+                shot.write(screenshot)
         if options["json"]:
             document: Any = (
                 results[0] if len(results) == 1 else {"runs": results, "median": medians(results)}

@@ -1,4 +1,5 @@
-"""manage.py purge_hars: delete HAR files older than the retention (results stay)."""
+"""manage.py purge_hars: delete HAR files and screenshots older than the retention (results
+stay)."""
 
 from typing import Any
 
@@ -9,7 +10,10 @@ from scenarios.retention import purge_hars
 
 
 class Command(BaseCommand):
-    help = "Delete HAR files of runs older than N days (default PERFITE_HAR_RETENTION_DAYS)."
+    help = (
+        "Delete the HAR files and final screenshots of runs older than N days (default "
+        "PERFITE_HAR_RETENTION_DAYS); results and metrics stay."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=settings.PERFITE_HAR_RETENTION_DAYS)
@@ -19,6 +23,6 @@ class Command(BaseCommand):
         report = purge_hars(options["days"], dry_run=options["dry_run"])
         verb = "would delete" if options["dry_run"] else "deleted"
         self.stdout.write(
-            f"{verb} {report.deleted} HAR files ({report.bytes_freed} bytes) older than "
-            f"{options['days']} days"
+            f"{verb} the HAR files and screenshots of {report.deleted} runs "
+            f"({report.bytes_freed} bytes) older than {options['days']} days"
         )

@@ -1,0 +1,110 @@
+"""Retention: HAR files and screenshots of old runs are deleted, their results stay."""
+
+import gzip
+import json
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from scenarios.models import Run, Scenario
+from scenarios.retention import purge_hars
+from scenarios.services import store_result
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 96  # 100 bytes with a JPEG signature
+HAR = {
+    "log": {
+        "entries": [
+            {
+                "startedDateTime": "2026-11-23T10:00:00.000Z",
+                "request": {"url": "http://www.example.localhost/", "headers": []},
+                "response": {"status": 200, "headers": []},
+            }
+        ]
+    }
+}
+RESULT: dict[str, Any] = {
+    "status": "succeeded",
+    "error": None,
+    "metrics": {"lcp": 100.0},
+    "hosts": {},
+    "requests": [],
+}
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def stored_run(scenario: Scenario, age_days: float) -> Run:
+    run = Run.objects.create(scenario=scenario)
+    assert store_result(run.pk, RESULT, HAR, screenshot=JPEG)
+    Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(days=age_days))
+    return Run.objects.get(pk=run.pk)
+
+
+@pytest.fixture
+def runs(db: None, media: Path) -> tuple[Run, Run]:
+    scenario = Scenario.objects.create(name="s", slug="s", url="http://x.localhost/", paused=True)
+    return stored_run(scenario, 31), stored_run(scenario, 29)
+
+
+def files(media: Path) -> list[str]:
+    return sorted(p.suffix for p in media.rglob("*") if p.is_file())
+
+
+def test_files_of_runs_past_the_retention_go_and_their_results_stay(
+    runs: tuple[Run, Run], media: Path
+) -> None:
+    old, recent = runs
+    har_bytes = len(gzip.compress(json.dumps(HAR).encode()))  # roughly: the exact size is har_size
+    assert abs(old.har_size - har_bytes) < 40
+    assert files(media) == [".gz", ".gz", ".jpg", ".jpg"]
+
+    report = purge_hars(30)
+
+    assert (report.deleted, report.bytes_freed) == (1, old.har_size + len(JPEG))
+    old.refresh_from_db()
+    assert (old.har.name, old.har_size, old.screenshot.name) == ("", 0, "")
+    assert old.result is not None and old.result["metrics"] == {"lcp": 100.0}
+    assert (old.status, old.lcp) == (Run.SUCCEEDED, 100.0)
+    recent.refresh_from_db()
+    assert recent.har and recent.screenshot
+    assert files(media) == [".gz", ".jpg"]
+    assert purge_hars(30).deleted == 0  # nothing left to purge
+
+
+def test_a_dry_run_reports_and_deletes_nothing(runs: tuple[Run, Run], media: Path) -> None:
+    old, _ = runs
+    out = StringIO()
+    call_command("purge_hars", "--days", "30", "--dry-run", stdout=out)
+    assert out.getvalue().strip() == (
+        f"would delete the HAR files and screenshots of 1 runs ({old.har_size + len(JPEG)} "
+        "bytes) older than 30 days"
+    )
+    assert files(media) == [".gz", ".gz", ".jpg", ".jpg"]
+    out = StringIO()
+    call_command("purge_hars", "--days", "0", stdout=out)
+    assert out.getvalue().startswith("deleted the HAR files and screenshots of 2 runs (")
+    assert files(media) == []
+
+
+def test_the_hourly_beat_task_purges_with_the_configured_retention(
+    runs: tuple[Run, Run], media: Path, settings: Any
+) -> None:
+    from scenarios.tasks import purge_old_hars
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["purge-old-hars"]
+    assert (entry["task"], entry["schedule"]) == ("scenarios.tasks.purge_old_hars", 3600.0)
+    settings.PERFITE_HAR_RETENTION_DAYS = 30
+    assert purge_old_hars() == 1
+    settings.PERFITE_HAR_RETENTION_DAYS = 20
+    assert purge_old_hars() == 1
+    assert files(media) == []
