@@ -83,7 +83,13 @@ def _measure(run_id: int) -> None:
         except InfrastructureError:
             _discard_default_pool()  # a crashed browser: the next trial starts a fresh one
             raise
-        store_result(run_id, measurement.result, measurement.har, agent_name="dashboard trial")
+        store_result(
+            run_id,
+            measurement.result,
+            measurement.har,
+            agent_name="dashboard trial",
+            screenshot=measurement.screenshot,
+        )
     except Exception as exc:  # a trial must always end; the run page shows why it failed
         log.exception("trial run %s failed", run_id)
         Run.objects.filter(pk=run_id, result__isnull=True).update(

@@ -51,20 +51,25 @@ def compare_args(live_server: Any, token: str, *extra: str, runs: int = 5) -> li
 def test_a_a_comparison_finds_no_regression(
     live_server: Any, agent: Any, demo_scenario: Any, make_user: Any, site: Any
 ) -> None:
+    # At alpha 0.05 an A/A comparison is a false regression or improvement about 1 time in 20
+    # by design (bench/ci_ab.py measures that rate over 40 trials: RESULTS.md). One trial here
+    # uses alpha 0.01 and 7 runs a side (so significance stays reachable after Holm) to check
+    # the mechanics without failing CI once in twenty.
     _, token = make_user()
     url = site.url("/")
-    done = perfite_ci(*compare_args(live_server, token, "--url", url, "--base-url", url))
+    args = ("--url", url, "--base-url", url, "--alpha", "0.01")
+    done = perfite_ci(*compare_args(live_server, token, *args, runs=7))
     assert done.returncode == 0, done.stderr + done.stdout
     comparison = Comparison.objects.get()
     assert comparison.status == Comparison.DONE
     assert comparison.verdict in ("no_change", "inconclusive")
     runs = list(comparison.runs.order_by("sequence"))
     assert [r.role for r in runs[:2]] == ["warmup"] * 2
-    pairs = [runs[i : i + 2] for i in range(2, 12, 2)]
-    assert [{r.role for r in pair} for pair in pairs] == [{"base", "branch"}] * 5
+    pairs = [runs[i : i + 2] for i in range(2, 16, 2)]
+    assert [{r.role for r in pair} for pair in pairs] == [{"base", "branch"}] * 7
     assert {r.status for r in runs} == {Run.SUCCEEDED}
     assert len({r.agent_name for r in runs}) == 1
-    assert f"comparison {comparison.pk} done: 12/12 runs finished" in done.stderr
+    assert f"comparison {comparison.pk} done: 16/16 runs finished" in done.stderr
 
 
 def test_a_b_with_slow_third_party_script_is_a_regression_attributed_to_its_host(

@@ -100,6 +100,12 @@ def test_an_editor_creates_tries_and_reads_a_scenario(
             (row.get_attribute("data-host"), row.locator(".path").inner_text())
             for row in rows.all()
         ]
+        final = page.locator("figure.screenshot img")
+        final.scroll_into_view_if_needed()  # lazy-loaded below the waterfall
+        page.wait_for_function(
+            "document.querySelector('figure.screenshot img').naturalWidth > 0", timeout=10_000
+        )
+        screenshot_size = final.evaluate("img => [img.naturalWidth, img.naturalHeight]")
         shot(page, "run")
         page.get_by_label("Party").select_option("third")
         third_visible = page.locator("tr.wf-row:visible").count()
@@ -141,6 +147,7 @@ def test_an_editor_creates_tries_and_reads_a_scenario(
             "hosts_table": hosts_table,
             "compare_waterfalls": compare_waterfalls,
             "clicked_url": clicked_url,
+            "screenshot_size": screenshot_size,
         }
 
     out = in_thread(journey)
@@ -160,6 +167,7 @@ def test_an_editor_creates_tries_and_reads_a_scenario(
     assert out["count_text"] == f"{len(third)} of {len(paths)} requests"
     assert out["charts"] == (10, 10)
     assert out["compare_waterfalls"] == 2
+    assert out["screenshot_size"] == [1280, 720]  # the trial's final viewport, served inline
     assert out["clicked_url"] == out["run_url"]
     assert out["status"] == 200
     assert out["page_url"].endswith("/scenarios/demo-home/?range=24h")
