@@ -345,6 +345,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     collected = _Collected()
     started_at = datetime.now(UTC).isoformat()
     status, error = "succeeded", None
+    screenshot = None
     try:
         context = browser.new_context(
             record_har_path=har_path,

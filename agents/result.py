@@ -114,21 +114,8 @@ def build_result(
             first_blocking = blocking
     groups = summarise(records, blocking_all)
     metrics: Json = dict(page_timings(first, first_blocking) if snapshots else {})
-    if not metrics:
-        metrics = {
-            k: None
-            for k in (
-                "dns",
-                "connect",
-                "ttfb",
-                "fcp",
-                "lcp",
-                "cls",
-                "tbt",
-                "dom_content_loaded",
-                "load",
-            )
-        }
+    if not metrics:  # no document was measured: every page timing is unknown, not zero
+        metrics = dict.fromkeys(page_timings({}, {}))
     ends = [r["started_ms"] + r["duration_ms"] for r in records if not r["failed"]]
     parties = groups["parties"]
     metrics.update(
