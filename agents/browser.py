@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from agents.result import build_result
+from core.result.build import build_result
 
 COLLECTOR_JS = (Path(__file__).with_name("collector.js")).read_text()
 DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")

@@ -45,7 +45,7 @@ class LocalDelivery:
         agent_name: str,
         screenshot: bytes | None = None,
     ) -> None:
-        from scenarios.services import store_result
+        from scenarios.runs.store import store_result
 
         store_result(run_id, result, har, agent_name=agent_name, screenshot=screenshot)
 

@@ -83,7 +83,7 @@ def generate(days: int) -> tuple[int, int, datetime]:
     """Create the data set; return (scenario id, location id, first run time)."""
     from django.db import transaction
 
-    from agents.classify import registrable_domain
+    from core.har.classify import registrable_domain
     from scenarios.models import Location, Run, RunHost, Scenario
 
     rng = random.Random(7)
@@ -291,8 +291,8 @@ def main() -> None:
                 "scenarios_scenario, scenarios_location RESTART IDENTITY CASCADE"
             )
 
-    from scenarios.alerting import evaluate_after_run
-    from scenarios.insights import correlation_report
+    from scenarios.alerts.evaluate import evaluate_after_run
+    from scenarios.alerts.insights import correlation_report
     from scenarios.models import Incident, Run, RunHost, Threshold
 
     t0 = time.perf_counter()
@@ -392,7 +392,7 @@ def main() -> None:
         "regression (+400 ms on that host from day 25). Measured on a shared 2-CPU machine "
         f"(load average {load:.1f} during the run): wall time there is CPU time plus waiting "
         "for a core. Of the CPU time, loading the window (2 queries, ~171k host rows) takes "
-        "about a third, the three passes of scenarios.correlation over the host dicts the rest.",
+        "about a third, the three passes of core.stats.correlation over the host dicts the rest.",
     )
 
 

@@ -51,7 +51,7 @@ from measure import bare_load  # noqa: E402
 
 from demosite.server import DemoSite  # noqa: E402
 from perfite.celery import app  # noqa: E402
-from scenarios import comparison as comparisons  # noqa: E402
+from scenarios.ci import workflow as comparisons  # noqa: E402
 from scenarios.models import Comparison, Location, Run, Scenario  # noqa: E402
 
 SLOW_HOST = "ads.other.localhost"

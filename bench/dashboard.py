@@ -245,7 +245,7 @@ def sample_run() -> int:
         "content_classes": {},
         "steps": [],
     }
-    # Written directly: scenarios.services.store_result's select_for_update() over a nullable
+    # Written directly: scenarios.runs.store.store_result's select_for_update() over a nullable
     # join fails on PostgreSQL (reported); the page only reads these columns.
     run = Run.objects.create(
         scenario=scenario,

@@ -94,7 +94,7 @@ def part_dispatch(sizes: list[int]) -> dict[str, Any]:
     from django.utils import timezone
 
     from scenarios.models import Agent, Location, Run, Scenario
-    from scenarios.scheduling import dispatch_due
+    from scenarios.runs.dispatch import dispatch_due
 
     original = connection.settings_dict["NAME"]
     vendor = fresh_database()
@@ -255,7 +255,7 @@ def part_ingest(repeat: int) -> dict[str, Any]:
     from django.test import Client
 
     from scenarios.models import Agent, Location, Run, Scenario
-    from scenarios.services import store_result
+    from scenarios.runs.store import store_result
 
     original = connection.settings_dict["NAME"]
     vendor = fresh_database()

@@ -61,7 +61,7 @@ def agent_rate(site: Any, concurrency: int, quiet_ms: int, seconds: float) -> di
     from django.utils import timezone
 
     from scenarios.models import Agent, Location, Run, Scenario
-    from scenarios.scheduling import enqueue_runs
+    from scenarios.runs.dispatch import enqueue_runs
 
     location = Location.objects.get_or_create(name="bench")[0]
     scenario = Scenario.objects.get_or_create(

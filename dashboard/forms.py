@@ -11,8 +11,8 @@ from typing import Any
 
 from django import forms
 
+from core.script.parse import ScriptError, parse_script
 from scenarios.models import Location, Scenario
-from scenarios.script import ScriptError, parse_script
 
 
 def _lines(text: str) -> list[str]:

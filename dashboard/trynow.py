@@ -74,7 +74,7 @@ def start_trial(scenario: Scenario) -> Run:
 
 def _measure(run_id: int) -> None:
     from agents.browser import InfrastructureError, measure
-    from scenarios.services import store_result
+    from scenarios.runs.store import store_result
 
     try:
         run = Run.objects.select_related("scenario", "location").get(pk=run_id)

@@ -164,23 +164,23 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-scenarios": {
-        "task": "scenarios.tasks.dispatch_due_scenarios",
+        "task": "scenarios.runs.tasks.dispatch_due_scenarios",
         "schedule": float(os.environ.get("PERFITE_DISPATCH_EVERY", 5)),
     },
     "push-graphite-outbox": {
-        "task": "scenarios.tasks.push_graphite_outbox",
+        "task": "scenarios.runs.tasks.push_graphite_outbox",
         "schedule": float(os.environ.get("PERFITE_GRAPHITE_PUSH_EVERY", 15)),
     },
     "reap-lost-runs": {
-        "task": "scenarios.tasks.reap_lost_runs",
+        "task": "scenarios.runs.tasks.reap_lost_runs",
         "schedule": 60.0,
     },
     "resend-unsent-notifications": {
-        "task": "scenarios.tasks_alerts.resend_unsent_notifications",
+        "task": "scenarios.alerts.tasks.resend_unsent_notifications",
         "schedule": 300.0,
     },
     "purge-old-hars": {
-        "task": "scenarios.tasks.purge_old_hars",
+        "task": "scenarios.runs.tasks.purge_old_hars",
         "schedule": 3600.0,
     },
 }

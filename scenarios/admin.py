@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from scenarios import models, scheduling
+from scenarios import models
+from scenarios.runs import dispatch as scheduling
 
 
 class AgentInline(admin.TabularInline):
@@ -136,4 +137,4 @@ class RunAdmin(admin.ModelAdmin):
 for model in (models.Release, models.Comparison, models.GraphitePoint):
     admin.site.register(model)
 
-import scenarios.admin_alerts  # noqa: E402, F401  (thresholds, incidents, channels, entities)
+import scenarios.alerts.admin  # noqa: E402, F401  (thresholds, incidents, channels, entities)

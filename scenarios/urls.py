@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import ingest
+from scenarios.runs import ingest
 
 urlpatterns = [
     path("ingest/runs/<int:run_id>/", ingest.ingest_run, name="ingest-run"),

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from scenarios.models import Scenario
-from scenarios.scheduling import run_now
+from scenarios.runs.dispatch import run_now
 
 from .. import trynow
 from ..forms import ScenarioForm

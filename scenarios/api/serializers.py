@@ -5,10 +5,10 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from scenarios import graphite
-from scenarios.comparison import warmups
+from scenarios.ci.workflow import warmups
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.models.run import METRIC_FIELDS
+from scenarios.runs import graphite
 
 
 class ScenarioSerializer(serializers.ModelSerializer):

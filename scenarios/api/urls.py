@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from scenarios import api_alerts
+from scenarios.api import alerts as api_alerts
 from scenarios.api import views
 
 router = DefaultRouter()

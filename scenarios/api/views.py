@@ -1,4 +1,4 @@
-"""API views: thin wrappers over scenarios.comparison, scenarios.imports and the models."""
+"""API views: thin wrappers over scenarios.ci.workflow, scenarios.runs.imports and the models."""
 
 import csv
 import io
@@ -20,13 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scenarios import comparison as comparisons
+from core.har.files import HarError, gunzip_json
+from core.result.validate import ResultError
 from scenarios.api import serializers as s
 from scenarios.api.permissions import ReadOrEdit
-from scenarios.harfile import HarError, gunzip_json
-from scenarios.imports import import_result
+from scenarios.ci import workflow as comparisons
 from scenarios.models import Comparison, Release, Run, Scenario
-from scenarios.results import ResultError
+from scenarios.runs.imports import import_result
 
 MAX_WAIT_S = 30.0
 POLL_EVERY_S = 0.2

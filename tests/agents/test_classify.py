@@ -1,4 +1,4 @@
-from agents.classify import PartyRule, content_class, registrable_domain
+from core.har.classify import PartyRule, content_class, registrable_domain
 
 
 def test_registrable_domain_uses_the_public_suffix_list_offline() -> None:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from agents.har import analyse_entries, attribute_blocking, summarise
+from core.har.analyse import analyse_entries, attribute_blocking, summarise
 
 ORIGIN = 1_700_000_000_000.0  # epoch ms of the first navigation
 

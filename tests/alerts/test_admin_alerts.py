@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-import scenarios.admin_alerts  # noqa: F401 - registers the alert admins (admin.py imports it)
-from scenarios.admin_alerts import ChannelForm, EntityMappingForm
+import scenarios.alerts.admin  # noqa: F401 - registers the alert admins (admin.py imports it)
+from scenarios.alerts.admin import ChannelForm, EntityMappingForm
 from scenarios.models import Channel, Incident, Scenario, Threshold
 
 from .conftest import Receiver

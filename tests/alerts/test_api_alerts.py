@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from scenarios import api_alerts
+from scenarios.api import alerts as api_alerts
 from scenarios.models import Channel, Incident, Location, Scenario, Threshold
 from scenarios.models.alerts import Notification
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from scenarios import notify
-from scenarios.alerting import evaluate_after_run
+from scenarios.alerts import notify
+from scenarios.alerts.evaluate import evaluate_after_run
+from scenarios.alerts.tasks import notify_incident
 from scenarios.models import Channel, Incident, Run, Scenario, Threshold
 from scenarios.models.alerts import Notification
-from scenarios.services import store_result
-from scenarios.tasks_alerts import notify_incident
+from scenarios.runs.store import store_result
 
 from .conftest import MakeRun, Receiver
 
@@ -185,7 +185,7 @@ def test_notifications_made_while_the_broker_was_down_are_queued_again(
 
     from django.utils import timezone
 
-    from scenarios.tasks_alerts import resend_unsent_notifications
+    from scenarios.alerts.tasks import resend_unsent_notifications
 
     Channel.objects.create(name="hook", kind=Channel.SLACK, target=receiver.url)
     evaluate_after_run(crossing.pk)  # in the test transaction: its on_commit never fires

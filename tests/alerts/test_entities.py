@@ -5,7 +5,7 @@ from importlib import resources
 
 import pytest
 
-from scenarios.entities import CATEGORIES, classify, shipped
+from core.har.entities import CATEGORIES, classify, shipped
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_a_wildcard_pattern_matches_subdomains_only() -> None:
 
 
 def test_the_shipped_mapping_is_large_consistent_and_uses_known_categories() -> None:
-    text = resources.files("scenarios").joinpath("data/entities.json").read_text("utf-8")
+    text = resources.files("core.har").joinpath("data/entities.json").read_text("utf-8")
     data = json.loads(text)
     assert set(data["categories"]) == set(CATEGORIES)
     domains = [d for entry in data["entities"] for d in entry["domains"]]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scenarios.alerting import evaluate_after_run
+from scenarios.alerts.evaluate import evaluate_after_run
 from scenarios.models import Channel, EntityMapping, Incident, Location, Run, Scenario, Threshold
 from scenarios.models.alerts import Notification
 

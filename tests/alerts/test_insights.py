@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from scenarios.alerting import evaluate_after_run
-from scenarios.insights import correlation_report, load_history
+from scenarios.alerts.evaluate import evaluate_after_run
+from scenarios.alerts.insights import correlation_report, load_history
 from scenarios.models import EntityMapping, Incident, Location, Run, Scenario, Threshold
 
 from .conftest import T0, MakeRun

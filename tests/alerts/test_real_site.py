@@ -5,10 +5,10 @@ from typing import Any
 from django.utils import timezone
 
 from agents.browser import measure
-from scenarios.alerting import evaluate_after_run
-from scenarios.insights import correlation_report
+from scenarios.alerts.evaluate import evaluate_after_run
+from scenarios.alerts.insights import correlation_report
 from scenarios.models import Incident, Location, Run, Scenario, Threshold
-from scenarios.services import store_result
+from scenarios.runs.store import store_result
 
 SLOW_HOST = "ads.other.localhost"
 RUNS_EACH = 12

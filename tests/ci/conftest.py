@@ -142,7 +142,7 @@ class SyntheticAgent:
         from urllib.parse import parse_qs, urlsplit
 
         from scenarios.models.run import claim_run
-        from scenarios.services import store_result
+        from scenarios.runs.store import store_result
         from tests.ci.factories import result
 
         run_id = int((args or [])[0])

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from scenarios.models import Comparison, Location, Release, Run, Scenario
-from scenarios.services import store_result
+from scenarios.runs.store import store_result
 from tests.ci.factories import result
 
 pytestmark = pytest.mark.django_db

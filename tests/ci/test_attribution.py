@@ -1,6 +1,6 @@
-"""Attribution of a page-metric change to hosts and entities (scenarios/attribution.py)."""
+"""Attribution of a page-metric change to hosts and entities (core/stats/attribution.py)."""
 
-from scenarios.attribution import attribute
+from core.stats.attribution import attribute
 from tests.ci.factories import ADS, STATIC, WWW, request, result
 
 BASE_FCP = [100.0, 104.0, 98.0, 102.0, 101.0]

@@ -1,8 +1,8 @@
-"""Budgets on the median, and the named-metric vocabulary (scenarios/budgets.py)."""
+"""Budgets on the median, and the named-metric vocabulary (core/stats/budgets.py)."""
 
 import pytest
 
-from scenarios.budgets import evaluate_budgets, metric_values, validate_budgets
+from core.stats.budgets import evaluate_budgets, metric_values, validate_budgets
 from tests.ci.factories import result
 
 

@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 
 from scenarios.models import Comparison, Location, Release, Run, Scenario
-from scenarios.services import store_result
+from scenarios.runs.store import store_result
 from tests.ci.factories import result
 
 pytestmark = pytest.mark.django_db(transaction=True)

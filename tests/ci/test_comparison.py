@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from scenarios import comparison as comparisons
+from scenarios.ci import workflow as comparisons
 from scenarios.models import Comparison, Location, Release, Run, Scenario
-from scenarios.services import store_result
+from scenarios.runs.store import store_result
 from tests.ci.factories import result
 
 pytestmark = pytest.mark.django_db

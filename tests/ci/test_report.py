@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from perfite_ci import report
-from scenarios.comparison import compare_runs
+from scenarios.ci.workflow import compare_runs
 from tests.ci.factories import result
 
 BASE = [result(f) for f in (100.0, 104.0, 98.0, 102.0, 101.0)]

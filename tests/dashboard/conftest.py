@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from scenarios.models import Location, Run, Scenario
-from scenarios.services import store_result
+from scenarios.runs.store import store_result
 
 HOSTILE = "<script>alert('x')</script>"
 

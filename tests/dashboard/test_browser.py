@@ -59,7 +59,7 @@ def trial_setup(
     settings.PERFITE_QUIET_MS = 500
     monkeypatch.setattr(trynow, "pool_factory", lambda: browser_pool)
     # Alert evaluation is not under test; keep it off the shared Celery broker.
-    monkeypatch.setattr("scenarios.services._queue_after_run", lambda run_id: None)
+    monkeypatch.setattr("scenarios.runs.store._queue_after_run", lambda run_id: None)
     Location.objects.create(name="local", label="Local")
     user = User.objects.create_user("eddie", password="browser-pass")
     user.groups.add(role("editor"))

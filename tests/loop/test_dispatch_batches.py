@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from perfite.celery import app
 from scenarios.models import Agent, Location, Run, Scenario
-from scenarios.scheduling import RUN_TASK, dispatch_due
+from scenarios.runs.dispatch import RUN_TASK, dispatch_due
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_a_large_batch_is_sent_over_parallel_connections_each_stopping_at_its_fa
 ) -> None:
     import threading
 
-    from scenarios.scheduling import SEND_THREADS, SEND_THREADS_FROM
+    from scenarios.runs.dispatch import SEND_THREADS, SEND_THREADS_FROM
 
     locations = [Location.objects.create(name=f"loc{i}") for i in range(3)]
     for location in locations:

@@ -14,7 +14,7 @@ from django.db import connections
 from django.utils import timezone
 
 from scenarios.models import Location, Run, Scenario
-from scenarios.scheduling import dispatch_due
+from scenarios.runs.dispatch import dispatch_due
 from tests.loop.conftest import Loop
 from tests.loop.services import BASE_DIR
 
@@ -78,7 +78,7 @@ import json, sys, time
 import django
 django.setup()
 from datetime import datetime
-from scenarios.scheduling import dispatch_due
+from scenarios.runs.dispatch import dispatch_due
 start, at = float(sys.argv[1]), datetime.fromisoformat(sys.argv[2])
 time.sleep(max(start - time.time(), 0))
 print(json.dumps(dispatch_due(at)))

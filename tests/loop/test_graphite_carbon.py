@@ -10,8 +10,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from scenarios.models import GraphitePoint, Location, Run, Scenario
-from scenarios.services import store_result
-from scenarios.tasks import push_graphite_outbox
+from scenarios.runs.store import store_result
+from scenarios.runs.tasks import push_graphite_outbox
 from tests.loop.conftest import Loop
 from tests.loop.services import Carbon, wait_until
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from scenarios.models import Agent, Location, Run, Scenario
-from scenarios.scheduling import run_now
+from scenarios.runs.dispatch import run_now
 from tests.loop.conftest import Loop
 from tests.loop.services import wait_until
 

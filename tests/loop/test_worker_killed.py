@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from scenarios.models import Location, Run, Scenario
-from scenarios.scheduling import run_now
-from scenarios.tasks import reap
+from scenarios.runs.dispatch import run_now
+from scenarios.runs.tasks import reap
 from tests.loop.conftest import Loop
 from tests.loop.services import Process, wait_until
 

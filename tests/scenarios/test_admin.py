@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from scenarios.models import Agent, Location, Run, Scenario
-from scenarios.services import store_result
+from scenarios.runs.store import store_result
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60
 HAR = {

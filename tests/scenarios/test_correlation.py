@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from scenarios.correlation import (
+from core.stats.correlation import (
     ChangePoint,
     Culprit,
     HostCorrelation,

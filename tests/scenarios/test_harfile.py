@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from scenarios.harfile import REDACTED, HarError, gunzip_json, gzip_json, sanitize_har, validate_har
+from core.har.files import REDACTED, HarError, gunzip_json, gzip_json, sanitize_har, validate_har
 
 HAR: dict[str, Any] = {
     "log": {
@@ -98,7 +98,7 @@ def test_gc_is_paused_while_any_pauser_runs_and_restored_after() -> None:
     import gc
     import threading
 
-    from scenarios.harfile import gc_paused
+    from scenarios.runs.memory import gc_paused
 
     assert gc.isenabled()
     inside, release = threading.Event(), threading.Event()

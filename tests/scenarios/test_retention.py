@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from scenarios.models import Run, Scenario
-from scenarios.retention import purge_hars
-from scenarios.services import store_result
+from scenarios.runs.retention import purge_hars
+from scenarios.runs.store import store_result
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 96  # 100 bytes with a JPEG signature
 HAR = {
@@ -99,10 +99,10 @@ def test_a_dry_run_reports_and_deletes_nothing(runs: tuple[Run, Run], media: Pat
 def test_the_hourly_beat_task_purges_with_the_configured_retention(
     runs: tuple[Run, Run], media: Path, settings: Any
 ) -> None:
-    from scenarios.tasks import purge_old_hars
+    from scenarios.runs.tasks import purge_old_hars
 
     entry = django_settings.CELERY_BEAT_SCHEDULE["purge-old-hars"]
-    assert (entry["task"], entry["schedule"]) == ("scenarios.tasks.purge_old_hars", 3600.0)
+    assert (entry["task"], entry["schedule"]) == ("scenarios.runs.tasks.purge_old_hars", 3600.0)
     settings.PERFITE_HAR_RETENTION_DAYS = 30
     assert purge_old_hars() == 1
     settings.PERFITE_HAR_RETENTION_DAYS = 20

@@ -1,10 +1,10 @@
-"""scenarios.script: YAML and Given/When/Then parsing, validation with line numbers, setup split."""
+"""core.script.parse: YAML and Given/When/Then parsing, line-numbered validation, setup split."""
 
 from typing import Any
 
 import pytest
 
-from scenarios.script import (
+from core.script.parse import (
     ACTIONS,
     GHERKIN_PHRASES,
     SETUP_ACTIONS,

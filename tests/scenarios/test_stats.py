@@ -1,4 +1,4 @@
-"""Worked examples for the CI comparison statistics (scenarios/stats.py)."""
+"""Worked examples for the CI comparison statistics (core/stats/verdict.py)."""
 
 import itertools
 import json
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from scenarios.stats import (
+from core.stats.verdict import (
     MetricComparison,
     cliffs_delta,
     compare,

@@ -6,10 +6,10 @@ import json
 import pytest
 
 from agents.browser import measure
+from core.result.validate import ResultError
+from core.script.parse import parse_script, split_setup
 from scenarios.models import Location, Run, RunHost, Scenario
-from scenarios.results import ResultError
-from scenarios.script import parse_script, split_setup
-from scenarios.services import store_result
+from scenarios.runs.store import store_result
 
 
 @pytest.fixture

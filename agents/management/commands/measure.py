@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agents.browser import BrowserNotFound, BrowserPool, measure
 from agents.scenario_file import spec_from_target
-from scenarios.harfile import sanitize_har
-from scenarios.script import ScriptError
+from core.har.files import sanitize_har
+from core.script.parse import ScriptError
 
 TABLE_METRICS = (
     ("ttfb", "ms"),

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from scenarios.retention import purge_hars
+from scenarios.runs.retention import purge_hars
 
 
 class Command(BaseCommand):

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from scenarios.alert_messages import event_text, where
+from scenarios.alerts.messages import event_text, where
 from scenarios.models import Channel, Incident
 from scenarios.models.alerts import Notification
 

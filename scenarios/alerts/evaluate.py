@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from scenarios.alert_series import load_snapshot, median, values
+from scenarios.alerts.series import load_snapshot, median, values
 from scenarios.models import Channel, Incident, Run, Threshold
 from scenarios.models.alerts import Notification
 
@@ -206,7 +206,7 @@ def _apply(
 
 
 def _open(th: Threshold, run: Run, verdict: Judgement, now: datetime) -> Incident | None:
-    from scenarios.alert_messages import culprit_summary, opened_message
+    from scenarios.alerts.messages import culprit_summary, opened_message
 
     details = {
         "kind": th.kind,
@@ -243,7 +243,7 @@ def _look_for_culprits(incident: Incident, th: Threshold, run: Run) -> None:
     The incident's message and details gain the summary (shown by the dashboard, the API and
     later reminders); no notification is sent for it: that is not a state change.
     """
-    from scenarios.alert_messages import culprit_summary, opened_message
+    from scenarios.alerts.messages import culprit_summary, opened_message
 
     checks = incident.details.get("culprit_checks")
     if checks is None or checks >= CULPRIT_CHECKS or incident.details.get("culprits"):
@@ -313,7 +313,7 @@ def _remind(
 
 def queue_notifications(ids: Sequence[int]) -> None:
     """Send ``notify_incident`` for each notification; a broker outage is logged, not raised."""
-    from scenarios.tasks_alerts import notify_incident
+    from scenarios.alerts.tasks import notify_incident
 
     for note_id in ids:
         try:

@@ -14,7 +14,8 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from scenarios import entities, notify
+from core.har import entities
+from scenarios.alerts import notify
 from scenarios.models import Channel, EntityMapping, Incident, Threshold
 from scenarios.models.alerts import Notification
 

@@ -1,20 +1,20 @@
 """Alert delivery tasks: thin wrappers, retry policy on the decorator.
 
-Imported at the end of ``scenarios/tasks.py`` so Celery's autodiscovery registers them.
+Imported at the end of ``scenarios/runs/tasks.py`` so Celery's autodiscovery registers them.
 """
 
 import logging
 
 from celery import shared_task
 
-from scenarios import notify
+from scenarios.alerts import notify
 from scenarios.models.alerts import Notification
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="scenarios.tasks_alerts.notify_incident",
+    name="scenarios.alerts.tasks.notify_incident",
     ignore_result=True,
     autoretry_for=(notify.ChannelError,),
     max_retries=6,
@@ -42,7 +42,7 @@ def notify_incident(notification_id: int) -> bool:
     return True
 
 
-@shared_task(name="scenarios.tasks_alerts.resend_unsent_notifications", ignore_result=True)
+@shared_task(name="scenarios.alerts.tasks.resend_unsent_notifications", ignore_result=True)
 def resend_unsent_notifications() -> int:
     """Queue again the notifications never attempted (the broker was down when they were made).
 
@@ -54,7 +54,7 @@ def resend_unsent_notifications() -> int:
 
     from django.utils import timezone
 
-    from scenarios.alerting import queue_notifications
+    from scenarios.alerts.evaluate import queue_notifications
 
     now = timezone.now()
     ids = list(

@@ -85,7 +85,7 @@ def culprit_summary(run: Run, metric: str) -> str | None:
 
     Never raises: a failure here must not stop the incident from opening.
     """
-    from scenarios.insights import explain_recent
+    from scenarios.alerts.insights import explain_recent
 
     try:
         regression = explain_recent(run.scenario_id, run.location_id, run.created_at, metric)

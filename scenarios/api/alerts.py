@@ -19,7 +19,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from scenarios.insights import correlation_report
+from scenarios.alerts.insights import correlation_report
 from scenarios.models import Incident, Location, Scenario, Threshold
 
 MAX_LIMIT = 1000

@@ -1,12 +1,8 @@
 """HAR files as plain data: validate, strip credentials, gzip. No ORM, no I/O."""
 
-import gc
 import gzip
 import json
-import threading
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 # Headers whose values are credentials or session state; compared case-insensitively.
@@ -104,32 +100,3 @@ def gunzip_json(data: bytes, *, max_bytes: int) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HarError(f"HAR is not valid JSON: {exc}") from exc
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_resume = True
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold off Python's cyclic garbage collector while a large HAR is parsed and stored.
-
-    A 2 MB HAR is tens of thousands of new dicts and lists: they trigger collections that walk
-    the whole heap, which made an upload take 110 to 300 ms instead of a steady ~105 ms
-    (bench/loop.py). The trees are acyclic and freed by reference counting, so nothing leaks;
-    the collector comes back when the last pauser (of any thread) is done.
-    """
-    global _gc_pausers, _gc_resume
-    with _gc_lock:
-        _gc_pausers += 1
-        if _gc_pausers == 1:
-            _gc_resume = gc.isenabled()
-            gc.disable()
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_resume:
-                gc.enable()

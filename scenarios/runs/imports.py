@@ -16,10 +16,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from scenarios.harfile import HarError, validate_har
+from core.har.files import HarError, validate_har
+from core.result.validate import ResultError
 from scenarios.models import Run, Scenario
-from scenarios.results import ResultError
-from scenarios.services import store_result
+from scenarios.runs.store import store_result
 
 # HAR pageTimings keys (standard and the browsertime/WebPageTest extensions) → metric names.
 PAGE_TIMINGS = {
@@ -64,7 +64,7 @@ def result_from_har(
     har: Mapping[str, Any], scenario: Scenario, metrics: Mapping[str, float] | None = None
 ) -> dict[str, Any]:
     """The result document of a HAR recorded elsewhere; ``metrics`` override what it gives."""
-    from agents.result import build_result  # pure: see the module docstring
+    from core.result.build import build_result  # pure: see the module docstring
 
     validate_har(har)
     url = _page_url(har, scenario.url)

@@ -12,11 +12,12 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from scenarios.harfile import HarError, gc_paused, gunzip_json
+from core.har.files import HarError, gunzip_json
+from core.result.validate import ResultError
 from scenarios.models import Agent, Run
 from scenarios.models.run import claim_run
-from scenarios.results import ResultError
-from scenarios.services import store_result
+from scenarios.runs.memory import gc_paused
+from scenarios.runs.store import store_result
 
 
 def _agent(request: HttpRequest) -> tuple[Agent | None, JsonResponse | None]:

@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agents.har import analyse_entries, attribute_blocking, summarise
+from core.har.analyse import analyse_entries, attribute_blocking, summarise
 
 Json = dict[str, Any]
 SCHEMA = 1

@@ -27,11 +27,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
-from scenarios import stats
-from scenarios.attribution import attribute
-from scenarios.budgets import evaluate_budgets, has_requests, is_group_metric, metric_values
+from core.stats import verdict as stats
+from core.stats.attribution import attribute
+from core.stats.budgets import evaluate_budgets, has_requests, is_group_metric, metric_values
 from scenarios.models import Comparison, Location, Release, Run, Scenario
-from scenarios.scheduling import enqueue_run
+from scenarios.runs.dispatch import enqueue_run
 
 BASE = "base"
 BRANCH = "branch"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from agents.classify import PartyRule, content_class, host_of, registrable_domain
+from core.har.classify import PartyRule, content_class, host_of, registrable_domain
 
 TIMING_KEYS = ("blocked", "dns", "connect", "ssl", "send", "wait", "receive")
 Json = dict[str, Any]

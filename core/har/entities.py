@@ -1,6 +1,6 @@
 """Which third-party entity a host belongs to, and that entity's category. Pure.
 
-The project ships a curated mapping (``scenarios/data/entities.json``: well-known domains →
+The project ships a curated mapping (``core/har/data/entities.json``: well-known domains →
 entity name + category); users add or override entries with EntityMapping rows, passed in
 here as plain ``(pattern, entity, category)`` tuples. A pattern ``example.com`` matches that
 domain and every subdomain; ``*.example.com`` matches subdomains only. The longest matching
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
-from agents.classify import registrable_domain
+from core.har.classify import registrable_domain
 
 CATEGORIES: dict[str, str] = {
     "ads": "Ads",
@@ -34,7 +34,7 @@ Mapping = tuple[str, str, str]  # (pattern, entity, category)
 @lru_cache(maxsize=1)
 def shipped() -> dict[str, tuple[str, str]]:
     """The shipped mapping as domain → (entity, category); read once per process."""
-    text = resources.files("scenarios").joinpath("data/entities.json").read_text("utf-8")
+    text = resources.files("core.har").joinpath("data/entities.json").read_text("utf-8")
     data = json.loads(text)
     out: dict[str, tuple[str, str]] = {}
     for entry in data["entities"]:

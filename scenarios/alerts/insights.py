@@ -1,9 +1,9 @@
 """Third-party correlation for a scenario+location+window, read from Run and RunHost.
 
 Loads a window's history in two queries (runs, then their per-host rows through one join)
-and hands plain data to the pure ``scenarios.correlation``. Third-party hosts are grouped
+and hands plain data to the pure ``core.stats.correlation``. Third-party hosts are grouped
 into entities with the shipped mapping plus the users' EntityMapping rows
-(``scenarios.entities``); first-party hosts keep the entity the agent gave them.
+(``core.har.entities``); first-party hosts keep the entity the agent gave them.
 """
 
 from datetime import datetime, timedelta
@@ -11,8 +11,9 @@ from typing import Any
 
 from django.db import connection
 
-from scenarios import correlation, entities
-from scenarios.alerting import at_location
+from core.har import entities
+from core.stats import correlation
+from scenarios.alerts.evaluate import at_location
 from scenarios.models import EntityMapping, Location, Run, RunHost, Scenario
 from scenarios.models.run import METRIC_FIELDS
 
@@ -27,7 +28,7 @@ def load_history(
     metric: str = "lcp",
     last: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Succeeded, non-CI runs of the window, oldest first, in ``scenarios.correlation`` form.
+    """Succeeded, non-CI runs of the window, oldest first, in ``core.stats.correlation`` form.
 
     ``last`` keeps only the newest ``last`` runs of the window. Each run is ``{"t", "run_id",
     "metric", "hosts": {host: {"time_ms", "transfer_bytes", "blocking_ms", "requests",

@@ -10,11 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from scenarios import graphite
-from scenarios.harfile import gc_paused, gzip_json, sanitize_har, validate_har
+from core.har.files import gzip_json, sanitize_har, validate_har
+from core.result.validate import ResultError, validate_result
 from scenarios.models import GraphitePoint, Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
-from scenarios.results import ResultError, validate_result
+from scenarios.runs import graphite
+from scenarios.runs.memory import gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def store_result(
 
 
 def _advance_comparison(run_id: int) -> None:
-    from scenarios.comparison import run_finished
+    from scenarios.ci.workflow import run_finished
 
     try:
         run_finished(run_id)
@@ -121,7 +122,7 @@ def _advance_comparison(run_id: int) -> None:
 
 
 def _queue_graphite_push() -> None:
-    from scenarios.tasks import push_graphite_outbox
+    from scenarios.runs.tasks import push_graphite_outbox
 
     try:
         push_graphite_outbox.delay()
@@ -130,7 +131,7 @@ def _queue_graphite_push() -> None:
 
 
 def _queue_after_run(run_id: int) -> None:
-    from scenarios.tasks import evaluate_run
+    from scenarios.runs.tasks import evaluate_run
 
     try:
         evaluate_run.delay(run_id)

@@ -10,7 +10,7 @@ Rules per scope (result-document TOTALS for party/host/entity/content_class):
 - party / host / content_class: a run without that party, host or class scores 0 (it spent
   nothing there), so a host that appears is seen as growth from 0.
 - entity: hosts whose entity is the key, either the registrable domain stored on RunHost or
-  the name given by the entity mapping (scenarios.entities); summed, 0 when absent.
+  the name given by the entity mapping (core.har.entities); summed, 0 when absent.
 - step: the step's ``duration_ms`` / ``started_ms``; runs without that step are left out.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import QuerySet
 
-from scenarios import entities
+from core.har import entities
 from scenarios.models import Run, RunHost, Threshold
 from scenarios.models.alerts import TOTALS_METRICS
 

@@ -1,0 +1,8 @@
+"""Perfite's pure core: no Django, no I/O; shared by the agents, the server and the dashboard.
+
+It owns the vocabulary and the hard logic over plain data: the metric registry
+(``core.metrics``), the measurement spec builder (``core.spec``), scenario scripts
+(``core.script``), HAR analysis and sanitising (``core.har``), the result document
+(``core.result``) and statistics (``core.stats``). Nothing here imports Django, Celery,
+Playwright or the database.
+"""

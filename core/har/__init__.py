@@ -1,0 +1,1 @@
+"""HAR documents as plain data: per-request analysis, party/entity classification, sanitising."""

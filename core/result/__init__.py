@@ -1,0 +1,1 @@
+"""The result document (the agent/server/API contract): build it, and validate it."""

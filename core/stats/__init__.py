@@ -1,0 +1,1 @@
+"""Statistics over plain numbers: verdicts, budgets, attribution, correlation and change points."""

@@ -1,0 +1,1 @@
+"""Alerting: thresholds evaluated after each run, incidents, insights, messages and channels."""

@@ -1,0 +1,1 @@
+"""CI comparisons: the base/branch run workflow, releases and their reports."""

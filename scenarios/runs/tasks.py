@@ -1,0 +1,77 @@
+"""Server-side periodic and follow-up tasks: thin wrappers over plain functions."""
+
+import logging
+from datetime import datetime, timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from scenarios.models import Run
+from scenarios.runs import dispatch as scheduling
+from scenarios.runs import graphite
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="scenarios.runs.tasks.dispatch_due_scenarios", ignore_result=True)
+def dispatch_due_scenarios() -> int:
+    """Beat's tick: claim due scenarios and queue their runs. Returns how many were created."""
+    return len(scheduling.dispatch_due())
+
+
+@shared_task(
+    name="scenarios.runs.tasks.push_graphite_outbox",
+    bind=True,
+    ignore_result=True,
+    max_retries=None,
+    default_retry_delay=15,
+)
+def push_graphite_outbox(self) -> int:  # type: ignore[no-untyped-def]
+    """Deliver queued Graphite points; while carbon is down, retry (beat also re-runs it)."""
+    if not graphite.enabled():
+        return 0
+    try:
+        return graphite.push_outbox()
+    except OSError as exc:
+        log.warning("Graphite unreachable (%s); points stay queued", exc)
+        return 0
+
+
+@shared_task(name="scenarios.runs.tasks.reap_lost_runs", ignore_result=True)
+def reap_lost_runs() -> int:
+    """Mark lost every run no agent finished in time, so none stays queued or running forever."""
+    return reap(timezone.now())
+
+
+def reap(now: datetime) -> int:
+    """Mark lost the queued or running runs created before now − PERFITE_RUN_LOST_AFTER_S."""
+    from scenarios.ci.workflow import run_finished
+
+    cutoff = now - timedelta(seconds=settings.PERFITE_RUN_LOST_AFTER_S)
+    stale = Run.objects.filter(status__in=[Run.QUEUED, Run.RUNNING], created_at__lt=cutoff)
+    in_comparisons = list(stale.exclude(comparison=None).values_list("pk", flat=True))
+    count = stale.update(
+        status=Run.LOST,
+        finished_at=now,
+        error=f"lost: no agent finished it within {settings.PERFITE_RUN_LOST_AFTER_S} s",
+    )
+    for run_id in in_comparisons:  # a comparison replaces its lost run or gives up
+        run_finished(run_id)
+    return count
+
+
+@shared_task(name="scenarios.runs.tasks.purge_old_hars", ignore_result=True)
+def purge_old_hars() -> int:
+    """Delete HAR files older than the retention; results and metrics stay."""
+    from scenarios.runs.retention import purge_hars
+
+    return purge_hars(days=settings.PERFITE_HAR_RETENTION_DAYS).deleted
+
+
+@shared_task(name="scenarios.runs.tasks.evaluate_run", ignore_result=True)
+def evaluate_run(run_id: int) -> None:
+    """After a run is stored: evaluate its scenario's thresholds and notify on state changes."""
+    from scenarios.alerts.evaluate import evaluate_after_run
+
+    evaluate_after_run(run_id)
