@@ -1,0 +1,230 @@
+"""The metric registry: every metric Perfite knows, with how each surface treats it.
+
+One entry per page metric (a key of the result document's ``metrics``), and one *family* per
+split of a run (party, host, entity, content class, step), whose members are open-ended
+(``host.cdn.example.com.transfer_bytes``). Every list of metrics elsewhere is a read of this
+module: the Run columns, Graphite paths, charts, the CI gate's default family, minimum
+effects, alert scopes, imports and formatting. Adding a page metric is one ``Metric`` here
+(plus a column and migration only if ``column`` is true).
+
+Names: a page metric is its bare name (``lcp``); a family member is
+``<prefix>.<member>.<field>`` (``party.third.blocking_ms``, ``step.checkout.duration_ms``).
+"""
+
+from dataclasses import dataclass, replace
+
+from core.metrics.units import BYTES, COUNT, MS, SCORE, Unit, format_in
+
+
+class UnknownMetric(KeyError):
+    """A name that is neither a page metric nor a member of a family."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric and its treatment everywhere.
+
+    ``column``: stored as a Run column (fast trends, filters, alert scopes);
+    ``graphite``: pushed to Graphite; ``charted``: drawn on the scenario page;
+    ``gated``: in the CI gate's default family; ``min_effect``: the smallest change worth a
+    verdict (None: the unit's default); ``higher_is_better``: a rise is an improvement.
+    """
+
+    name: str
+    label: str
+    unit: Unit
+    description: str = ""
+    column: bool = False
+    graphite: bool = False
+    charted: bool = False
+    gated: bool = False
+    min_effect: float | None = None
+    higher_is_better: bool = False
+
+    @property
+    def effect(self) -> float:
+        """The absolute minimum effect: the metric's own, else its unit's."""
+        return self.unit.min_effect if self.min_effect is None else self.min_effect
+
+    def format(self, value: float | None, *, signed: bool = False) -> str:
+        return format_in(self.unit, value, signed=signed)
+
+
+@dataclass(frozen=True)
+class Family:
+    """A split of a run whose members are named at run time (hosts, entities, steps …).
+
+    ``prefix`` starts metric names; ``document_key`` is where the members live in the result
+    document (a mapping of member → fields, or for steps a list of objects with ``name``);
+    ``graphite_node`` is the path component in Graphite; ``fields`` the metrics of a member.
+    """
+
+    prefix: str
+    label: str
+    document_key: str
+    graphite_node: str
+    fields: tuple[Metric, ...]
+    member_labels: tuple[tuple[str, str], ...] = ()
+
+    def member_label(self, member: str) -> str:
+        """How a member is named on screen (``third`` → ``Third-party``)."""
+        return dict(self.member_labels).get(member, member)
+
+    def field(self, name: str) -> Metric:
+        for metric in self.fields:
+            if metric.name == name:
+                return metric
+        raise UnknownMetric(f"{self.prefix}: no field {name!r}")
+
+    def field_names(self, *, graphite: bool | None = None) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if graphite is None or f.graphite == graphite)
+
+
+PAGE: tuple[Metric, ...] = (
+    Metric("dns", "DNS", MS, "DNS lookup of the first document", graphite=True),
+    Metric("connect", "Connect", MS, "TCP (and TLS) connect of the first document", graphite=True),
+    Metric("ttfb", "TTFB", MS, "Time to the first byte of the document", True, True, True),
+    Metric("fcp", "FCP", MS, "First contentful paint", True, True, True, gated=True),
+    Metric("lcp", "LCP", MS, "Largest contentful paint", True, True, True, gated=True),
+    Metric("cls", "CLS", SCORE, "Cumulative layout shift", True, True, True, gated=True),
+    Metric("tbt", "TBT", MS, "Total blocking time (long tasks)", True, True, True, gated=True),
+    Metric(
+        "dom_content_loaded", "DOM content loaded", MS, "DOMContentLoaded event end", True, True
+    ),
+    Metric("load", "Load", MS, "Load event start", True, True, True, gated=True),
+    Metric("fully_loaded", "Fully loaded", MS, "End of the last request", True, True),
+    Metric("requests", "Requests", COUNT, "Requests the run made", True, True, True),
+    Metric("transfer_bytes", "Transfer", BYTES, "Bytes on the wire", True, True, True),
+    Metric("body_bytes", "Body bytes", BYTES, "Decoded response bodies", graphite=True),
+    Metric("first_party_requests", "First-party requests", COUNT, "Requests to first parties"),
+    Metric("first_party_bytes", "First-party bytes", BYTES, "First-party transfer", True),
+    Metric("third_party_bytes", "Third-party bytes", BYTES, "Third-party transfer", True),
+    Metric("third_party_requests", "Third-party requests", COUNT, "Third-party requests", True),
+    Metric(
+        "third_party_blocking_ms",
+        "Third-party blocking",
+        MS,
+        "Main-thread blocking time attributed to third-party scripts",
+        True,
+    ),
+)
+
+# The fields of a party, host, entity or content class (the result document's totals).
+TOTALS: tuple[Metric, ...] = (
+    Metric("requests", "Requests", COUNT, graphite=True),
+    Metric("failed", "Failed requests", COUNT),
+    Metric("transfer_bytes", "Transfer", BYTES, graphite=True),
+    Metric("body_bytes", "Body bytes", BYTES, graphite=True),
+    Metric("time_ms", "Request time", MS, "Summed request durations", graphite=True),
+    Metric("blocking_ms", "Blocking", MS, "Main-thread blocking by its scripts", graphite=True),
+)
+
+STEP_FIELDS: tuple[Metric, ...] = (
+    Metric("duration_ms", "Duration", MS, "A measured step's duration", graphite=True),
+    Metric("started_ms", "Start", MS, "When the measured step started"),
+)
+
+PARTY = Family(
+    "party",
+    "Party",
+    "parties",
+    "party",
+    TOTALS,
+    (("first", "First-party"), ("third", "Third-party")),
+)
+HOST = Family("host", "Host", "hosts", "domain", TOTALS)
+ENTITY = Family("entity", "Entity", "entities", "entity", TOTALS)
+CONTENT_CLASS = Family("type", "Content class", "content_classes", "type", TOTALS)
+STEP = Family("step", "Step", "steps", "step", STEP_FIELDS)
+FAMILIES: tuple[Family, ...] = (PARTY, HOST, ENTITY, CONTENT_CLASS, STEP)
+TOTALS_FAMILIES: tuple[Family, ...] = (PARTY, CONTENT_CLASS, ENTITY, HOST)
+
+_PAGE = {metric.name: metric for metric in PAGE}
+_FAMILIES = {family.prefix: family for family in FAMILIES}
+
+
+def page_metric(name: str) -> Metric:
+    """The page metric ``name``; UnknownMetric if there is none."""
+    try:
+        return _PAGE[name]
+    except KeyError:
+        raise UnknownMetric(name) from None
+
+
+def page_names(**flags: bool) -> tuple[str, ...]:
+    """Page metric names, in registry order, whose flags match (``column=True`` …)."""
+    return tuple(m.name for m in PAGE if all(getattr(m, k) == v for k, v in flags.items()))
+
+
+def page_metrics(**flags: bool) -> tuple[Metric, ...]:
+    """Page metrics, in registry order, whose flags match (``charted=True`` …)."""
+    return tuple(m for m in PAGE if all(getattr(m, k) == v for k, v in flags.items()))
+
+
+def family(prefix: str) -> Family:
+    try:
+        return _FAMILIES[prefix]
+    except KeyError:
+        raise UnknownMetric(prefix) from None
+
+
+def split_name(name: str) -> tuple[Family, str, Metric] | None:
+    """``party.third.transfer_bytes`` → (PARTY, "third", its field); None for a page metric.
+
+    Members may contain dots (hosts): the field is the last component.
+    """
+    prefix, dot, rest = name.partition(".")
+    if not dot or prefix not in _FAMILIES:
+        return None
+    member, dot, field = rest.rpartition(".")
+    if not dot or not member:
+        raise UnknownMetric(name)
+    fam = _FAMILIES[prefix]
+    return fam, member, fam.field(field)
+
+
+def metric(name: str) -> Metric:
+    """The metric called ``name`` (page metric or family member), labelled for display.
+
+    Raises UnknownMetric for a name the registry cannot place.
+    """
+    if name in _PAGE:
+        return _PAGE[name]
+    parts = split_name(name)
+    if parts is None:
+        raise UnknownMetric(name)
+    fam, member, field = parts
+    return replace(field, name=name, label=f"{fam.member_label(member)} {field.label.lower()}")
+
+
+def is_known(name: str) -> bool:
+    try:
+        metric(name)
+    except UnknownMetric:
+        return False
+    return True
+
+
+def unit_of(name: str) -> Unit:
+    """The unit of ``name``; a name the registry cannot place is taken to be a time in ms."""
+    try:
+        return metric(name).unit
+    except UnknownMetric:
+        return MS
+
+
+def label_of(name: str) -> str:
+    try:
+        return metric(name).label
+    except UnknownMetric:
+        return name
+
+
+def format_value(name: str, value: float | None, *, signed: bool = False) -> str:
+    """``value`` of metric ``name`` in its unit (see core.metrics.units.format_in)."""
+    return format_in(unit_of(name), value, signed=signed)
+
+
+def unit_symbol(name: str) -> str:
+    """The short unit printed beside a value or on an axis: ``ms``, ``B`` or ``""``."""
+    return unit_of(name).symbol

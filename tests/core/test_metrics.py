@@ -1,0 +1,81 @@
+"""core.metrics: the registry's lists, name resolution and the one formatter."""
+
+import pytest
+
+from core import metrics
+from core.metrics import UnknownMetric, format_value, metric
+
+
+def test_run_columns_are_the_registry_entries_marked_as_columns_in_order() -> None:
+    assert metrics.page_names(column=True) == (
+        "ttfb",
+        "fcp",
+        "lcp",
+        "cls",
+        "tbt",
+        "dom_content_loaded",
+        "load",
+        "fully_loaded",
+        "requests",
+        "transfer_bytes",
+        "first_party_bytes",
+        "third_party_bytes",
+        "third_party_requests",
+        "third_party_blocking_ms",
+    )
+
+
+def test_the_ci_gate_defaults_to_paint_shift_blocking_and_load() -> None:
+    assert metrics.page_names(gated=True) == ("fcp", "lcp", "cls", "tbt", "load")
+
+
+def test_family_members_resolve_with_dots_in_the_member() -> None:
+    found = metric("host.cdn.example.com.transfer_bytes")
+    assert (found.name, found.label, found.unit) == (
+        "host.cdn.example.com.transfer_bytes",
+        "cdn.example.com transfer",
+        metrics.BYTES,
+    )
+    assert metric("party.third.blocking_ms").label == "Third-party blocking"
+    assert metric("step.checkout.duration_ms").unit is metrics.MS
+
+
+@pytest.mark.parametrize("name", ["nope", "party.third", "party.third.nope", "host..time_ms"])
+def test_names_the_registry_cannot_place_are_refused(name: str) -> None:
+    with pytest.raises(UnknownMetric):
+        metric(name)
+
+
+def test_one_size_unit_everywhere_a_megabyte_is_a_million_bytes() -> None:
+    assert format_value("transfer_bytes", 1_000_000) == "1.0 MB"
+    assert format_value("transfer_bytes", 1_048_576) == "1.0 MB"
+    assert format_value("party.third.transfer_bytes", 999) == "999 B"
+    assert format_value("body_bytes", 1_500) == "1.5 kB"
+    assert format_value("transfer_bytes", 2_500_000_000) == "2.5 GB"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "signed", "text"),
+    [
+        ("fcp", 1234.5, False, "1,234 ms"),
+        ("fcp", 40, True, "+40 ms"),
+        ("lcp", -1500.0, True, "-1,500 ms"),
+        ("tbt", 0, True, "±0 ms"),
+        ("cls", 0.1234, False, "0.123"),
+        ("requests", 12, False, "12"),
+        ("requests", 2.5, False, "2.5"),
+        ("transfer_bytes", -2048, True, "-2.0 kB"),
+        ("lcp", None, False, "—"),
+    ],
+)
+def test_values_print_in_their_unit(
+    name: str, value: float | None, signed: bool, text: str
+) -> None:
+    assert format_value(name, value, signed=signed) == text
+
+
+def test_minimum_effects_come_from_the_metric_or_its_unit() -> None:
+    assert metric("fcp").effect == 50.0
+    assert metric("transfer_bytes").effect == 1024.0
+    assert metric("requests").effect == 1.0
+    assert metric("cls").effect == 0.01
