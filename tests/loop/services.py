@@ -47,7 +47,10 @@ def wait_until(
 
 
 def require_program(name: str, how: str) -> str:
-    path = shutil.which(name)
+    """The path of ``name``: first beside this interpreter (the project's virtual environment
+    need not be activated), then on PATH; a missing program fails the test with ``how``."""
+    beside = Path(sys.executable).parent / name
+    path = str(beside) if beside.exists() else shutil.which(name)
     if path is None:
         pytest.fail(f"`{name}` is not installed. Install it with: {how}", pytrace=False)
     return path
