@@ -24,7 +24,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--demo-port", type=int, default=8123)
         parser.add_argument("--location", default="local")
-        parser.add_argument("--admin", default="admin", help="admin user name to create")
+        parser.add_argument(
+            "--admin", default="admin", help="admin user name to create ('' for none)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         location, _ = Location.objects.get_or_create(
@@ -51,8 +53,16 @@ class Command(BaseCommand):
             scenario.locations.add(location)
         if created:
             self.stdout.write(f"demo scenarios on {base}/ in location {location.name}")
-        user_model = get_user_model()
-        if not user_model.objects.filter(username=options["admin"]).exists():
-            password = secrets.token_urlsafe(12)
-            user_model.objects.create_superuser(options["admin"], "", password)
+        password = ensure_admin(options["admin"]) if options["admin"] else None
+        if password:
             self.stdout.write(f"admin user: {options['admin']}  password: {password}")
+
+
+def ensure_admin(username: str) -> str | None:
+    """Create superuser ``username`` with a random password and return it; None if it exists."""
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    user_model.objects.create_superuser(username, "", password)
+    return password
