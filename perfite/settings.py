@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scenarios.runs.tasks.purge_old_hars",
         "schedule": 3600.0,
     },
+    "purge-old-runs": {
+        "task": "scenarios.runs.tasks.purge_old_runs",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Perfite --------------------------------------------------------------
@@ -193,6 +197,9 @@ PERFITE_STEP_TIMEOUT_MS = env_int("PERFITE_STEP_TIMEOUT_MS", 30_000)
 PERFITE_RUN_TIMEOUT_MS = env_int("PERFITE_RUN_TIMEOUT_MS", 120_000)
 PERFITE_HAR_CONTENT = os.environ.get("PERFITE_HAR_CONTENT", "omit")
 PERFITE_HAR_RETENTION_DAYS = env_int("PERFITE_HAR_RETENTION_DAYS", 30)
+# Whole runs (result documents, per-host rows) go after this many days; 0 keeps them forever.
+# Thirteen months by default, so a year-on-year comparison still has its runs.
+PERFITE_RUN_RETENTION_DAYS = env_int("PERFITE_RUN_RETENTION_DAYS", 400)
 PERFITE_RUN_LOST_AFTER_S = env_int("PERFITE_RUN_LOST_AFTER_S", 600)
 PERFITE_AGENT_STALE_AFTER_S = env_int("PERFITE_AGENT_STALE_AFTER_S", 120)
 # Seconds between an agent's heartbeats (keep well under PERFITE_AGENT_STALE_AFTER_S).

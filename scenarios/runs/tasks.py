@@ -10,6 +10,7 @@ from django.utils import timezone
 from scenarios.models import Run
 from scenarios.runs import dispatch as scheduling
 from scenarios.runs import graphite
+from scenarios.runs.retention import purge_hars, purge_runs
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,13 @@ def reap(now: datetime) -> int:
 @shared_task(name="scenarios.runs.tasks.purge_old_hars", ignore_result=True)
 def purge_old_hars() -> int:
     """Delete HAR files older than the retention; results and metrics stay."""
-    from scenarios.runs.retention import purge_hars
-
     return purge_hars(days=settings.PERFITE_HAR_RETENTION_DAYS).deleted
+
+
+@shared_task(name="scenarios.runs.tasks.purge_old_runs", ignore_result=True)
+def purge_old_runs() -> int:
+    """Hourly: delete whole runs past PERFITE_RUN_RETENTION_DAYS (0 keeps them forever)."""
+    return purge_runs(days=settings.PERFITE_RUN_RETENTION_DAYS).deleted
 
 
 @shared_task(name="scenarios.runs.tasks.evaluate_run", ignore_result=True)

@@ -108,3 +108,69 @@ def test_the_hourly_beat_task_purges_with_the_configured_retention(
     settings.PERFITE_HAR_RETENTION_DAYS = 20
     assert purge_old_hars() == 1
     assert files(media) == []
+
+
+@pytest.fixture
+def aged(db: None, media: Path) -> dict[str, Run]:
+    """Runs of every kind the run retention must tell apart, with a Graphite point queued."""
+    from scenarios.models import Comparison, GraphitePoint
+
+    scenario = Scenario.objects.create(name="r", slug="r", url="http://x.localhost/", paused=True)
+    old, recent = stored_run(scenario, 401), stored_run(scenario, 399)
+    running = Run.objects.create(scenario=scenario, status=Run.RUNNING)
+    pending = Comparison.objects.create(scenario=scenario, status=Comparison.RUNNING)
+    done = Comparison.objects.create(scenario=scenario, status=Comparison.DONE)
+    in_pending, in_done = stored_run(scenario, 500), stored_run(scenario, 500)
+    Run.objects.filter(pk=in_pending.pk).update(comparison=pending)
+    Run.objects.filter(pk=in_done.pk).update(comparison=done)
+    Run.objects.filter(pk=running.pk).update(created_at=timezone.now() - timedelta(days=600))
+    GraphitePoint.objects.create(path="perfite.r.local.chromium.lcp", value=1.0, timestamp=1)
+    return {
+        "old": old,
+        "recent": recent,
+        "running": running,
+        "in_pending": in_pending,
+        "in_done": in_done,
+    }
+
+
+def test_runs_past_the_run_retention_go_with_their_files_and_graphite_stays(
+    aged: dict[str, Run], media: Path
+) -> None:
+    from scenarios.models import GraphitePoint, RunHost
+    from scenarios.runs.retention import purge_runs
+
+    sizes = aged["old"].har_size + aged["in_done"].har_size + 2 * len(JPEG)
+    hosts_before = RunHost.objects.count()
+    report = purge_runs(400)
+    assert (report.deleted, report.bytes_freed) == (2, sizes)
+    left = set(Run.objects.values_list("pk", flat=True))
+    assert left == {aged[k].pk for k in ("recent", "running", "in_pending")}
+    assert files(media) == [".gz", ".gz", ".jpg", ".jpg"]
+    assert RunHost.objects.filter(run_id__in=[aged["old"].pk, aged["in_done"].pk]).count() == 0
+    assert RunHost.objects.count() <= hosts_before
+    assert GraphitePoint.objects.count() == 1
+
+
+def test_a_dry_run_and_a_zero_retention_delete_no_run(aged: dict[str, Run], media: Path) -> None:
+    from scenarios.runs.retention import purge_runs
+
+    out = StringIO()
+    call_command("purge_runs", "--days", "400", "--dry-run", stdout=out)
+    assert out.getvalue().startswith("would delete 2 runs (")
+    assert purge_runs(0).deleted == 0
+    assert Run.objects.count() == 5
+    assert len(files(media)) == 8
+
+
+def test_the_hourly_beat_task_deletes_runs_with_the_configured_retention(
+    aged: dict[str, Run], settings: Any
+) -> None:
+    from scenarios.runs.tasks import purge_old_runs
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["purge-old-runs"]
+    assert (entry["task"], entry["schedule"]) == ("scenarios.runs.tasks.purge_old_runs", 3600.0)
+    settings.PERFITE_RUN_RETENTION_DAYS = 0
+    assert purge_old_runs() == 0
+    settings.PERFITE_RUN_RETENTION_DAYS = 400
+    assert purge_old_runs() == 2
