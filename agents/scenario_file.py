@@ -1,4 +1,8 @@
-"""Turn a URL or a scenario file (YAML or Given/When/Then) into an agent spec. No ORM."""
+"""Read a URL or a scenario file (YAML or Given/When/Then) into an agent spec. No ORM.
+
+This module only reads and parses the file; ``core.spec.build_spec`` makes the spec, as it
+does for the server's runs.
+"""
 
 from pathlib import Path
 from typing import Any
@@ -6,14 +10,19 @@ from typing import Any
 import yaml
 from django.conf import settings
 
-from core.script.parse import ScriptError, parse_script, split_setup, validate_url
+from core.script.parse import ScriptError, parse_script, validate_url
+from core.spec import SpecOptions, build_spec
 
 
-def spec_from_target(target: str, first_party: list[str] | None = None) -> dict[str, Any]:
+def spec_from_target(
+    target: str, first_party: list[str] | None = None, *, screenshot: bool = True
+) -> dict[str, Any]:
     """A spec for ``measure``: ``target`` is an http(s) URL or the path of a scenario file.
 
-    A YAML file may carry ``url``, ``steps``, ``first_party``, ``dns`` and ``block``; a
-    Given/When/Then file starts with an ``I open "<absolute url>"`` line.
+    A YAML file may carry ``name``, ``url``, ``steps``, ``first_party``, ``dns`` and
+    ``block``; a Given/When/Then file starts with an ``I open "<absolute url>"`` line.
+    ``first_party``, when given, wins over the file's. The global knobs (quiet period,
+    timeouts, HAR content) come from the settings, as for the server's runs.
     Raises ScriptError with the line and reason when the file is not a valid scenario.
     """
     path = Path(target)
@@ -39,17 +48,13 @@ def spec_from_target(target: str, first_party: list[str] | None = None) -> dict[
             url = first_nav["url"]
             steps = [s for s in steps if s is not first_nav]
         url = validate_url(url, allow_relative=False)
-    setup, actions = split_setup(steps)
-    setup["dns"] = {**(meta.get("dns") or {}), **setup.get("dns", {})}
-    setup["block"] = [*(meta.get("block") or []), *setup.get("block", [])]
-    return {
-        "scenario": meta.get("name") or None,
-        "url": url,
-        "setup": setup,
-        "steps": actions,
-        "first_party": list(first_party or meta.get("first_party") or []),
-        "quiet_ms": settings.PERFITE_QUIET_MS,
-        "step_timeout_ms": settings.PERFITE_STEP_TIMEOUT_MS,
-        "run_timeout_ms": settings.PERFITE_RUN_TIMEOUT_MS,
-        "har_content": settings.PERFITE_HAR_CONTENT,
-    }
+    return build_spec(
+        url=url,
+        steps=steps,
+        first_party=first_party or meta.get("first_party") or [],
+        dns=meta.get("dns") or {},
+        block=meta.get("block") or [],
+        options=SpecOptions.from_settings(settings),
+        scenario=meta.get("name") or None,
+        screenshot=screenshot,
+    )

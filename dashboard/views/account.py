@@ -5,18 +5,20 @@ The key is shown once, right after it is created; afterwards only its first char
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from rest_framework.authtoken.models import Token
 
+from scenarios.roles import viewer_required
+
 SHOWN_KEY = "dashboard_new_token"
 
 
-@login_required
+@viewer_required
 def tokens(request: HttpRequest) -> HttpResponse:
     """GET: the token's state. POST ``action=create``: a new key (replacing any old one);
-    POST ``action=revoke``: delete the key. Any signed-in user manages only their own."""
+    POST ``action=revoke``: delete the key. Each user manages only their own, and only with a
+    role (a token would give a user without one nothing but 403s from the API)."""
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "create":

@@ -3,8 +3,9 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from scenarios.roles import viewer_required
+
 from ..compare import CompareError, host_deltas, host_totals, load_sets, metric_deltas
-from ..roles import viewer_required
 from ..waterfall import build_waterfall
 
 

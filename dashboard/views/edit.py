@@ -6,11 +6,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from scenarios.models import Scenario
+from scenarios.roles import editor_required
 from scenarios.runs.dispatch import run_now
 
 from .. import trynow
 from ..forms import ScenarioForm
-from ..roles import editor_required
 
 
 def _form_page(request: HttpRequest, form: ScenarioForm, scenario: Scenario | None) -> HttpResponse:

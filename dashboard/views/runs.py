@@ -4,9 +4,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, render
 
 from scenarios.models import Run
+from scenarios.roles import can_edit, viewer_required
 
 from ..metrics import PAGE_METRICS
-from ..roles import can_edit, viewer_required
 from ..waterfall import build_waterfall, totals_table
 
 

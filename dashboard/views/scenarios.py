@@ -4,9 +4,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from scenarios.models import Location, Scenario
+from scenarios.roles import can_edit, viewer_required
 
 from .. import overview, series
-from ..roles import can_edit, viewer_required
 
 
 @viewer_required

@@ -1,7 +1,7 @@
 """Read-only JSON API for incidents, thresholds and third-party correlation.
 
-Mounted under /api/ (see the URL lines in the module's users); authentication as for the
-rest of the API (token or session).
+Mounted under /api/ (see the URL lines in the module's users); authentication and roles as
+for the rest of the API (token or session; reading needs a viewer role, see scenarios.roles).
 
 - ``GET /api/incidents/?scenario=<slug>&location=<name>&state=open|resolved&limit=100``
 - ``GET /api/incidents/<id>/`` (with its notifications)
@@ -14,13 +14,14 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from scenarios.alerts.insights import correlation_report
 from scenarios.models import Incident, Location, Scenario, Threshold
+from scenarios.roles import ReadOrEdit
 
 MAX_LIMIT = 1000
 MAX_HOURS = 24 * 90
@@ -75,6 +76,7 @@ def _int(request: Request, name: str, default: int, maximum: int) -> int:
 
 
 @api_view(["GET"])
+@permission_classes([ReadOrEdit])
 def incidents(request: Request) -> Response:
     """Incident history, newest first; filters: scenario, location, state, limit."""
     qs = Incident.objects.select_related(
@@ -94,6 +96,7 @@ def incidents(request: Request) -> Response:
 
 
 @api_view(["GET"])
+@permission_classes([ReadOrEdit])
 def incident_detail(request: Request, pk: int) -> Response:
     incident = get_object_or_404(
         Incident.objects.select_related("threshold__scenario", "threshold__location", "location"),
@@ -116,6 +119,7 @@ def incident_detail(request: Request, pk: int) -> Response:
 
 
 @api_view(["GET"])
+@permission_classes([ReadOrEdit])
 def thresholds(request: Request) -> Response:
     qs = Threshold.objects.select_related("scenario", "location").order_by("scenario__slug", "id")
     if slug := request.query_params.get("scenario"):
@@ -124,6 +128,7 @@ def thresholds(request: Request) -> Response:
 
 
 @api_view(["GET"])
+@permission_classes([ReadOrEdit])
 def scenario_correlation(request: Request, slug: str) -> Response:
     """correlation_report() for one scenario and location over the last ``hours``."""
     scenario = get_object_or_404(Scenario, slug=slug)

@@ -23,9 +23,9 @@ from rest_framework.views import APIView
 from core.har.files import HarError, gunzip_json
 from core.result.validate import ResultError
 from scenarios.api import serializers as s
-from scenarios.api.permissions import ReadOrEdit
 from scenarios.ci import workflow as comparisons
 from scenarios.models import Comparison, Release, Run, Scenario
+from scenarios.roles import ReadOrEdit
 from scenarios.runs.imports import import_result
 
 MAX_WAIT_S = 30.0

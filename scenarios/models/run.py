@@ -121,11 +121,13 @@ class Run(models.Model):
         return {name: getattr(self, name) for name in METRIC_FIELDS}
 
     def spec(self) -> dict[str, Any]:
-        """The plain-data job for an agent: the scenario's spec plus this run's identity."""
-        spec = self.scenario.spec(self.target_url)
-        spec["run_id"] = self.pk
-        spec["location"] = self.location.name if self.location else ""
-        return spec
+        """The plain-data job for an agent (``core.spec``): the scenario measured at this run's
+        target URL, carrying the run's id and location name."""
+        return self.scenario.spec(
+            self.target_url,
+            run_id=self.pk,
+            location=self.location.name if self.location else "",
+        )
 
 
 class RunHost(models.Model):

@@ -11,7 +11,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from core.script.parse import ScriptError, parse_script, split_setup, validate_url
+from core.script.parse import ScriptError, parse_script, validate_url
+from core.spec import SpecOptions, build_spec
 from core.stats.budgets import validate_budgets
 
 from .fleet import Location
@@ -104,18 +105,19 @@ class Scenario(models.Model):
             base += timedelta(seconds=random.uniform(0, self.jitter_seconds))
         return base
 
-    def spec(self, target_url: str = "") -> dict[str, Any]:
-        """The plain-data description an agent needs to measure this scenario."""
-        setup, actions = split_setup(self.steps or [])
-        setup["dns"] = {**self.dns_overrides, **setup.get("dns", {})}
-        setup["block"] = [*self.block, *setup.get("block", [])]
-        return {
-            "scenario": self.slug,
-            "url": target_url or self.url,
-            "setup": setup,
-            "steps": actions,
-            "first_party": list(self.first_party),
-            "quiet_ms": settings.PERFITE_QUIET_MS,
-            "step_timeout_ms": settings.PERFITE_STEP_TIMEOUT_MS,
-            "run_timeout_ms": settings.PERFITE_RUN_TIMEOUT_MS,
-        }
+    def spec(
+        self, target_url: str = "", *, run_id: int | None = None, location: str = ""
+    ) -> dict[str, Any]:
+        """The measurement spec (``core.spec``) of this scenario, at ``target_url`` when given
+        (a CI run of another deployment), for run ``run_id`` from ``location``."""
+        return build_spec(
+            url=target_url or self.url,
+            steps=self.steps or [],
+            first_party=self.first_party,
+            dns=self.dns_overrides,
+            block=self.block,
+            options=SpecOptions.from_settings(settings),
+            scenario=self.slug,
+            run_id=run_id,
+            location=location,
+        )

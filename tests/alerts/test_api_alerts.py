@@ -9,13 +9,18 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from scenarios.api import alerts as api_alerts
 from scenarios.models import Channel, Incident, Location, Scenario, Threshold
 from scenarios.models.alerts import Notification
+from tests.roles import role
 
 from .conftest import MakeRun
 
 
 def call(view: Any, params: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """GET ``view`` as a viewer."""
+    user, created = User.objects.get_or_create(username="u")
+    if created:
+        user.groups.add(role("viewer"))
     request = APIRequestFactory().get("/api/x/", params or {})
-    force_authenticate(request, user=User.objects.get_or_create(username="u")[0])
+    force_authenticate(request, user=user)
     return view(request, **kwargs)
 
 

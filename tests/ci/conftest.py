@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from perfite.celery import app as celery_app
 from scenarios.models import Location, Run, Scenario
+from tests.roles import role
 
 
 class InProcessAgent:
@@ -97,14 +98,14 @@ MakeUser = Callable[..., tuple[User, str]]
 
 @pytest.fixture
 def make_user(db: None) -> MakeUser:
-    """Create a user in ``group`` (or staff) and return it with its API token."""
+    """Create a user in role group ``group`` (or staff) and return it with its API token."""
 
     def make(
         name: str = "ci", group: str | None = "editor", staff: bool = False
     ) -> tuple[User, str]:
         user = User.objects.create_user(name, password="pw-not-used-1", is_staff=staff)
         if group:
-            user.groups.add(Group.objects.get_or_create(name=group)[0])
+            user.groups.add(role(group))
         return user, Token.objects.create(user=user).key
 
     return make

@@ -1,16 +1,16 @@
 """Dashboard fixtures: one user per role, a scenario and result documents to store."""
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 
 from scenarios.models import Location, Run, Scenario
 from scenarios.runs.store import store_result
+from tests.roles import role
 
 HOSTILE = "<script>alert('x')</script>"
 
@@ -37,19 +37,6 @@ def scenario(location: Location) -> Scenario:
     scenario = Scenario.objects.create(name="Home", slug="home", url="http://www.example.com/")
     scenario.locations.add(location)
     return scenario
-
-
-def role(name: str) -> Group:
-    """The ``viewer`` or ``editor`` group as migration 0001_groups makes it. Transactional
-    tests flush every table, data migrations included, so it is remade when missing."""
-    groups = importlib.import_module("dashboard.migrations.0001_groups")
-    group, created = Group.objects.get_or_create(name=name)
-    if created:
-        codenames = groups.VIEW if name == "viewer" else groups.VIEW + groups.EDIT
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="scenarios", codename__in=codenames)
-        )
-    return group
 
 
 def _user(name: str, group: str | None = None, **flags: Any) -> User:

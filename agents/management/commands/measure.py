@@ -69,10 +69,13 @@ class Command(BaseCommand):
         if options["runs"] < 1:
             raise CommandError("--runs must be at least 1")
         try:
-            spec = spec_from_target(options["target"], options["first_party"])
+            spec = spec_from_target(
+                options["target"],
+                options["first_party"],
+                screenshot=bool(options["screenshot_out"]),
+            )
         except ScriptError as exc:
             raise CommandError(f"{options['target']}: {exc}") from exc
-        spec["screenshot"] = bool(options["screenshot_out"])
         pool = BrowserPool()
         results = []
         har = screenshot = None

@@ -1,0 +1,108 @@
+"""The measurement spec: the one builder of the plain-data job an agent measures.
+
+Every run is measured from a spec built here, whoever asks: a scheduled, CI or "try it now"
+run (``Run.spec()`` through ``Scenario.spec()``) and ``manage.py measure``
+(``agents.scenario_file.spec_from_target``). The spec is a JSON-serialisable dict with
+exactly these keys; ``agents.browser.measure`` and ``core.result.build`` read them:
+
+``scenario``
+    The scenario's slug (or a scenario file's ``name``), None when measuring a bare URL.
+``run_id``
+    The ``Run`` being measured, None outside the server (``manage.py measure``).
+``location``
+    The name of the location measuring it, ``""`` when none.
+``url``
+    The absolute URL opened first; relative steps resolve against it.
+``setup``
+    The browser context, from ``core.script.parse.split_setup``: ``viewport``, ``device``,
+    ``user_agent``, ``headers``, ``cookies``, plus ``dns`` (host → address: the scenario's
+    overrides, then the script's ``dns`` steps, the script winning for the same host) and
+    ``block`` (the scenario's patterns, then the script's, in that order).
+``steps``
+    The script's action steps in order, setup steps removed.
+``first_party``
+    Host patterns counted as first party (globs or ``re:…``); empty = the page's domain.
+``quiet_ms``, ``step_timeout_ms``, ``run_timeout_ms``
+    Network quiet that ends a run, per-step and per-run time limits (milliseconds).
+``har_content``
+    Playwright's ``record_har_content``: ``"omit"`` (default) or ``"embed"`` response bodies.
+``screenshot``
+    Whether the agent keeps a JPEG of the viewport as the run ended.
+
+Pure: no Django, no I/O. The global knobs come in as :class:`SpecOptions`, built once from
+the settings by :meth:`SpecOptions.from_settings`.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from core.script.parse import split_setup
+
+
+class _Settings(Protocol):
+    """What :meth:`SpecOptions.from_settings` reads (``django.conf.settings`` has it)."""
+
+    PERFITE_QUIET_MS: int
+    PERFITE_STEP_TIMEOUT_MS: int
+    PERFITE_RUN_TIMEOUT_MS: int
+    PERFITE_HAR_CONTENT: str
+
+
+@dataclass(frozen=True)
+class SpecOptions:
+    """The knobs every spec carries, the same for every scenario of an installation."""
+
+    quiet_ms: int = 2000
+    step_timeout_ms: int = 30_000
+    run_timeout_ms: int = 120_000
+    har_content: str = "omit"
+
+    @classmethod
+    def from_settings(cls, settings: _Settings) -> "SpecOptions":
+        """The options set by ``PERFITE_QUIET_MS``, ``PERFITE_STEP_TIMEOUT_MS``,
+        ``PERFITE_RUN_TIMEOUT_MS`` and ``PERFITE_HAR_CONTENT`` on ``settings``."""
+        return cls(
+            quiet_ms=int(settings.PERFITE_QUIET_MS),
+            step_timeout_ms=int(settings.PERFITE_STEP_TIMEOUT_MS),
+            run_timeout_ms=int(settings.PERFITE_RUN_TIMEOUT_MS),
+            har_content=str(settings.PERFITE_HAR_CONTENT),
+        )
+
+
+def build_spec(
+    *,
+    url: str,
+    steps: Sequence[Mapping[str, Any]],
+    first_party: Sequence[str],
+    dns: Mapping[str, str],
+    block: Sequence[str],
+    options: SpecOptions,
+    scenario: str | None = None,
+    run_id: int | None = None,
+    location: str = "",
+    screenshot: bool = True,
+) -> dict[str, Any]:
+    """The spec (keys in the module docstring) for measuring ``url`` then ``steps``.
+
+    ``steps`` are parsed script steps (``core.script.parse``); ``dns`` and ``block`` are the
+    scenario-level overrides, merged with the script's own ``dns`` and ``block`` steps.
+    The arguments are not modified.
+    """
+    setup, actions = split_setup([dict(step) for step in steps])
+    setup["dns"] = {**dns, **setup["dns"]}
+    setup["block"] = [*block, *setup["block"]]
+    return {
+        "scenario": scenario,
+        "run_id": run_id,
+        "location": location,
+        "url": url,
+        "setup": setup,
+        "steps": actions,
+        "first_party": list(first_party),
+        "quiet_ms": options.quiet_ms,
+        "step_timeout_ms": options.step_timeout_ms,
+        "run_timeout_ms": options.run_timeout_ms,
+        "har_content": options.har_content,
+        "screenshot": screenshot,
+    }
