@@ -40,7 +40,10 @@ class ScenarioForm(forms.ModelForm):
         help_text="One URL glob or domain per line; matching requests are aborted.",
     )
     locations = forms.ModelMultipleChoiceField(
-        queryset=Location.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=Location.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Where its agents run it. None chosen: this server's own location.",
     )
 
     class Meta:
@@ -124,6 +127,12 @@ class ScenarioForm(forms.ModelForm):
         if "dns_text" in cleaned:
             self.instance.dns_overrides = cleaned["dns_text"]
         return cleaned
+
+    def save(self, commit: bool = True) -> Scenario:
+        """Save; a scenario saved with no location gets the server's (``defaulted_location``)."""
+        scenario = super().save(commit=commit)
+        self.defaulted_location = scenario.ensure_location() if commit else None
+        return scenario
 
     def script_lines(self) -> list[dict[str, Any]]:
         """The submitted script, numbered, with the offending line marked (for the page)."""

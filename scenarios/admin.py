@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -50,6 +50,17 @@ class ScenarioAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("locations",)
     actions = ["run_now", "pause", "resume"]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        location = form.instance.ensure_location()
+        if location is not None:
+            self.message_user(
+                request,
+                f"No location was chosen: {form.instance} runs from {location.name!r}, "
+                "this server's own location.",
+                level=messages.WARNING,
+            )
 
     @admin.action(description="Run now on every location")
     def run_now(self, request: HttpRequest, queryset: QuerySet[models.Scenario]) -> None:

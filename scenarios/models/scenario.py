@@ -95,6 +95,21 @@ class Scenario(models.Model):
             self.next_due_at = timezone.now()
         super().save(*args, **kwargs)
 
+    def ensure_location(self) -> Location | None:
+        """Give a saved scenario with no location the server's own, so that it runs.
+
+        A scenario with no location is never dispatched; rather than keep one that silently
+        never runs, it gets the location named by PERFITE_LOCATION (created if missing).
+        Returns that location when it was added, None when the scenario had one already.
+        """
+        if self.locations.exists():
+            return None
+        location, _ = Location.objects.get_or_create(
+            name=settings.PERFITE_LOCATION, defaults={"label": "This server"}
+        )
+        self.locations.add(location)
+        return location
+
     def next_due_after(self, moment: datetime) -> datetime:
         """The next time this scenario is due strictly after ``moment`` (jitter included)."""
         if self.cron:

@@ -192,3 +192,24 @@ def test_every_page_starts_with_a_skip_link_to_the_content(
         body = html[html.index("<body>") :]
         assert body.index("<a ") == body.index('<a class="skip" href="#main">'), url
         assert '<main id="main">' in html
+
+
+def test_a_scenario_saved_with_no_location_runs_from_the_servers_own(
+    editor_client: Client, settings: object
+) -> None:
+    settings.PERFITE_LOCATION = "here"  # type: ignore[attr-defined]
+    response = editor_client.post("/scenarios/new/", form_data())
+
+    assert response.status_code == 302
+    scenario = Scenario.objects.get(slug="search")
+    assert list(scenario.locations.values_list("name", flat=True)) == ["here"]
+
+
+def test_a_chosen_location_is_kept_and_no_other_is_added(
+    editor_client: Client, location: Location
+) -> None:
+    Location.objects.create(name="elsewhere")
+    editor_client.post("/scenarios/new/", form_data(locations=[str(location.pk)]))
+
+    scenario = Scenario.objects.get(slug="search")
+    assert list(scenario.locations.values_list("name", flat=True)) == [location.name]

@@ -90,3 +90,33 @@ def test_a_run_shows_metrics_hosts_har_and_screenshot_escaped(
     assert f'<a href="/runs/{stored.pk}/screenshot/">view the final screenshot</a>' in page
     har = admin_client.get(f"/runs/{stored.pk}/har/")
     assert (har.status_code, har["Content-Type"]) == (200, "application/gzip")
+
+
+def test_a_scenario_added_in_the_admin_without_location_gets_the_servers(
+    admin_client: Client, settings: Any
+) -> None:
+    settings.PERFITE_LOCATION = "here"
+    response = admin_client.post(
+        "/admin/scenarios/scenario/add/",
+        {
+            "name": "No place",
+            "slug": "no-place",
+            "url": "http://www.example.com/",
+            "script_format": "url",
+            "script": "",
+            "first_party": "[]",
+            "dns_overrides": "{}",
+            "block": "[]",
+            "budgets": "{}",
+            "frequency_minutes": "15",
+            "cron": "",
+            "jitter_seconds": "0",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    scenario = Scenario.objects.get(slug="no-place")
+    assert list(scenario.locations.values_list("name", flat=True)) == ["here"]
+    assert (
+        "runs from &#x27;here&#x27;, this server&#x27;s own location" in response.content.decode()
+    )
