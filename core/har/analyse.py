@@ -108,6 +108,9 @@ def analyse_entries(
             transfer = int(wire_record["encoded_bytes"])
         if failed:
             body = 0
+        if status in (-1, 0):
+            # No response: whatever the wire counted was the browser's own error page.
+            transfer = 0
         timing_entry = timing_by_url.get(url, {})
         timings = _timings(entry, url, nav, is_first_document)
         records.append(

@@ -87,6 +87,9 @@ def build_result(
     ``marks`` are ``{"name", "start", "end"}`` epoch-ms pairs of measured steps; ``actions``
     the executed steps with epoch-ms ``start``/``end``.
     """
+    # A browser error page (chrome-error://…, about:neterror) is not the site: its timings
+    # would pass for the site's. Only http(s) documents are measured.
+    snapshots = [s for s in snapshots if str(s.get("url") or "").startswith(("http:", "https:"))]
     first = snapshots[0] if snapshots else {}
     origin = float(first.get("timeOrigin") or 0.0) or None
     resources = [r for snap in snapshots for r in snap.get("resources", [])]

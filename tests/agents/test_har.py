@@ -158,6 +158,19 @@ def test_failed_requests_are_flagged_with_the_browser_error_and_carry_no_body() 
     assert failed["body_bytes"] == 0 and failed["status"] == -1
 
 
+def test_a_request_with_no_response_carries_no_bytes_even_when_the_wire_counted_some() -> None:
+    # Chromium's wire count for a name that did not resolve is its own error page.
+    wire = [{"url": "http://gone.other.localhost/x.png", "encoded_bytes": 250673, "failed": True}]
+    failed = records(wire=wire)[3]
+    assert (failed["transfer_bytes"], failed["body_bytes"]) == (0, 0)
+
+
+def test_a_response_cut_mid_body_keeps_the_bytes_that_arrived() -> None:
+    wire = [{"url": "http://ads.other.localhost/ad.js", "encoded_bytes": 3000, "failed": True}]
+    cut = records(wire=wire)[2]
+    assert (cut["failed"], cut["transfer_bytes"], cut["body_bytes"]) == (True, 3000, 0)
+
+
 def test_render_blocking_comes_from_resource_timing() -> None:
     resources = [{"name": "http://ads.other.localhost/ad.js", "renderBlockingStatus": "blocking"}]
     out = records(resources=resources)
