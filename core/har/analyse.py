@@ -62,6 +62,41 @@ def _timings(entry: Json, url: str, nav: Json | None, is_first_document: bool) -
     return timings
 
 
+def _in_start_order(har: Mapping[str, Any]) -> list[tuple[float, Json]]:
+    """(epoch ms, entry) pairs sorted by start: the order of :func:`analyse_entries` records."""
+    return sorted(
+        ((epoch_ms(e["startedDateTime"]), e) for e in har.get("log", {}).get("entries", [])),
+        key=lambda pair: pair[0],
+    )
+
+
+def repair_har(har: Mapping[str, Any], records: Sequence[Json]) -> Json:
+    """A copy of ``har`` carrying the repairs its ``records`` were computed with.
+
+    ``records`` are :func:`analyse_entries`' output for this HAR (the result document's
+    ``requests``): each entry gets the record's timings (ssl 0 on http, no -1, the first
+    document's from Navigation Timing), ``time`` as their sum, and the wire size as
+    ``_transferSize``, so a downloaded HAR agrees with the run's numbers. Entries are put in
+    start order. When the records do not match the entries one to one (by URL), the HAR is
+    returned unchanged.
+    """
+    timed = _in_start_order(har)
+    if len(timed) != len(records) or any(
+        entry.get("request", {}).get("url", "") != record.get("url")
+        for (_, entry), record in zip(timed, records, strict=True)
+    ):
+        return dict(har)
+    entries = []
+    for (_, entry), record in zip(timed, records, strict=True):
+        timings = {**(entry.get("timings") or {}), **record["timings"]}
+        response = {**(entry.get("response") or {}), "_transferSize": record["transfer_bytes"]}
+        entries.append(
+            {**entry, "timings": timings, "time": record["duration_ms"], "response": response}
+        )
+    log = har.get("log") or {}
+    return {**har, "log": {**log, "entries": entries}}
+
+
 def analyse_entries(
     har: Mapping[str, Any],
     *,
@@ -78,10 +113,7 @@ def analyse_entries(
     without it the first entry's start is used. ``wire`` are CDP records in request order
     (``url``, ``encoded_bytes``, ``failed``, ``error``); ``resources`` Resource Timing entries.
     """
-    timed = sorted(
-        ((epoch_ms(e["startedDateTime"]), e) for e in har.get("log", {}).get("entries", [])),
-        key=lambda pair: pair[0],
-    )
+    timed = _in_start_order(har)
     if not timed:
         return []
     rule = PartyRule(page_url, first_party)

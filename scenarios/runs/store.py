@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.har.analyse import repair_har
 from core.har.files import gzip_json, sanitize_har, validate_har
 from core.result.validate import ResultError, validate_result
 from scenarios.models import GraphitePoint, Run, RunHost
@@ -79,7 +80,8 @@ def store_result(
     for name in METRIC_FIELDS:
         setattr(run, name, metrics.get(name))
     if har is not None:
-        payload = gzip_json(sanitize_har(har))
+        # The HAR people download carries the repairs the numbers were computed with.
+        payload = gzip_json(sanitize_har(repair_har(har, result.get("requests") or [])))
         run.har.save(f"run-{run.pk}.har.gz", ContentFile(payload), save=False)
         run.har_size = len(payload)
     if screenshot is not None:

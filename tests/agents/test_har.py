@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from core.har.analyse import analyse_entries, attribute_blocking, summarise
+from core.har.analyse import analyse_entries, attribute_blocking, repair_har, summarise
 
 ORIGIN = 1_700_000_000_000.0  # epoch ms of the first navigation
 
@@ -214,3 +214,29 @@ def test_blocking_before_fcp_does_not_count() -> None:
     # the second task straddles FCP at 150: only its part after FCP beyond 50 ms counts (0)
     assert attribute_blocking(tasks, [], fcp=150.0) == {}
     assert attribute_blocking(tasks, [], fcp=None) == {"": 120.0}
+
+
+def test_the_repaired_har_carries_the_timings_and_bytes_of_the_records() -> None:
+    wire = [{"url": "http://static.example.localhost/app.css", "encoded_bytes": 4190}]
+    measured = records(wire=wire)
+    repaired = repair_har(HAR, measured)
+    entries = repaired["log"]["entries"]
+    assert [e["request"]["url"] for e in entries] == [r["url"] for r in measured]
+    document, css = entries[0], entries[1]
+    assert document["timings"] == {
+        "blocked": 0.0,
+        "dns": 2.5,
+        "connect": 1.5,
+        "ssl": 0.0,
+        "send": 0.0,
+        "wait": 10.0,
+        "receive": 1.8,
+    }
+    assert css["timings"]["ssl"] == 0.0 and css["response"]["_transferSize"] == 4190
+    assert [e["time"] for e in entries] == [r["duration_ms"] for r in measured]
+    assert all(v >= 0 for e in entries for v in e["timings"].values())
+    assert HAR["log"]["entries"][1]["timings"]["ssl"] == 3.1  # the input is not changed
+
+
+def test_a_har_whose_records_do_not_match_is_left_as_it_was() -> None:
+    assert repair_har(HAR, records()[:2]) == HAR

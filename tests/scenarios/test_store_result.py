@@ -78,3 +78,22 @@ def test_a_malformed_result_stores_nothing(run) -> None:
         store_result(run.pk, {"status": "succeeded", "metrics": {"lcp": "slow"}}, None)
     run.refresh_from_db()
     assert run.result is None and run.status == Run.QUEUED and not run.har
+
+
+def test_the_stored_har_agrees_with_the_runs_numbers(run, measured) -> None:
+    assert store_result(run.pk, measured.result, measured.har) is True
+    run.refresh_from_db()
+    with run.har.open("rb") as handle:
+        entries = json.loads(gzip.decompress(handle.read()))["log"]["entries"]
+    requests = measured.result["requests"]
+    assert len(entries) == len(requests) == run.requests
+    assert sum(e["response"]["_transferSize"] for e in entries) == run.transfer_bytes
+    assert [e["time"] for e in entries] == [r["duration_ms"] for r in requests]
+    # Playwright reports ssl on plain http and -1 for "not applicable": neither survives.
+    assert all(e["timings"]["ssl"] == 0 for e in entries)
+    assert all(v >= 0 for e in entries for k, v in e["timings"].items() if k != "comment")
+    document = entries[0]["timings"]
+    assert (document["dns"], document["connect"]) == (
+        requests[0]["timings"]["dns"],
+        requests[0]["timings"]["connect"],
+    )
