@@ -6,7 +6,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 
-from core.script.parse import ScriptError, parse_script, split_setup, validate_url
+from core.script import ScriptError, parse_script, split_setup, validate_url
 
 
 def spec_from_target(target: str, first_party: list[str] | None = None) -> dict[str, Any]:

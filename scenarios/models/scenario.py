@@ -11,7 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from core.script.parse import ScriptError, parse_script, split_setup, validate_url
+from core.script import ScriptError, parse_script, split_setup, validate_url
 from core.stats.budgets import validate_budgets
 
 from .fleet import Location
