@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 
-from core.script.parse import ScriptError, parse_script, validate_url
+from core.script import ScriptError, parse_script, validate_url
 from core.spec import SpecOptions, build_spec
 
 

@@ -14,7 +14,7 @@ exactly these keys; ``agents.browser.measure`` and ``core.result.build`` read th
 ``url``
     The absolute URL opened first; relative steps resolve against it.
 ``setup``
-    The browser context, from ``core.script.parse.split_setup``: ``viewport``, ``device``,
+    The browser context, from ``core.script.split_setup``: ``viewport``, ``device``,
     ``user_agent``, ``headers``, ``cookies``, plus ``dns`` (host → address: the scenario's
     overrides, then the script's ``dns`` steps, the script winning for the same host) and
     ``block`` (the scenario's patterns, then the script's, in that order).
@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from core.script.parse import split_setup
+from core.script import split_setup
 
 
 class _Settings(Protocol):
@@ -85,7 +85,7 @@ def build_spec(
 ) -> dict[str, Any]:
     """The spec (keys in the module docstring) for measuring ``url`` then ``steps``.
 
-    ``steps`` are parsed script steps (``core.script.parse``); ``dns`` and ``block`` are the
+    ``steps`` are parsed script steps (``core.script``); ``dns`` and ``block`` are the
     scenario-level overrides, merged with the script's own ``dns`` and ``block`` steps.
     The arguments are not modified.
     """

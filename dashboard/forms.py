@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 
-from core.script.parse import ScriptError, parse_script
+from core.script import ScriptError, parse_script
 from scenarios.models import Location, Scenario
 
 

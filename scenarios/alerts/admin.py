@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from core.har import entities
-from scenarios.alerts import notify
+from scenarios.alerts import channels
 from scenarios.models import Channel, EntityMapping, Incident, Threshold
 from scenarios.models.alerts import Notification
 
@@ -175,7 +175,7 @@ class ChannelAdmin(admin.ModelAdmin):
     @admin.action(description="Send a test message")
     def send_test(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
         for channel in queryset:
-            error = notify.send_test(channel)
+            error = channels.send_test(channel)
             if error is None:
                 self.message_user(request, f"{channel}: test message sent.", messages.SUCCESS)
             else:

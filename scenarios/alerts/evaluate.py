@@ -21,7 +21,6 @@ is stored):
   acknowledged. A muted incident sends nothing until ``muted_until``, not even its recovery.
 """
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,11 +29,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from scenarios.alerts.series import load_snapshot, median, values
+from scenarios.alerts.insights import culprit_summary
+from scenarios.alerts.messages import opened_message
+from scenarios.alerts.series import at_location, load_snapshot, median, values
+from scenarios.alerts.tasks import queue_notifications
 from scenarios.models import Channel, Incident, Run, Threshold
 from scenarios.models.alerts import Notification
-
-log = logging.getLogger(__name__)
 
 BASELINE_MAX_AGE = timedelta(hours=1)
 BASELINE_SETTLED_RUNS = 30  # a baseline from fewer runs is not cached
@@ -90,13 +90,6 @@ def history_of(run: Run) -> QuerySet[Run]:
         .filter(at_location(run.location_id))
         .exclude(kind=Run.KIND_CI)
     )
-
-
-def at_location(location_id: int | None, field: str = "location") -> Q:
-    """Rows of that location; None means rows without one (``= NULL`` never matches)."""
-    if location_id is None:
-        return Q(**{f"{field}__isnull": True})
-    return Q(**{f"{field}_id": location_id})
 
 
 def judge(run: Run, thresholds: Sequence[Threshold]) -> dict[int, Judgement]:
@@ -206,8 +199,6 @@ def _apply(
 
 
 def _open(th: Threshold, run: Run, verdict: Judgement, now: datetime) -> Incident | None:
-    from scenarios.alerts.messages import culprit_summary, opened_message
-
     details = {
         "kind": th.kind,
         "label": th.label,
@@ -243,8 +234,6 @@ def _look_for_culprits(incident: Incident, th: Threshold, run: Run) -> None:
     The incident's message and details gain the summary (shown by the dashboard, the API and
     later reminders); no notification is sent for it: that is not a state change.
     """
-    from scenarios.alerts.messages import culprit_summary, opened_message
-
     checks = incident.details.get("culprit_checks")
     if checks is None or checks >= CULPRIT_CHECKS or incident.details.get("culprits"):
         return
@@ -309,14 +298,3 @@ def _remind(
         if targets and _notify(incident, Notification.REMINDER, targets, now):
             out.append(Transition(incident, Notification.REMINDER))
     return out
-
-
-def queue_notifications(ids: Sequence[int]) -> None:
-    """Send ``notify_incident`` for each notification; a broker outage is logged, not raised."""
-    from scenarios.alerts.tasks import notify_incident
-
-    for note_id in ids:
-        try:
-            notify_incident.delay(note_id)
-        except Exception:
-            log.warning("could not queue notification %s; it stays unsent", note_id)

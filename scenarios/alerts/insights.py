@@ -3,9 +3,11 @@
 Loads a window's history in two queries (runs, then their per-host rows through one join)
 and hands plain data to the pure ``core.stats.correlation``. Third-party hosts are grouped
 into entities with the shipped mapping plus the users' EntityMapping rows
-(``core.har.entities``); first-party hosts keep the entity the agent gave them.
+(``core.har.entities``); first-party hosts keep the entity the agent gave them. An
+incident's message names its culprits through ``culprit_summary``.
 """
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,9 +15,11 @@ from django.db import connection
 
 from core.har import entities
 from core.stats import correlation
-from scenarios.alerts.evaluate import at_location
+from scenarios.alerts.series import at_location
 from scenarios.models import EntityMapping, Location, Run, RunHost, Scenario
 from scenarios.models.run import METRIC_FIELDS
+
+log = logging.getLogger(__name__)
 
 TOP = 20  # hosts / entities listed in a report
 
@@ -111,6 +115,19 @@ def explain_recent(
     runs = load_history(scenario_id, location_id, until - timedelta(days=30), until, metric, last)
     regressions = correlation.find_regressions(runs, metric=metric)
     return regressions[-1] if regressions else None
+
+
+def culprit_summary(run: Run, metric: str) -> str | None:
+    """The latest change of ``metric`` up to ``run`` with its culprits, or None.
+
+    Never raises: a failure here must not stop the incident from opening.
+    """
+    try:
+        regression = explain_recent(run.scenario_id, run.location_id, run.created_at, metric)
+    except Exception:
+        log.exception("culprit search failed for run %s", run.pk)
+        return None
+    return regression.summary() if regression is not None else None
 
 
 def correlation_report(

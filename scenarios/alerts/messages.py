@@ -1,12 +1,9 @@
 """The words of an alert: one line per incident event, values with their units."""
 
-import logging
 from datetime import datetime
 
 from scenarios.models import Incident, Run, Threshold
 from scenarios.models.alerts import Notification
-
-log = logging.getLogger(__name__)
 
 _MS = {"dns", "connect", "ttfb", "fcp", "lcp", "tbt", "dom_content_loaded", "load"}
 _MS |= {"fully_loaded", "third_party_blocking_ms", "time_ms", "blocking_ms"}
@@ -78,21 +75,6 @@ def event_text(incident: Incident, event: str) -> str:
         now = fmt(incident.threshold.metric, incident.value)
         return f"STILL OPEN since {since} (now {now}): {incident.message}"
     return f"ALERT {incident.message}"
-
-
-def culprit_summary(run: Run, metric: str) -> str | None:
-    """The latest change of ``metric`` up to ``run`` with its culprits, or None.
-
-    Never raises: a failure here must not stop the incident from opening.
-    """
-    from scenarios.alerts.insights import explain_recent
-
-    try:
-        regression = explain_recent(run.scenario_id, run.location_id, run.created_at, metric)
-    except Exception:
-        log.exception("culprit search failed for run %s", run.pk)
-        return None
-    return regression.summary() if regression is not None else None
 
 
 def _duration(start: datetime, end: datetime | None) -> str:

@@ -12,6 +12,8 @@ Rules per scope (result-document TOTALS for party/host/entity/content_class):
 - entity: hosts whose entity is the key, either the registrable domain stored on RunHost or
   the name given by the entity mapping (core.har.entities); summed, 0 when absent.
 - step: the step's ``duration_ms`` / ``started_ms``; runs without that step are left out.
+
+Every history query selects one location's rows with ``at_location`` (None: rows without one).
 """
 
 from collections.abc import Iterable, Sequence
@@ -19,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.har import entities
-from scenarios.models import Run, RunHost, Threshold
+from scenarios.models import EntityMapping, Run, RunHost, Threshold
 from scenarios.models.alerts import TOTALS_METRICS
 
 _HOST_COLUMNS = ("run_id", "host", "entity", "party", *TOTALS_METRICS)
@@ -38,6 +40,13 @@ class Snapshot:
     content_classes: dict[int, dict[str, Any]] = field(default_factory=dict)
     steps: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     user_mappings: tuple[tuple[str, str, str], ...] = ()
+
+
+def at_location(location_id: int | None, field: str = "location") -> Q:
+    """Rows of that location; None means rows without one (``= NULL`` never matches)."""
+    if location_id is None:
+        return Q(**{f"{field}__isnull": True})
+    return Q(**{f"{field}_id": location_id})
 
 
 def needs_of(thresholds: Iterable[Threshold]) -> tuple[set[str], set[str]]:
@@ -94,8 +103,6 @@ def load_snapshot(
         for row in _raw_rows(host_rows.values_list(*_HOST_COLUMNS)):
             snap.hosts.setdefault(row[0], []).append(row)
     if "entity" in scopes:
-        from scenarios.models import EntityMapping
-
         snap.user_mappings = tuple(EntityMapping.as_tuples())
     return snap
 

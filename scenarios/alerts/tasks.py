@@ -1,13 +1,16 @@
-"""Alert delivery tasks: thin wrappers, retry policy on the decorator.
+"""Alert delivery tasks: thin wrappers, retry policy on the decorator, and how to queue them.
 
-Imported at the end of ``scenarios/runs/tasks.py`` so Celery's autodiscovery registers them.
+``scenarios/tasks.py`` imports this module so Celery's autodiscovery registers them.
 """
 
 import logging
+from collections.abc import Sequence
+from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
 
-from scenarios.alerts import notify
+from scenarios.alerts.channels import ChannelError, deliver
 from scenarios.models.alerts import Notification
 
 log = logging.getLogger(__name__)
@@ -16,7 +19,7 @@ log = logging.getLogger(__name__)
 @shared_task(
     name="scenarios.alerts.tasks.notify_incident",
     ignore_result=True,
-    autoretry_for=(notify.ChannelError,),
+    autoretry_for=(ChannelError,),
     max_retries=6,
     retry_backoff=30,  # 30 s, 60 s, 120 s … capped below: about half an hour in all
     retry_backoff_max=600,
@@ -38,8 +41,17 @@ def notify_incident(notification_id: int) -> bool:
     )
     if note is None or note.sent_at is not None or not note.channel.enabled:
         return False
-    notify.deliver(note)
+    deliver(note)
     return True
+
+
+def queue_notifications(ids: Sequence[int]) -> None:
+    """Send ``notify_incident`` for each notification; a broker outage is logged, not raised."""
+    for note_id in ids:
+        try:
+            notify_incident.delay(note_id)
+        except Exception:
+            log.warning("could not queue notification %s; it stays unsent", note_id)
 
 
 @shared_task(name="scenarios.alerts.tasks.resend_unsent_notifications", ignore_result=True)
@@ -50,12 +62,6 @@ def resend_unsent_notifications() -> int:
     and younger than a day (older news is better left in the incident history). Returns how
     many were queued. Run by beat every few minutes.
     """
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from scenarios.alerts.evaluate import queue_notifications
-
     now = timezone.now()
     ids = list(
         Notification.objects.filter(

@@ -11,7 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from core.script.parse import ScriptError, parse_script, validate_url
+from core.script import ScriptError, parse_script, validate_url
 from core.spec import SpecOptions, build_spec
 from core.stats.budgets import validate_budgets
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agents.browser import BrowserPool, measure
-from core.script.parse import parse_script, split_setup
+from core.script import parse_script, split_setup
 
 QUIET_MS = 400
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from scenarios.alerts import notify
+from scenarios.alerts import channels as notify
 from scenarios.alerts.evaluate import evaluate_after_run
 from scenarios.alerts.tasks import notify_incident
 from scenarios.models import Channel, Incident, Run, Scenario, Threshold

@@ -3,7 +3,7 @@
 from types import SimpleNamespace
 from typing import Any
 
-from core.script.parse import parse_script
+from core.script import parse_script
 from core.spec import SpecOptions, build_spec
 
 OPTIONS = SpecOptions(quiet_ms=500, step_timeout_ms=7000, run_timeout_ms=60_000)

@@ -1,10 +1,10 @@
-"""core.script.parse: YAML and Given/When/Then parsing, line-numbered validation, setup split."""
+"""core.script: YAML and Given/When/Then parsing, line-numbered validation, setup split."""
 
 from typing import Any
 
 import pytest
 
-from core.script.parse import (
+from core.script import (
     ACTIONS,
     GHERKIN_PHRASES,
     SETUP_ACTIONS,

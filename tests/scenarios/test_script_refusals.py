@@ -1,11 +1,11 @@
-"""core.script.parse refusals: every broken script is refused with its line and the reason;
+"""core.script refusals: every broken script is refused with its line and the reason;
 validate_url lets only http(s) through."""
 
 import pickle
 
 import pytest
 
-from core.script.parse import ScriptError, validate_url
+from core.script import ScriptError, validate_url
 
 from .test_script import refusal
 

@@ -7,7 +7,7 @@ import pytest
 
 from agents.browser import measure
 from core.result.validate import ResultError
-from core.script.parse import parse_script, split_setup
+from core.script import parse_script, split_setup
 from scenarios.models import Location, Run, RunHost, Scenario
 from scenarios.runs.store import store_result
 

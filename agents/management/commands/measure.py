@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from agents.browser import BrowserNotFound, BrowserPool, measure
 from agents.scenario_file import spec_from_target
 from core.har.files import sanitize_har
-from core.script.parse import ScriptError
+from core.script import ScriptError
 
 TABLE_METRICS = (
     ("ttfb", "ms"),

@@ -1,0 +1,35 @@
+"""Splitting parsed steps into the browser context's setup and the journey's actions."""
+
+from typing import Any
+
+
+def split_setup(steps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Separate browser-context setup from the journey's actions.
+
+    Returns ``(setup, actions)``. emulate/set_header/set_cookie/block/dns steps go to setup
+    wherever they appear; set_viewport does only before the first non-setup step. Later
+    values win (headers compared case-insensitively); a cookie's ``domain`` may be None,
+    meaning the scenario URL's host. ``actions`` keeps the remaining step dicts in order."""
+    setup: dict[str, Any] = dict(viewport=None, device=None, user_agent=None)
+    setup.update(headers={}, cookies=[], block=[], dns={})
+    actions: list[dict[str, Any]] = []
+    for step in steps:
+        action = step["action"]
+        if action == "set_viewport" and not actions:
+            setup["viewport"] = {"width": step["width"], "height": step["height"]}
+        elif action == "emulate":
+            key = "device" if step.get("device") is not None else "user_agent"
+            setup[key] = step[key]
+        elif action == "set_header":
+            kept = {k: v for k, v in setup["headers"].items() if k.lower() != step["name"].lower()}
+            setup["headers"] = {**kept, step["name"]: step["value"]}
+        elif action == "set_cookie":
+            cookie = {"name": step["name"], "value": step["value"], "domain": step.get("domain")}
+            setup["cookies"].append(cookie)
+        elif action == "block":
+            setup["block"].extend(p for p in step["patterns"] if p not in setup["block"])
+        elif action == "dns":
+            setup["dns"][step["host"]] = step["address"]
+        else:
+            actions.append(step)
+    return setup, actions
