@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+from core.metrics import HOST, page_metrics
 from scenarios.models import Comparison, Run, RunHost
 
-from .metrics import PAGE_METRICS
 from .series import change
 
-HOST_FIELDS = ("requests", "transfer_bytes", "time_ms", "blocking_ms")
+HOST_FIELDS = HOST.field_names()
 MAX_RUNS = 50
 
 
@@ -43,17 +43,17 @@ def _median(values: list[float | None]) -> float | None:
 
 
 def metric_deltas(base: list[dict[str, Any]], branch: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per page metric: label, unit, the median of each side, the difference and the percent
-    change."""
+    """Per page metric stored as a Run column: name, label, the median of each side, the
+    difference and the percent change."""
     rows = []
-    for name, label, unit in PAGE_METRICS:
+    for metric in page_metrics(column=True):
+        name = metric.name
         a = _median([m.get(name) for m in base])
         b = _median([m.get(name) for m in branch])
         rows.append(
             {
                 "name": name,
-                "label": label,
-                "unit": unit,
+                "label": metric.label,
                 "base": a,
                 "branch": b,
                 "delta": None if a is None or b is None else b - a,

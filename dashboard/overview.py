@@ -15,17 +15,16 @@ from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from core.metrics import Metric, page_metrics
 from scenarios.models import Incident, Run, Scenario
 
 from .series import bucket_sql, change, fetch, utc_at
 
-KEY_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("ttfb", "TTFB", "ms"),
-    ("lcp", "LCP", "ms"),
-    ("transfer_bytes", "Bytes", "B"),
-    ("third_party_bytes", "3rd-party bytes", "B"),
-)
-SPARK_METRICS = tuple(name for name, _, _ in KEY_METRICS)
+# The registry's summary metrics: the list's columns and the sparkline's choices.
+KEY_METRICS: tuple[Metric, ...] = page_metrics(summary=True)
+SPARK_METRICS = tuple(m.name for m in KEY_METRICS)
+# The sparkline starts on the first key metric the CI gate judges: what the visitor sees.
+DEFAULT_SPARK = next(m.name for m in KEY_METRICS if m.gated)
 SPARK_BUCKET_S = 6 * 3600
 SPARK_POINTS = 29  # 7 days of 6-hour buckets, plus the current (partial) one
 CLOSED_CACHE_S = 300
@@ -69,7 +68,7 @@ def _latest(scenario_ref: str, location_ref: str | None, **filters: Any) -> Subq
 
 
 def scenario_rows(
-    scenarios: QuerySet[Scenario], spark_metric: str = "lcp", now: datetime | None = None
+    scenarios: QuerySet[Scenario], spark_metric: str = DEFAULT_SPARK, now: datetime | None = None
 ) -> list[Row]:
     """One Row per scenario in ``scenarios`` (already filtered and ordered)."""
     now = now or timezone.now()
@@ -119,13 +118,12 @@ def scenario_rows(
         row.spark = spark
         row.metrics = [
             {
-                "name": name,
-                "label": label,
-                "unit": unit,
-                "value": getattr(row.last_ok, name) if row.last_ok else None,
-                "change": change(before.get(name), latest.get(name)),
+                "name": m.name,
+                "label": m.label,
+                "value": getattr(row.last_ok, m.name) if row.last_ok else None,
+                "change": change(before.get(m.name), latest.get(m.name)),
             }
-            for name, label, unit in KEY_METRICS
+            for m in KEY_METRICS
         ]
     return list(rows.values())
 

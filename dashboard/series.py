@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from core.metrics import BYTES, PARTY, SCORE, Metric, page_metric, page_metrics
 from scenarios.models import Location, Release, Run, Scenario
 
 MAX_POINTS = 288
@@ -29,18 +30,15 @@ RANGES: dict[str, timedelta] = {
     "1y": timedelta(days=365),
 }
 DEFAULT_RANGE = "7d"
-# Charted page metrics, in page order: (column, label, unit).
-CHART_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("ttfb", "TTFB", "ms"),
-    ("fcp", "FCP", "ms"),
-    ("lcp", "LCP", "ms"),
-    ("cls", "CLS", ""),
-    ("tbt", "TBT", "ms"),
-    ("load", "Load", "ms"),
-    ("requests", "Requests", ""),
-    ("transfer_bytes", "Transfer bytes", "B"),
+CHART_METRICS: tuple[Metric, ...] = page_metrics(charted=True)
+PARTIES = tuple(member for member, _ in PARTY.member_labels)
+# The Run columns holding each party's transfer bytes, in PARTIES order (stacked bytes chart).
+_PARTY_COLUMNS = tuple(
+    next(m.name for m in page_metrics(column=True) if m.party == party and m.unit is BYTES)
+    for party in PARTIES
 )
-_PARTY_COLUMNS = ("first_party_bytes", "third_party_bytes")
+# Units of the stacked party charts: a party's bytes and its summed request time.
+PARTY_UNITS = {"party_bytes": BYTES.name, "party_time": PARTY.field("time_ms").unit.name}
 
 
 def bucket_seconds(span: timedelta) -> int:
@@ -149,12 +147,15 @@ def scenario_series(
     Returns ``{"range", "start", "end" (epoch s), "x": [bucket start, epoch s], "locations": [name],
     "metrics": {column: [[value per x] per location]}, "runs": [[latest run id per x] per
     location], "party_bytes": {"first": [...], "third": [...]}, "party_time": {...},
+    "units": {chart (a charted metric, party_bytes or party_time): registry unit name},
     "releases": [{"t", "name"}]}``. Values are bucket averages of succeeded runs (not CI runs:
     they measure branch builds, see docs/ci.md); None where
     a location has no run in a bucket. Party series average over every location's runs.
     ``hosts`` is host_buckets() when the caller already has it.
     """
-    columns = [c for c, _, _ in CHART_METRICS] + list(_PARTY_COLUMNS)
+    columns = [m.name for m in CHART_METRICS] + list(_PARTY_COLUMNS)
+    # Scores keep the digits their formatter prints; times, bytes and counts one decimal.
+    digits = [3 if page_metric(c).unit is SCORE else 1 for c in columns]
     averages = ", ".join(f"AVG({c})" for c in columns)
 
     def query(start: datetime, end: datetime | None) -> list[tuple[Any, ...]]:
@@ -183,18 +184,18 @@ def scenario_series(
     }
     runs: list[list[int | None]] = [[None] * size for _ in location_ids]
     counts = [0] * size
-    party_sums = {p: [0.0] * size for p in ("first", "third")}
+    party_sums = {p: [0.0] * size for p in PARTIES}
     for location_id, b, run_id, count, *values in rows:
         i, loc = index[b], slot[location_id]
         runs[loc][i] = run_id
         counts[i] += count
-        for column, value in zip(columns, values, strict=True):
-            metrics[column][loc][i] = _num(value, 3 if column == "cls" else 1)
-        for party, column in zip(("first", "third"), _PARTY_COLUMNS, strict=True):
+        for column, value, places in zip(columns, values, digits, strict=True):
+            metrics[column][loc][i] = _num(value, places)
+        for party, column in zip(PARTIES, _PARTY_COLUMNS, strict=True):
             value = values[columns.index(column)]
             if value is not None:
                 party_sums[party][i] += float(value) * count
-    party_time = {p: [0.0] * size for p in ("first", "third")}
+    party_time = {p: [0.0] * size for p in PARTIES}
     for b, _host, _entity, party, _n, _req, _tb, time_ms, _bl in hosts:
         if party in party_time and b in index:
             party_time[party][index[b]] += float(time_ms)
@@ -211,10 +212,11 @@ def scenario_series(
         "end": int(window.end.timestamp()),
         "x": [b * window.width for b in buckets],
         "locations": [names.get(pk, str(pk)) for pk in location_ids],
-        "metrics": {c: metrics[c] for c, _, _ in CHART_METRICS},
+        "metrics": {m.name: metrics[m.name] for m in CHART_METRICS},
         "runs": runs,
         "party_bytes": {p: _per_run(party_sums[p], counts, 0) for p in party_sums},
         "party_time": {p: _per_run(party_time[p], counts, 1) for p in party_time},
+        "units": {**{m.name: m.unit.name for m in CHART_METRICS}, **PARTY_UNITS},
         "releases": [{"t": int(t.timestamp()), "name": n} for t, n in releases],
     }
 

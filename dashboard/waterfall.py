@@ -8,9 +8,11 @@ by the template, never here.
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.metrics import Metric, page_metrics
+
 # Drawn phases, in order. HAR's "connect" includes "ssl"; the bar shows them apart.
 PHASES = ("blocked", "dns", "connect", "ssl", "send", "wait", "receive")
-MARKS = (("fcp", "FCP"), ("lcp", "LCP"), ("dom_content_loaded", "DCL"), ("load", "Load"))
+MARKS: tuple[Metric, ...] = page_metrics(waterfall_mark=True)
 
 
 @dataclass
@@ -44,9 +46,13 @@ class WaterfallRow:
 
 @dataclass
 class Mark:
+    """A page timing across the waterfall: its short label, when, where (percent of the span)
+    and its slot, the metric's place in MARKS (the stylesheet colours marks by slot)."""
+
     name: str
     ms: float
     left: float
+    slot: int
 
 
 @dataclass
@@ -78,7 +84,8 @@ def _phases(timings: dict[str, Any]) -> list[tuple[str, float]]:
 
 
 def build_waterfall(result: dict[str, Any] | None) -> Waterfall:
-    """The run's requests as rows in start order, with page marks (FCP, LCP, DCL, load).
+    """The run's requests as rows in start order, with the page marks of MARKS (the registry's
+    ``waterfall_mark`` timings) of every page.
 
     ``span_ms`` is the latest request end or mark (at least 1 ms). A request's phases are
     laid out from its start; when they add up to less than its duration the rest of the bar
@@ -86,15 +93,15 @@ def build_waterfall(result: dict[str, Any] | None) -> Waterfall:
     """
     result = result or {}
     requests = [r for r in result.get("requests") or [] if isinstance(r, dict)]
-    marks: list[tuple[str, float]] = []
+    marks: list[tuple[int, float]] = []
     for page in result.get("pages") or []:
         if not isinstance(page, dict):
             continue
         offset = _ms(page.get("started_ms"))
         metrics = page.get("metrics") or {}
-        for key, label in MARKS:
-            if metrics.get(key) is not None:
-                marks.append((label, offset + _ms(metrics.get(key))))
+        for slot, mark in enumerate(MARKS):
+            if metrics.get(mark.name) is not None:
+                marks.append((slot, offset + _ms(metrics.get(mark.name))))
     ends = [_ms(r.get("started_ms")) + _ms(r.get("duration_ms")) for r in requests]
     span = max([1.0, *ends, *(ms for _, ms in marks)])
     rows = []
@@ -133,7 +140,7 @@ def build_waterfall(result: dict[str, Any] | None) -> Waterfall:
     return Waterfall(
         span_ms=round(span, 1),
         rows=rows,
-        marks=[Mark(name, round(ms, 1), _pct(ms, span)) for name, ms in marks],
+        marks=[Mark(MARKS[slot].short, round(ms, 1), _pct(ms, span), slot) for slot, ms in marks],
         hosts=sorted({row.host for row in rows}),
         parties=sorted({row.party for row in rows if row.party}),
     )

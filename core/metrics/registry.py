@@ -3,9 +3,9 @@
 One entry per page metric (a key of the result document's ``metrics``), and one *family* per
 split of a run (party, host, entity, content class, step), whose members are open-ended
 (``host.cdn.example.com.transfer_bytes``). Every list of metrics elsewhere is a read of this
-module: the Run columns, Graphite paths, charts, the CI gate's default family, minimum
-effects, alert scopes, imports and formatting. Adding a page metric is one ``Metric`` here
-(plus a column and migration only if ``column`` is true).
+module: the Run columns, Graphite paths, charts, summaries and waterfall marks, the CI gate's
+default family, minimum effects, alert scopes, imports and formatting. Adding a page metric
+is one ``Metric`` here (plus a column and migration only if ``column`` is true).
 
 Names: a page metric is its bare name (``lcp``); a family member is
 ``<prefix>.<member>.<field>`` (``party.third.blocking_ms``, ``step.checkout.duration_ms``).
@@ -27,7 +27,12 @@ class Metric:
     ``column``: stored as a Run column (fast trends, filters, alert scopes);
     ``graphite``: pushed to Graphite; ``charted``: drawn on the scenario page;
     ``gated``: in the CI gate's default family; ``min_effect``: the smallest change worth a
-    verdict (None: the unit's default); ``higher_is_better``: a rise is an improvement.
+    verdict (None: the unit's default); ``higher_is_better``: a rise is an improvement;
+    ``summary``: one of the few values that sum a run up in a line (the scenario list and its
+    sparkline choices, a scenario's latest runs, ``measure``'s progress);
+    ``waterfall_mark``: a page timing drawn as a line across the waterfall; ``short_label``:
+    the label where space is tight (empty: the label); ``party``: the party (``first`` or
+    ``third``) this page metric counts alone, empty when it counts the whole page.
     """
 
     name: str
@@ -40,6 +45,15 @@ class Metric:
     gated: bool = False
     min_effect: float | None = None
     higher_is_better: bool = False
+    summary: bool = False
+    waterfall_mark: bool = False
+    short_label: str = ""
+    party: str = ""
+
+    @property
+    def short(self) -> str:
+        """The label where space is tight: ``DCL`` for DOM content loaded."""
+        return self.short_label or self.label
 
     @property
     def effect(self) -> float:
@@ -83,29 +97,87 @@ class Family:
 PAGE: tuple[Metric, ...] = (
     Metric("dns", "DNS", MS, "DNS lookup of the first document", graphite=True),
     Metric("connect", "Connect", MS, "TCP (and TLS) connect of the first document", graphite=True),
-    Metric("ttfb", "TTFB", MS, "Time to the first byte of the document", True, True, True),
-    Metric("fcp", "FCP", MS, "First contentful paint", True, True, True, gated=True),
-    Metric("lcp", "LCP", MS, "Largest contentful paint", True, True, True, gated=True),
+    Metric(
+        "ttfb", "TTFB", MS, "Time to the first byte of the document", True, True, True, summary=True
+    ),
+    Metric(
+        "fcp",
+        "FCP",
+        MS,
+        "First contentful paint",
+        True,
+        True,
+        True,
+        gated=True,
+        waterfall_mark=True,
+    ),
+    Metric(
+        "lcp",
+        "LCP",
+        MS,
+        "Largest contentful paint",
+        True,
+        True,
+        True,
+        gated=True,
+        summary=True,
+        waterfall_mark=True,
+    ),
     Metric("cls", "CLS", SCORE, "Cumulative layout shift", True, True, True, gated=True),
     Metric("tbt", "TBT", MS, "Total blocking time (long tasks)", True, True, True, gated=True),
     Metric(
-        "dom_content_loaded", "DOM content loaded", MS, "DOMContentLoaded event end", True, True
+        "dom_content_loaded",
+        "DOM content loaded",
+        MS,
+        "DOMContentLoaded event end",
+        True,
+        True,
+        waterfall_mark=True,
+        short_label="DCL",
     ),
-    Metric("load", "Load", MS, "Load event start", True, True, True, gated=True),
+    Metric(
+        "load", "Load", MS, "Load event start", True, True, True, gated=True, waterfall_mark=True
+    ),
     Metric("fully_loaded", "Fully loaded", MS, "End of the last request", True, True),
     Metric("requests", "Requests", COUNT, "Requests the run made", True, True, True),
-    Metric("transfer_bytes", "Transfer", BYTES, "Bytes on the wire", True, True, True),
+    Metric(
+        "transfer_bytes", "Transfer", BYTES, "Bytes on the wire", True, True, True, summary=True
+    ),
     Metric("body_bytes", "Body bytes", BYTES, "Decoded response bodies", graphite=True),
-    Metric("first_party_requests", "First-party requests", COUNT, "Requests to first parties"),
-    Metric("first_party_bytes", "First-party bytes", BYTES, "First-party transfer", True),
-    Metric("third_party_bytes", "Third-party bytes", BYTES, "Third-party transfer", True),
-    Metric("third_party_requests", "Third-party requests", COUNT, "Third-party requests", True),
+    Metric(
+        "first_party_requests",
+        "First-party requests",
+        COUNT,
+        "Requests to first parties",
+        party="first",
+    ),
+    Metric(
+        "first_party_bytes", "First-party bytes", BYTES, "First-party transfer", True, party="first"
+    ),
+    Metric(
+        "third_party_bytes",
+        "Third-party bytes",
+        BYTES,
+        "Third-party transfer",
+        True,
+        summary=True,
+        party="third",
+    ),
+    Metric(
+        "third_party_requests",
+        "Third-party requests",
+        COUNT,
+        "Third-party requests",
+        True,
+        party="third",
+    ),
     Metric(
         "third_party_blocking_ms",
         "Third-party blocking",
         MS,
         "Main-thread blocking time attributed to third-party scripts",
         True,
+        party="third",
     ),
 )
 

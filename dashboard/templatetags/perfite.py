@@ -1,8 +1,15 @@
-"""Formatting filters for the dashboard: metric values, changes, sparkline geometry."""
+"""Formatting filters for the dashboard: metric values, changes, sparkline geometry.
+
+Metric values go through the one formatter of :mod:`core.metrics`, so a megabyte on a page is
+the megabyte of an alert message (1,000,000 B) and a missing value is ``—``.
+"""
 
 from typing import Any
 
 from django import template
+
+from core.metrics import Unit, UnknownMetric, format_in, is_known, unit_of
+from core.metrics.units import UNITS
 
 register = template.Library()
 
@@ -10,22 +17,28 @@ SPARK_WIDTH = 100
 SPARK_HEIGHT = 24
 
 
+def _unit(name_or_unit: str) -> Unit:
+    """The unit of a metric name (``lcp``, ``host.cdn.example.com.transfer_bytes``), or the
+    unit called ``name_or_unit`` (``ms``, ``bytes``, ``count``, ``score``) where a template
+    only knows a unit. Raises UnknownMetric for anything else, so a typo fails loudly."""
+    if is_known(name_or_unit):
+        return unit_of(name_or_unit)
+    if name_or_unit in UNITS:
+        return UNITS[name_or_unit]
+    raise UnknownMetric(name_or_unit)
+
+
 @register.filter
-def metric(value: Any, unit: str = "") -> str:
-    """``1234.5, "ms"`` → ``"1,235 ms"``; bytes in kB/MB; CLS with 3 decimals; "–" for None."""
-    if value is None:
-        return "–"
-    number = float(value)
-    if unit == "B":
-        for size, suffix in ((1024 * 1024, "MB"), (1024, "kB")):
-            if abs(number) >= size:
-                return f"{number / size:,.1f} {suffix}"
-        return f"{number:,.0f} B"
-    if unit == "ms":
-        return f"{number:,.0f} ms"
-    if number != int(number):
-        return f"{number:,.3f}" if abs(number) < 10 else f"{number:,.1f}"
-    return f"{int(number):,}"
+def metric(value: Any, name_or_unit: str) -> str:
+    """``1234.5|metric:"lcp"`` → ``"1,234 ms"``, ``1000000|metric:"bytes"`` → ``"1.0 MB"``;
+    ``—`` for a value that was not measured."""
+    return format_in(_unit(name_or_unit), value)
+
+
+@register.filter
+def metric_change(value: Any, name_or_unit: str) -> str:
+    """A difference, signed: ``40|metric_change:"lcp"`` → ``"+40 ms"``; ``—`` when unknown."""
+    return format_in(_unit(name_or_unit), value, signed=True)
 
 
 @register.filter

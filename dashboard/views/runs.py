@@ -3,10 +3,10 @@
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
+from core.metrics import page_metrics
 from scenarios.models import Run
 from scenarios.roles import can_edit, viewer_required
 
-from ..metrics import PAGE_METRICS
 from ..waterfall import build_waterfall, totals_table
 
 
@@ -33,8 +33,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "run": run,
             "metrics": [
-                {"name": name, "label": label, "unit": unit, "value": getattr(run, name)}
-                for name, label, unit in PAGE_METRICS
+                {"name": m.name, "label": m.label, "value": getattr(run, m.name)}
+                for m in page_metrics(column=True)
             ],
             "waterfall": build_waterfall(result),
             "hosts": totals_table(result, "hosts"),

@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
+from core.metrics import label_of
 from scenarios.models import Location, Scenario
 from scenarios.roles import can_edit, viewer_required
 
@@ -17,9 +18,9 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
     (active, paused or failing), ``spark`` (the sparkline's metric).
     """
     params = request.GET.dict()
-    spark = params.get("spark", "lcp")
+    spark = params.get("spark", overview.DEFAULT_SPARK)
     if spark not in overview.SPARK_METRICS:
-        spark = "lcp"
+        spark = overview.DEFAULT_SPARK
     rows = overview.scenario_rows(overview.filter_scenarios(params), spark)
     state = params.get("state", "")
     if state in overview.STATES:
@@ -31,6 +32,7 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "params": params,
             "spark": spark,
+            "spark_label": label_of(spark),
             "spark_choices": overview.KEY_METRICS,
             "states": overview.STATES,
             "locations": Location.objects.values_list("name", flat=True),
@@ -66,9 +68,7 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "kind",
         "created_at",
         "location__name",
-        "lcp",
-        "load",
-        "transfer_bytes",
+        *(m.name for m in overview.KEY_METRICS),
         "error",
         "branch",
         "scenario_id",
@@ -84,7 +84,11 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "chart_metrics": series.CHART_METRICS,
             "hosts": host_rows,
             "entities": entity_rows,
-            "runs": runs,
+            "run_metrics": overview.KEY_METRICS,
+            "runs": [
+                (run, [(m.name, getattr(run, m.name)) for m in overview.KEY_METRICS])
+                for run in runs
+            ],
             "locations": scenario.locations.all(),
             "can_edit": can_edit(request.user),
         },

@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from agents.management.commands.measure import medians, summary_line
+from core.metrics import PAGE
+
 
 def test_json_output_is_the_result_document(site, tmp_path: Path, capsys) -> None:
     har_out = tmp_path / "run.har"
@@ -32,7 +35,22 @@ def test_the_table_shows_progress_metrics_and_hosts(site, capsys) -> None:
     captured = capsys.readouterr()
     assert "run 1/2: succeeded" in captured.err and "run 2/2: succeeded" in captured.err
     assert "ads.other.localhost" in captured.out and "third" in captured.out
-    assert "lcp" in captured.out
+    printed = [line.split()[0] for line in captured.out.splitlines()[2 : 2 + len(PAGE)]]
+    assert printed == [m.name for m in PAGE]  # every page metric of the registry, in order
+
+
+def test_progress_lines_show_the_summary_metrics_by_the_one_formatter() -> None:
+    metrics = {"ttfb": 120.4, "lcp": None, "transfer_bytes": 1_000_000, "third_party_bytes": 1500}
+
+    assert summary_line(metrics) == (
+        "TTFB 120 ms  LCP —  Transfer 1.0 MB  Third-party bytes 1.5 kB"
+    )
+
+
+def test_medians_keep_a_scores_three_digits() -> None:
+    runs = [{"metrics": {"cls": c, "lcp": v}} for c, v in ((0.1234, 100.04), (0.2, 300.0))]
+
+    assert medians(runs) == {"cls": 0.162, "lcp": 200.0}
 
 
 def test_first_party_patterns_from_the_command_line(site, capsys) -> None:

@@ -79,3 +79,37 @@ def test_minimum_effects_come_from_the_metric_or_its_unit() -> None:
     assert metric("transfer_bytes").effect == 1024.0
     assert metric("requests").effect == 1.0
     assert metric("cls").effect == 0.01
+
+
+def test_the_summary_metrics_are_ttfb_lcp_and_transfer_in_total_and_third_party() -> None:
+    assert metrics.page_names(summary=True) == (
+        "ttfb",
+        "lcp",
+        "transfer_bytes",
+        "third_party_bytes",
+    )
+
+
+def test_the_waterfall_marks_are_paint_and_document_events_with_short_labels() -> None:
+    marks = metrics.page_metrics(waterfall_mark=True)
+
+    assert [(m.name, m.short) for m in marks] == [
+        ("fcp", "FCP"),
+        ("lcp", "LCP"),
+        ("dom_content_loaded", "DCL"),
+        ("load", "Load"),
+    ]
+    assert metric("dom_content_loaded").label == "DOM content loaded"
+
+
+def test_party_page_metrics_name_the_party_they_count() -> None:
+    assert {m.name: m.party for m in metrics.PAGE if m.party} == {
+        "first_party_requests": "first",
+        "first_party_bytes": "first",
+        "third_party_bytes": "third",
+        "third_party_requests": "third",
+        "third_party_blocking_ms": "third",
+    }
+    assert {m.party for m in metrics.PAGE if m.party} == {
+        member for member, _ in metrics.PARTY.member_labels
+    }

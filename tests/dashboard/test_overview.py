@@ -40,7 +40,6 @@ def test_the_latest_run_and_latest_success_come_from_any_location(
     assert row.metrics[1] == {
         "name": "lcp",
         "label": "LCP",
-        "unit": "ms",
         "value": 100.0,
         "change": None,
     }

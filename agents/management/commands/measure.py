@@ -10,33 +10,30 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from agents.browser import BrowserNotFound, BrowserPool, measure
 from agents.scenario_file import spec_from_target
 from core.har.files import sanitize_har
+from core.metrics import HOST, PAGE, SCORE, page_metrics, unit_of
 from core.script import ScriptError
 
-TABLE_METRICS = (
-    ("ttfb", "ms"),
-    ("fcp", "ms"),
-    ("lcp", "ms"),
-    ("cls", ""),
-    ("tbt", "ms"),
-    ("dom_content_loaded", "ms"),
-    ("load", "ms"),
-    ("fully_loaded", "ms"),
-    ("requests", ""),
-    ("transfer_bytes", "B"),
-    ("body_bytes", "B"),
-    ("first_party_bytes", "B"),
-    ("third_party_bytes", "B"),
-    ("third_party_blocking_ms", "ms"),
-)
+# The host table's columns: a host's totals (fields of the registry's host family) and widths.
+HOST_COLUMNS = (("requests", 10), ("transfer_bytes", 16), ("time_ms", 10), ("blocking_ms", 13))
+
+
+def summary_line(metrics: dict[str, Any]) -> str:
+    """One run's summary metrics (registry flag ``summary``), printed by the one formatter:
+    ``TTFB 120 ms  LCP 310 ms  Transfer 1.2 MB  Third-party bytes 300.0 kB``."""
+    return "  ".join(
+        f"{m.label} {m.format(metrics.get(m.name))}" for m in page_metrics(summary=True)
+    )
 
 
 def medians(results: list[dict[str, Any]]) -> dict[str, float | None]:
-    """Median of every page metric over the runs that have it."""
+    """Median of every page metric over the runs that have it, to 0.1 (a score to 0.001, the
+    digits its formatter prints)."""
     names = {name for r in results for name in r["metrics"]}
     out: dict[str, float | None] = {}
     for name in sorted(names):
         values = [r["metrics"][name] for r in results if r["metrics"].get(name) is not None]
-        out[name] = round(statistics.median(values), 1) if values else None
+        digits = 3 if unit_of(name) is SCORE else 1
+        out[name] = round(statistics.median(values), digits) if values else None
     return out
 
 
@@ -85,11 +82,9 @@ class Command(BaseCommand):
                 results.append(measurement.result)
                 har, screenshot = measurement.har, measurement.screenshot
                 if not options["json"]:
-                    m = measurement.result["metrics"]
                     self.stderr.write(
                         f"run {index + 1}/{options['runs']}: {measurement.result['status']}"
-                        f"  ttfb {m.get('ttfb')} ms  lcp {m.get('lcp')} ms"
-                        f"  {m.get('requests')} requests  {m.get('transfer_bytes')} B"
+                        f"  {summary_line(measurement.result['metrics'])}"
                         + (
                             f"  error: {measurement.result['error']}"
                             if measurement.result["error"]
@@ -121,16 +116,18 @@ class Command(BaseCommand):
         med = medians(results)
         self.stdout.write(f"{last['url']}  ({len(results)} run(s), {last['browser_version']})")
         self.stdout.write(f"{'metric':<26}{'median':>14}")
-        for name, unit in TABLE_METRICS:
-            value = med.get(name)
-            shown = "-" if value is None else f"{value:g} {unit}".strip()
-            self.stdout.write(f"{name:<26}{shown:>14}")
+        for metric in PAGE:
+            self.stdout.write(f"{metric.name:<26}{metric.format(med.get(metric.name)):>14}")
         self.stdout.write("")
         self.stdout.write(
-            f"{'host':<36}{'party':<7}{'req':>5}{'bytes':>10}{'time ms':>10}{'block ms':>10}"
+            f"{'host':<36}{'party':<7}"
+            + "".join(f"{name:>{width}}" for name, width in HOST_COLUMNS)
         )
         for host, totals in sorted(last["hosts"].items(), key=lambda kv: -kv[1]["transfer_bytes"]):
             self.stdout.write(
-                f"{host[:35]:<36}{totals['party']:<7}{totals['requests']:>5}"
-                f"{totals['transfer_bytes']:>10}{totals['time_ms']:>10.1f}{totals['blocking_ms']:>10.1f}"
+                f"{host[:35]:<36}{totals['party']:<7}"
+                + "".join(
+                    f"{HOST.field(name).format(totals.get(name)):>{width}}"
+                    for name, width in HOST_COLUMNS
+                )
             )
