@@ -39,6 +39,14 @@ class ScenarioForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One URL glob or domain per line; matching requests are aborted.",
     )
+    secret_names_text = forms.CharField(
+        label="Secret names",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One header, query, form or cookie name per line whose values are removed "
+        "from stored HARs (names with token, secret, password, key, auth, session or "
+        "signature in them always are).",
+    )
     locations = forms.ModelMultipleChoiceField(
         queryset=Location.objects.all(),
         required=False,
@@ -77,6 +85,7 @@ class ScenarioForm(forms.ModelForm):
                 f"{host} {address}" for host, address in sorted(self.instance.dns_overrides.items())
             )
             self.fields["block_text"].initial = "\n".join(self.instance.block)
+            self.fields["secret_names_text"].initial = "\n".join(self.instance.secret_names)
         for name, field in self.fields.items():
             # Describe each input by its help text and error, for screen readers.
             described = [f"id_{name}_help"] if field.help_text else []
@@ -124,6 +133,7 @@ class ScenarioForm(forms.ModelForm):
         cleaned = super().clean() or {}
         self.instance.first_party = _lines(cleaned.get("first_party_text", ""))
         self.instance.block = _lines(cleaned.get("block_text", ""))
+        self.instance.secret_names = _lines(cleaned.get("secret_names_text", ""))
         if "dns_text" in cleaned:
             self.instance.dns_overrides = cleaned["dns_text"]
         return cleaned

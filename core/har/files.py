@@ -1,25 +1,9 @@
-"""HAR files as plain data: validate, strip credentials, gzip. No ORM, no I/O."""
+"""HAR files as plain data: check their shape, and gzip them. No ORM, no I/O."""
 
 import gzip
 import json
 import zlib
 from typing import Any
-
-# Headers whose values are credentials or session state; compared case-insensitively.
-SENSITIVE_HEADERS = frozenset(
-    {
-        "cookie",
-        "set-cookie",
-        "authorization",
-        "proxy-authorization",
-        "x-api-key",
-        "x-auth-token",
-        "x-csrf-token",
-        "x-csrftoken",
-        "x-xsrf-token",
-    }
-)
-REDACTED = "[removed by perfite]"
 
 
 class HarError(ValueError):
@@ -42,41 +26,6 @@ def validate_har(har: Any) -> dict[str, Any]:
         if not isinstance(entry["request"], dict) or "url" not in entry["request"]:
             raise HarError(f"not a HAR: entry {index} has no request.url")
     return har
-
-
-def _strip_headers(headers: Any) -> list[Any]:
-    if not isinstance(headers, list):
-        return []
-    kept = []
-    for header in headers:
-        if isinstance(header, dict) and str(header.get("name", "")).lower() in SENSITIVE_HEADERS:
-            kept.append({**header, "value": REDACTED})
-        else:
-            kept.append(header)
-    return kept
-
-
-def sanitize_har(har: dict[str, Any]) -> dict[str, Any]:
-    """Return a copy of ``har`` with cookies and credential headers removed.
-
-    Cookie lists are emptied and sensitive header values replaced, in requests and responses,
-    so a stored HAR can be shared without leaking sessions.
-    """
-    # Shallow copies of just what changes: a deep copy of a large HAR costs more than storing it.
-    log = har.get("log", {})
-    entries = []
-    for entry in log.get("entries", []):
-        entry = dict(entry)
-        for side in ("request", "response"):
-            message = entry.get(side)
-            if isinstance(message, dict):
-                entry[side] = {
-                    **message,
-                    "headers": _strip_headers(message.get("headers")),
-                    "cookies": [],
-                }
-        entries.append(entry)
-    return {**har, "log": {**log, "entries": entries}}
 
 
 def gzip_json(document: Any) -> bytes:

@@ -8,11 +8,20 @@ from rest_framework import serializers
 from scenarios.ci.workflow import warmups
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.models.run import METRIC_FIELDS
+from scenarios.roles import can_edit
 from scenarios.runs import graphite
 
 
 class ScenarioSerializer(serializers.ModelSerializer):
+    """A scenario; readers who may not edit get its script without credential values."""
+
     locations = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    script = serializers.SerializerMethodField()
+
+    def get_script(self, scenario: Scenario) -> str:
+        request = self.context.get("request")
+        editor = bool(request is not None and can_edit(request.user))
+        return scenario.readable_script(can_edit=editor)[0]
 
     class Meta:
         model = Scenario
@@ -24,6 +33,7 @@ class ScenarioSerializer(serializers.ModelSerializer):
             "script_format",
             "script",
             "first_party",
+            "secret_names",
             "budgets",
             "frequency_minutes",
             "cron",

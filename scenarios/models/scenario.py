@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.script import ScriptError, parse_script, validate_url
+from core.script.secrets import mask_script
 from core.spec import SpecOptions, build_spec
 from core.stats.budgets import validate_budgets
 
@@ -44,6 +45,13 @@ class Scenario(models.Model):
     dns_overrides = models.JSONField(default=dict, blank=True, help_text="host → IP address")
     block = models.JSONField(default=list, blank=True, help_text="URL globs or domains to block")
     budgets = models.JSONField(default=dict, blank=True, help_text="metric → maximum (median)")
+    secret_names = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Extra header, query, form or cookie names whose values are removed from "
+        "stored HARs and results (names with token, secret, password, key, auth, session or "
+        "signature in them always are).",
+    )
     frequency_minutes = models.PositiveIntegerField(null=True, blank=True, default=15)
     cron = models.CharField(
         max_length=100, blank=True, help_text="Cron expression; wins over frequency"
@@ -94,6 +102,13 @@ class Scenario(models.Model):
         if self.next_due_at is None and not self.paused:
             self.next_due_at = timezone.now()
         super().save(*args, **kwargs)
+
+    def readable_script(self, *, can_edit: bool) -> tuple[str, list[dict[str, Any]]]:
+        """The script text and steps as this reader may see them: editors see them as
+        written; everyone else without the values of credentials (core.script.secrets)."""
+        if can_edit:
+            return self.script, list(self.steps or [])
+        return mask_script(self.script, list(self.steps or []), self.secret_names or [])
 
     def ensure_location(self) -> Location | None:
         """Give a saved scenario with no location the server's own, so that it runs.

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from core.har.analyse import repair_har
-from core.har.files import gzip_json, sanitize_har, validate_har
+from core.har.files import gzip_json, validate_har
+from core.har.redact import sanitize_har, sanitize_result
 from core.result.validate import ResultError, validate_result
 from scenarios.models import GraphitePoint, Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
@@ -52,7 +53,8 @@ def store_result(
     already stored.
 
     Validates both first (raising ResultError / HarError and writing nothing), strips
-    credentials from the HAR, saves it gzipped, copies page metrics into columns, writes the
+    credentials from the HAR and the result's URLs (core.har.redact, with the scenario's
+    extra secret names), saves the HAR gzipped, copies page metrics into columns, writes the
     per-host rows, fills the Graphite outbox and, after commit, queues alert evaluation and
     the Graphite push. Idempotent: a second delivery of the same run changes nothing.
     """
@@ -69,6 +71,8 @@ def store_result(
     if run.result is not None:
         return False
     now = timezone.now()
+    secret_names = run.scenario.secret_names or []
+    measured, result = result, sanitize_result(result, secret_names)
     run.result = result
     run.status = result["status"]
     run.error = result.get("error") or ""
@@ -81,7 +85,8 @@ def store_result(
         setattr(run, name, metrics.get(name))
     if har is not None:
         # The HAR people download carries the repairs the numbers were computed with.
-        payload = gzip_json(sanitize_har(repair_har(har, result.get("requests") or [])))
+        repaired = repair_har(har, measured.get("requests") or [])
+        payload = gzip_json(sanitize_har(repaired, secret_names))
         run.har.save(f"run-{run.pk}.har.gz", ContentFile(payload), save=False)
         run.har_size = len(payload)
     if screenshot is not None:

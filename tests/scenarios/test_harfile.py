@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from core.har.files import REDACTED, HarError, gunzip_json, gzip_json, sanitize_har, validate_har
+from core.har.files import HarError, gunzip_json, gzip_json, validate_har
+from core.har.redact import REDACTED, sanitize_har
 
 HAR: dict[str, Any] = {
     "log": {
@@ -125,3 +126,97 @@ def test_gc_is_paused_while_any_pauser_runs_and_restored_after() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+LOGIN: dict[str, Any] = {
+    "log": {
+        "pages": [{"id": "p", "title": "http://www.example.localhost/login?token=QUERYSECRET"}],
+        "entries": [
+            {
+                "startedDateTime": "2026-11-23T10:00:00.000Z",
+                "request": {
+                    "method": "POST",
+                    "url": "http://u:pw@www.example.localhost/login?token=QUERYSECRET&q=shoes",
+                    "headers": [
+                        {"name": "X-Custom-Token", "value": "CUSTOMSECRET"},
+                        {"name": "X-Tenant", "value": "TENANTSECRET"},
+                        {"name": "Referer", "value": "http://www.example.localhost/?sig=SIGSECRET"},
+                        {"name": "X-Keyword", "value": "visible"},
+                    ],
+                    "queryString": [
+                        {"name": "token", "value": "QUERYSECRET"},
+                        {"name": "q", "value": "shoes"},
+                    ],
+                    "postData": {
+                        "mimeType": "application/x-www-form-urlencoded",
+                        "text": "user=ann&password=hunter2-PASSWORD",
+                        "params": [
+                            {"name": "user", "value": "ann"},
+                            {"name": "password", "value": "hunter2-PASSWORD"},
+                        ],
+                    },
+                },
+                "response": {
+                    "status": 302,
+                    "redirectURL": "/home?session_id=SESSIONSECRET",
+                    "headers": [{"name": "Location", "value": "/home?session_id=SESSIONSECRET"}],
+                },
+            },
+            {
+                "startedDateTime": "2026-11-23T10:00:01.000Z",
+                "request": {
+                    "method": "POST",
+                    "url": "http://www.example.localhost/api",
+                    "headers": [],
+                    "postData": {
+                        "mimeType": "application/json",
+                        "text": '{"user": "ann", "auth": {"apiKey": "JSONSECRET"}, "n": 1}',
+                    },
+                },
+                "response": {"status": 200, "headers": []},
+            },
+        ],
+    }
+}
+
+
+def test_secret_values_go_by_name_in_headers_queries_forms_json_and_urls() -> None:
+    clean = sanitize_har(LOGIN, ["x-tenant"])
+    text = json.dumps(clean)
+    for secret in (
+        "QUERYSECRET",
+        "CUSTOMSECRET",
+        "TENANTSECRET",
+        "SIGSECRET",
+        "hunter2-PASSWORD",
+        "SESSIONSECRET",
+        "JSONSECRET",
+        "pw@",
+    ):
+        assert secret not in text, secret
+    request = clean["log"]["entries"][0]["request"]
+    assert request["queryString"][1] == {"name": "q", "value": "shoes"}
+    assert request["headers"][3] == {"name": "X-Keyword", "value": "visible"}
+    assert request["postData"]["params"][0] == {"name": "user", "value": "ann"}
+    assert "q=shoes" in request["url"] and "user=ann" in request["postData"]["text"]
+    body = json.loads(clean["log"]["entries"][1]["request"]["postData"]["text"])
+    assert body == {"user": "ann", "auth": REDACTED, "n": 1}
+
+
+def test_a_scenarios_extra_names_are_secret_only_for_it() -> None:
+    assert "TENANTSECRET" in json.dumps(sanitize_har(LOGIN))
+    assert "TENANTSECRET" not in json.dumps(sanitize_har(LOGIN, ["X-Tenant"]))
+
+
+def test_the_result_documents_urls_lose_their_secret_query_values() -> None:
+    from core.har.redact import sanitize_result
+
+    result = {
+        "url": "http://www.example.localhost/?token=A",
+        "requests": [{"url": "http://www.example.localhost/login?password=B&q=1"}],
+        "pages": [{"url": "http://www.example.localhost/x?apikey=C"}],
+        "websockets": [{"url": "ws://www.example.localhost/ws?sig=D"}],
+    }
+    text = json.dumps(sanitize_result(result))
+    assert not any(secret in text for secret in ("=A", "=B", "=C", "=D"))
+    assert "q=1" in text

@@ -199,3 +199,31 @@ def test_new_scenario_is_offered_only_to_users_who_may_create_one(
 
     assert b'href="/scenarios/new/"' not in half_editor.get("/").content
     assert b'href="/scenarios/new/"' in editor.get("/").content
+
+
+def test_viewers_read_a_script_without_its_credentials_and_editors_as_written(
+    make_user: MakeUser,
+) -> None:
+    script = (
+        '- set_header: {name: X-Custom-Token, value: "CUSTOMSECRET"}\n'
+        "- set_header: {name: X-Tenant, value: TENANTSECRET}\n"
+        "- navigate: /\n"
+    )
+    scenario = Scenario(
+        name="Private",
+        slug="private",
+        url="http://www.example.localhost/",
+        script_format=Scenario.FORMAT_YAML,
+        script=script,
+        secret_names=["x-tenant"],
+        paused=True,
+    )
+    scenario.full_clean()
+    scenario.save()
+    seen = api(make_user("v", group="viewer")).get("/api/scenarios/private/").json()["script"]
+    assert "CUSTOMSECRET" not in seen and "TENANTSECRET" not in seen
+    assert "X-Custom-Token" in seen
+    assert (
+        api(make_user("e", group="editor")).get("/api/scenarios/private/").json()["script"]
+        == script
+    )

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agents.browser import BrowserNotFound, BrowserPool, measure
 from agents.scenario_file import spec_from_target
-from core.har.files import sanitize_har
+from core.har.redact import sanitize_har
 from core.metrics import HOST, PAGE, SCORE, page_metrics, unit_of
 from core.script import ScriptError
 
