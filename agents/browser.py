@@ -1,35 +1,34 @@
-"""The only module that imports Playwright: a warm Chromium and one measurement per context.
+"""The only module that imports Playwright: everything Perfite does to a Chromium.
 
-Playwright's sync API runs an event loop in the thread that started it, and Django refuses
-ORM calls from such a thread (SynchronousOnlyOperation). So every Playwright call happens on
-the pool's own thread; callers, which write to the database, stay on theirs.
-
-``BrowserPool`` keeps one browser per distinct host-resolver rule set (Chromium applies
-``--host-resolver-rules`` per browser process). ``measure()`` opens a fresh context (cold
-cache) with HAR recording, runs the steps, waits for network quiet, closes the context and
-only then assembles the result. No ORM here: callers write the result afterwards.
+``measure()`` opens a fresh context (cold cache) on a warm browser of an agents.pool pool,
+with HAR recording, runs the steps, waits for network quiet, closes the context and only then
+assembles the result. Which browsers stay warm, and on which thread they are driven, is the
+pool's business; it starts and stops them with ``start_playwright``, ``launch`` and
+``shut_down``. No ORM here: callers write the result afterwards.
 """
 
 import contextlib
-import fnmatch
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from agents.context_options import blocked, context_options
 from core.result.build import build_result
+
+if TYPE_CHECKING:  # the pool calls back into this module: no import at run time
+    from agents.pool import BrowserPool
 
 COLLECTOR_JS = (Path(__file__).with_name("collector.js")).read_text()
 DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -67,76 +66,42 @@ def find_chromium(explicit: str = "") -> str | None:
     return None
 
 
-def _rules(dns: dict[str, str]) -> str:
+def host_resolver_rules(dns: dict[str, str]) -> str:
+    """Chromium's ``--host-resolver-rules`` value for ``dns`` (host -> address); "" for none.
+    Also the key a pool keeps one browser per (the rules apply to a whole browser process)."""
     return ", ".join(f"MAP {host} {address}" for host, address in sorted(dns.items()))
 
 
-T = TypeVar("T")
+def start_playwright() -> Playwright:
+    """Start Playwright in the calling thread, which must make every later call on it."""
+    return sync_playwright().start()
 
 
-class BrowserPool:
-    """Warm browsers for one process, keyed by DNS rule set, all driven from one thread."""
+def launch(playwright: Playwright, rules: str, executable_path: str, headless: bool) -> Browser:
+    """A quiet Chromium (CHROMIUM_ARGS) resolving hosts by ``rules``. Raises BrowserNotFound
+    when there is no Chromium, InfrastructureError when it fails to start."""
+    args = list(CHROMIUM_ARGS)
+    if rules:
+        args.append(f"--host-resolver-rules={rules}")
+    executable = find_chromium(executable_path)
+    try:
+        return playwright.chromium.launch(executable_path=executable, headless=headless, args=args)
+    except PlaywrightError as exc:
+        if executable is None and "Executable doesn't exist" in str(exc):
+            raise BrowserNotFound(
+                "No Chromium found: install Debian's `chromium` (apt-get install chromium), "
+                "set PERFITE_BROWSER_PATH, or run `playwright install chromium`."
+            ) from exc
+        raise InfrastructureError(f"browser failed to start: {exc}") from exc
 
-    def __init__(self, executable_path: str = "", headless: bool = True) -> None:
-        self._explicit = executable_path
-        self._headless = headless
-        self._playwright: Playwright | None = None
-        self._browsers: dict[str, Browser] = {}
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
-        self._closed = False
 
-    def call(self, func: Callable[..., T], *args: Any) -> T:
-        """Run ``func(*args)`` on the Playwright thread and return its result (or raise)."""
-        return self._thread.submit(func, *args).result()
-
-    def _start(self) -> Playwright:
-        if self._playwright is None:
-            self._playwright = sync_playwright().start()
-        return self._playwright
-
-    def browser(self, dns: dict[str, str] | None = None) -> Browser:
-        key = _rules(dns or {})
-        browser = self._browsers.get(key)
-        if browser is not None and browser.is_connected():
-            return browser
-        args = list(CHROMIUM_ARGS)
-        if key:
-            args.append(f"--host-resolver-rules={key}")
-        executable = find_chromium(self._explicit)
-        try:
-            browser = self._start().chromium.launch(
-                executable_path=executable, headless=self._headless, args=args
-            )
-        except PlaywrightError as exc:
-            if executable is None and "Executable doesn't exist" in str(exc):
-                raise BrowserNotFound(
-                    "No Chromium found: install Debian's `chromium` (apt-get install chromium), "
-                    "set PERFITE_BROWSER_PATH, or run `playwright install chromium`."
-                ) from exc
-            raise InfrastructureError(f"browser failed to start: {exc}") from exc
-        self._browsers[key] = browser
-        return browser
-
-    def version(self) -> str:
-        return self.call(lambda: self.browser().version)
-
-    def close(self) -> None:
-        """Close every browser and stop Playwright; the pool cannot be used afterwards.
-        Closing twice is harmless (an atexit hook may follow an explicit close)."""
-        if self._closed:
-            return
-        self._closed = True
-        self.call(self._close)
-        self._thread.shutdown()
-
-    def _close(self) -> None:
-        for browser in self._browsers.values():
-            with contextlib.suppress(PlaywrightError):
-                browser.close()
-        self._browsers.clear()
-        if self._playwright is not None:
-            self._playwright.stop()
-            self._playwright = None
+def shut_down(browsers: Iterable[Browser], playwright: Playwright | None) -> None:
+    """Close ``browsers`` (one that already died is skipped) and stop ``playwright``."""
+    for browser in browsers:
+        with contextlib.suppress(PlaywrightError):
+            browser.close()
+    if playwright is not None:
+        playwright.stop()
 
 
 @dataclass
@@ -162,24 +127,6 @@ class _Collected:
 
 def _now_ms() -> float:
     return time.time() * 1000.0
-
-
-def _context_options(spec: dict[str, Any], playwright: Playwright | None) -> dict[str, Any]:
-    setup = spec.get("setup") or {}
-    options: dict[str, Any] = {}
-    if setup.get("device") and playwright is not None:
-        device = playwright.devices.get(setup["device"])
-        if device is None:
-            raise ValueError(f"unknown device {setup['device']!r}")
-        options.update(device)
-        options.pop("default_browser_type", None)
-    if setup.get("user_agent"):
-        options["user_agent"] = setup["user_agent"]
-    if setup.get("viewport"):
-        options["viewport"] = setup["viewport"]
-    if setup.get("headers"):
-        options["extra_http_headers"] = dict(setup["headers"])
-    return options
 
 
 def _wire_tracking(context: BrowserContext, page: Page, collected: _Collected) -> None:
@@ -220,19 +167,6 @@ def _track_network(page: Page, collected: _Collected) -> None:
     page.on("request", started)
     page.on("requestfinished", ended)
     page.on("requestfailed", ended)
-
-
-def blocked(url: str, patterns: list[str]) -> bool:
-    """True when ``url`` matches a block pattern: a bare domain (and its subdomains) or a
-    glob over the whole URL (``*://ads.example.com/*``)."""
-    host = urlsplit(url).hostname or ""
-    for pattern in patterns:
-        if "/" in pattern or "*" in pattern:
-            if fnmatch.fnmatchcase(url, pattern):
-                return True
-        elif host == pattern or host.endswith("." + pattern):
-            return True
-    return False
 
 
 def _block(context: BrowserContext, patterns: list[str]) -> None:
@@ -323,7 +257,7 @@ def _screenshot(page: Page, spec: dict[str, Any]) -> bytes | None:
         return None
 
 
-def measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
+def measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
     """Measure one scenario spec (see Scenario.spec) in a fresh context of a warm browser.
 
     Page errors (HTTP >= 400 on the first document, a selector that never appears, an
@@ -334,7 +268,7 @@ def measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     return pool.call(_measure, spec, pool)
 
 
-def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
+def _measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
     setup = spec.get("setup") or {}
     step_timeout = float(spec.get("step_timeout_ms", 30_000))
     quiet_ms = int(spec.get("quiet_ms", 2000))
@@ -352,7 +286,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
             record_har_mode="full",
             record_har_content=spec.get("har_content", "omit"),
             service_workers="block",
-            **_context_options(spec, pool._playwright),
+            **context_options(spec, pool.playwright.devices if pool.playwright else {}),
         )
     except PlaywrightError as exc:
         shutil.rmtree(workdir, ignore_errors=True)

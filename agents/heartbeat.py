@@ -125,7 +125,11 @@ _running: Heartbeat | None = None
 
 def agent_location(queue_names: list[str]) -> str | None:
     """The location a worker consuming ``queue_names`` measures for, or None if no agent."""
-    locations = [q.removeprefix("agents.") for q in queue_names if q.startswith("agents.")]
+    locations = [
+        q.removeprefix("agents.")
+        for q in queue_names
+        if q.startswith("agents.") and not q.endswith(".now")  # a location's try-now queue
+    ]
     if not locations:
         return None
     return settings.PERFITE_LOCATION if settings.PERFITE_LOCATION in locations else locations[0]

@@ -1,6 +1,5 @@
 """The agent's task: run one scenario measurement and deliver it. Thin: ids in, plain calls."""
 
-import atexit
 import logging
 import os
 import socket
@@ -14,27 +13,16 @@ from django.conf import settings
 
 # Imported for its side effect: the worker signal handlers that send agent heartbeats.
 from agents import heartbeat  # noqa: F401
-from agents.browser import BrowserPool, InfrastructureError, measure
+from agents.browser import InfrastructureError, measure
 from agents.delivery import Delivery, DeliveryError, default_delivery
+from agents.pool import shared_pool
 
 log = logging.getLogger(__name__)
-_pool: BrowserPool | None = None
-_pool_lock = threading.Lock()
-
-
-def pool() -> BrowserPool:
-    """This worker process's warm browser pool, created on first use (thread-safe)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = BrowserPool(settings.PERFITE_BROWSER_PATH)
-            atexit.register(_pool.close)
-        return _pool
 
 
 def _warm_up() -> None:
     try:
-        pool().version()  # launches the browser on the pool's thread
+        shared_pool().version()  # launches the browser on the pool's thread
     except Exception as exc:  # the first run reports the same failure as a retryable error
         log.warning("could not warm the browser: %s", exc)
 
@@ -79,13 +67,9 @@ def run_scenario(self: Any, run_id: int) -> str:
     if spec is None:
         return "skipped"
     try:
-        measurement = measure(spec, pool())
+        measurement = measure(spec, shared_pool())
     except InfrastructureError:
-        global _pool
-        with _pool_lock:
-            broken, _pool = _pool, None
-        if broken is not None:
-            broken.close()
+        shared_pool().reset()  # a crashed browser: the retry starts a fresh one
         raise
     except SoftTimeLimitExceeded:
         raise InfrastructureError(f"run {run_id} exceeded the task time limit") from None

@@ -145,9 +145,9 @@ def main() -> None:
     failed_runs = ci_runs.exclude(status=Run.SUCCEEDED).count()
     runs_per_min = total_runs / (elapsed / 60)
 
-    from agents.tasks import pool
+    from agents.pool import shared_pool
 
-    bare = [bare_load(pool(), base_url, args.quiet_ms) for _ in range(20)]
+    bare = [bare_load(shared_pool(), base_url, args.quiet_ms) for _ in range(20)]
     bare_per_min = 60 / statistics.median(bare)
 
     aa, ab = outcomes["aa"], outcomes["ab"]

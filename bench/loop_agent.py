@@ -19,7 +19,7 @@ def bare_worker(url: str, quiet_ms: int, seconds: float, out: Any) -> None:
     from common import bare_page_load, setup_django
 
     setup_django()
-    from agents.browser import BrowserPool
+    from agents.pool import BrowserPool
 
     pool = BrowserPool(os.environ.get("PERFITE_BROWSER_PATH", ""))
 

@@ -19,7 +19,8 @@ from common import PeakMemory, bare_page_load, setup_django, write_section  # no
 
 setup_django()
 
-from agents.browser import BrowserPool, measure  # noqa: E402
+from agents.browser import measure  # noqa: E402
+from agents.pool import BrowserPool  # noqa: E402
 from core.result.build import build_result  # noqa: E402
 from demosite.server import DemoSite  # noqa: E402
 

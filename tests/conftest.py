@@ -4,7 +4,6 @@ A test that needs a missing service fails with a message saying how to start it;
 is skipped.
 """
 
-import os
 import socket
 from collections.abc import Iterator
 
@@ -41,9 +40,9 @@ def site(demo_site: "object") -> Iterator["object"]:
 
 @pytest.fixture(scope="session")
 def browser_pool() -> Iterator["object"]:
-    """One warm Chromium for the whole session (as an agent keeps one)."""
-    from agents.browser import BrowserPool
+    """The process's shared pool (agents.pool), warm for the whole session: the same browser
+    an in-process agent task or ``manage.py measure`` in this process measures with."""
+    from agents.pool import close_shared_pool, shared_pool
 
-    pool = BrowserPool(os.environ.get("PERFITE_BROWSER_PATH", ""))
-    yield pool
-    pool.close()
+    yield shared_pool()
+    close_shared_pool()

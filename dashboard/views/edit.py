@@ -5,20 +5,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from scenarios.models import Scenario
+from scenarios.models import Location, Scenario
 from scenarios.roles import editor_required
-from scenarios.runs.dispatch import run_now
+from scenarios.runs.dispatch import TryNowRefused, run_now, try_now
 
-from .. import trynow
 from ..forms import ScenarioForm
 
 
 def _form_page(request: HttpRequest, form: ScenarioForm, scenario: Scenario | None) -> HttpResponse:
     status = 400 if form.is_bound and form.errors else 200
+    try_locations = list(scenario.locations.order_by("name")) if scenario else []
     return render(
         request,
         "dashboard/scenario_form.html",
-        {"form": form, "scenario": scenario, "trial_busy": trynow.busy()},
+        {"form": form, "scenario": scenario, "try_locations": try_locations},
         status=status,
     )
 
@@ -49,11 +49,15 @@ def scenario_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @editor_required
 def scenario_try(request: HttpRequest, slug: str) -> HttpResponse:
-    """Measure the saved scenario once, now, in this process; open the trial run's page."""
+    """Queue one run of the saved scenario for an agent of the chosen location (``location``,
+    default the first), ahead of its scheduled runs; open the run's page, which follows it
+    until it finishes. A refusal (no location, no live agent) goes back to the form."""
     scenario = get_object_or_404(Scenario, slug=slug)
+    name = request.POST.get("location")
+    location = get_object_or_404(Location, name=name) if name else None
     try:
-        run = trynow.start_trial(scenario)
-    except trynow.TrialBusy as exc:
+        run = try_now(scenario, location)
+    except TryNowRefused as exc:
         messages.error(request, str(exc))
         return redirect("dashboard:scenario_edit", slug=scenario.slug)
     return redirect(run)

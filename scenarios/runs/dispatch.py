@@ -3,6 +3,9 @@
 A scenario's next due time lives on the scenario row. A tick claims a due scenario with a
 compare-and-swap on ``next_due_at``, so two racing ticks (two beats, a restarted beat) never
 create the same runs twice; after downtime a scenario runs once and resumes its cadence.
+
+"Try it now" (``try_now``) sends its run to the location's now-queue, which agents serve
+before their scheduled runs (see agents/management/commands/agent.py).
 """
 
 import logging
@@ -25,9 +28,10 @@ SEND_THREADS = 4
 SEND_THREADS_FROM = 400
 
 
-def enqueue_run(run: Run) -> None:
-    """Send ``run_scenario`` to the run's location queue once the transaction commits."""
-    queue = run.location.queue if run.location else "agents.local"
+def enqueue_run(run: Run, queue: str = "") -> None:
+    """Send ``run_scenario`` to ``queue`` (by default the run's location queue) once the
+    transaction commits. When the broker is unreachable the run stays queued, flagged."""
+    queue = queue or (run.location.queue if run.location else "agents.local")
     run_id = run.pk
 
     def send() -> None:
@@ -188,3 +192,38 @@ def run_now(scenario: Scenario, locations: list[Location] | None = None) -> list
         return create_runs(
             scenario, locations or list(scenario.locations.all()), kind=Run.KIND_MANUAL
         )
+
+
+def now_queue(location: Location) -> str:
+    """The queue the agents of ``location`` serve before their scheduled runs:
+    ``agents.<name>.now``."""
+    return f"{location.queue}.now"
+
+
+class TryNowRefused(Exception):
+    """The scenario cannot be tried now; the message says why, to the person who asked."""
+
+
+def try_now(scenario: Scenario, location: Location | None = None) -> Run:
+    """Queue one manual run of ``scenario`` on ``location`` (default: its first location by
+    name) and, once the transaction commits, send ``run_scenario`` to that location's
+    now-queue. Returns the run (queued; an agent claims, measures and stores it).
+
+    Raises TryNowRefused, creating nothing, when the scenario has no location, ``location``
+    is not one of its locations, or no live agent serves it (the run would only wait).
+    """
+    if location is None:
+        location = scenario.locations.order_by("name").first()
+        if location is None:
+            raise TryNowRefused(f"{scenario.name} has no location to run from: add one first.")
+    elif not scenario.locations.filter(pk=location.pk).exists():
+        raise TryNowRefused(f"{location.name} is not one of the locations of {scenario.name}.")
+    if not location.has_live_agent:
+        raise TryNowRefused(
+            f"No live agent in location {location.name}: start one with "
+            f"`manage.py agent --location {location.name}`."
+        )
+    with transaction.atomic():
+        run = Run.objects.create(scenario=scenario, location=location, kind=Run.KIND_MANUAL)
+        enqueue_run(run, now_queue(location))
+    return run

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from agents.browser import BrowserPool, measure
+from agents.browser import measure
+from agents.pool import BrowserPool
 from core.script import parse_script, split_setup
 
 QUIET_MS = 400

@@ -58,11 +58,9 @@ class InProcessAgent:
 def agent_browser() -> Iterator[None]:
     """Close the agent's warm browser at the end of the session (before interpreter exit)."""
     yield
-    from agents import tasks
+    from agents.pool import close_shared_pool
 
-    if tasks._pool is not None:
-        tasks._pool.close()
-        tasks._pool = None
+    close_shared_pool()
 
 
 @pytest.fixture

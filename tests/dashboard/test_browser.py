@@ -2,11 +2,13 @@
 
 Playwright's sync API runs an event loop in the thread that starts it, and Django refuses ORM
 calls from such a thread. So the browser is driven from a helper thread (``in_thread``) that
-only returns plain data, and the test thread does the ORM work before and after. The trial
-run itself measures with the session's warm ``browser_pool`` (agents.browser).
+only returns plain data, and the test thread does the ORM work before and after. "Try it now"
+queues a run for an agent: here an in-process one (the CI tests' ``InProcessAgent``) runs the
+real ``run_scenario`` task with the session's warm ``browser_pool``; tests/loop/test_try_now.py
+does the same through a real broker and agent process.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,10 +16,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import Page, sync_playwright
 
-from dashboard import trynow
-from scenarios.models import Location, Run, Scenario
+from agents.tasks import agent_name
+from perfite.celery import app
+from scenarios.models import Agent, Location, Run, Scenario
+from tests.ci.conftest import InProcessAgent
 
 from .conftest import role
 
@@ -53,17 +58,23 @@ def shot(page: Page, name: str) -> None:
 @pytest.fixture
 def trial_setup(
     transactional_db: None, settings: Any, monkeypatch: pytest.MonkeyPatch, browser_pool: Any
-) -> User:
-    """An editor, a location, trials on the warm pool, a short network-quiet wait."""
+) -> Iterator[User]:
+    """An editor, a location with a live agent measuring on the warm pool, a short
+    network-quiet wait."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PERFITE_QUIET_MS = 500
-    monkeypatch.setattr(trynow, "pool_factory", lambda: browser_pool)
     # Alert evaluation is not under test; keep it off the shared Celery broker.
     monkeypatch.setattr("scenarios.runs.store._queue_after_run", lambda run_id: None)
-    Location.objects.create(name="local", label="Local")
+    location = Location.objects.create(name="local", label="Local")
+    Agent.objects.create(name="local-agent", location=location, last_seen=timezone.now())
+    agent = InProcessAgent()
+    monkeypatch.setattr(app, "send_task", agent.send_task)
+    agent.thread.start()
     user = User.objects.create_user("eddie", password="browser-pass")
     user.groups.add(role("editor"))
-    return user
+    yield user
+    agent.stop()
+    assert agent.errors == []
 
 
 def test_an_editor_creates_tries_and_reads_a_scenario(
@@ -156,7 +167,12 @@ def test_an_editor_creates_tries_and_reads_a_scenario(
     assert scenario.url == target
     run = Run.objects.get(scenario=scenario)
     assert run.location is not None and run.result is not None
-    assert (run.kind, run.status, run.location.name) == ("manual", "succeeded", "local")
+    assert (run.kind, run.status, run.location.name, run.agent_name) == (
+        "manual",
+        "succeeded",
+        "local",
+        agent_name(),
+    )
     assert out["run_url"] == f"{base}/runs/{run.pk}/"
     paths = [(host, urlsplit(url).path) for host, url in out["seen"]]
     expected = [("www.example.localhost", "/")] + [(h, p) for h, p, _ in site.expected("/")]

@@ -13,7 +13,7 @@ from agents.management.commands.agent import worker_argv
 from scenarios.models import Agent, Location
 
 
-def test_an_agent_is_a_fair_prefork_worker_on_its_locations_queue() -> None:
+def test_an_agent_is_a_fair_prefork_worker_on_its_locations_queues_now_queue_first() -> None:
     assert worker_argv("eu-west", "eu-west-1", 3, "info", False) == [
         sys.executable,
         "-m",
@@ -22,7 +22,7 @@ def test_an_agent_is_a_fair_prefork_worker_on_its_locations_queue() -> None:
         "perfite",
         "worker",
         "-Q",
-        "agents.eu-west",
+        "agents.eu-west.now,agents.eu-west",
         "-n",
         "eu-west-1@%h",
         "--pool",
@@ -42,7 +42,7 @@ def test_an_agent_is_a_fair_prefork_worker_on_its_locations_queue() -> None:
 
 def test_a_single_machine_agent_also_serves_the_server_queue() -> None:
     argv = worker_argv("local", "local@box", 1, "warning", True)
-    assert argv[argv.index("-Q") + 1] == "agents.local,perfite"
+    assert argv[argv.index("-Q") + 1] == "agents.local.now,agents.local,perfite"
     assert argv[argv.index("-n") + 1] == "local@box"
 
 
@@ -51,6 +51,7 @@ def test_only_workers_on_an_agents_queue_send_heartbeats(settings: Any) -> None:
     assert agent_location(["perfite"]) is None
     assert agent_location(["agents.eu-west"]) == "eu-west"
     assert agent_location(["agents.eu-west", "agents.us-east", "perfite"]) == "us-east"
+    assert agent_location(["agents.eu-west.now", "agents.eu-west"]) == "eu-west"
 
 
 def test_the_agent_command_refuses_a_location_that_is_not_a_slug() -> None:

@@ -1,8 +1,16 @@
 """manage.py agent: run this machine as a measuring agent for one location.
 
-The agent is a Celery worker consuming ``agents.<location>``: prefork pool, one run per child
-at a time (``--prefetch-multiplier 1 -O fair``), each child keeping its own warm browser. The
+The agent is a Celery worker consuming ``agents.<location>.now`` ("try it now") and
+``agents.<location>`` (scheduled, manual and CI runs): prefork pool, one run per child at a
+time (``--prefetch-multiplier 1 -O fair``), each child keeping its own warm browser. The
 command replaces itself with that worker (``exec``), so signals reach Celery directly.
+
+Why a trial goes first: the worker takes a message only when a child is free (late
+acknowledgement, prefetch 1 per child), and both brokers poll a worker's queues in turn,
+starting after the queue last served (kombu's round robin: the Redis transport's default
+queue order, the filesystem transport's fair cycle). With the now-queue listed first, a trial
+waits for the runs in progress and, when trials queue up, at most one scheduled run between
+two of them; scheduled runs are never starved.
 """
 
 import os
@@ -20,8 +28,11 @@ SERVER_QUEUE = "perfite"
 def worker_argv(
     location: str, name: str, concurrency: int, loglevel: str, with_server_tasks: bool
 ) -> list[str]:
-    """The ``celery worker`` command line for an agent of ``location`` named ``name``."""
-    queues = f"agents.{location}" + (f",{SERVER_QUEUE}" if with_server_tasks else "")
+    """The ``celery worker`` command line for an agent of ``location`` named ``name``: its
+    now-queue first, then its run queue, then (``with_server_tasks``) the server's."""
+    queues = f"agents.{location}.now,agents.{location}" + (
+        f",{SERVER_QUEUE}" if with_server_tasks else ""
+    )
     nodename = name if "@" in name else f"{name}@%h"
     return [
         sys.executable,
@@ -52,8 +63,9 @@ def worker_argv(
 
 class Command(BaseCommand):
     help = (
-        "Run a measuring agent for a location: a Celery worker on queue agents.<location> "
-        "(prefork, one warm browser per child, one run per child at a time). With no "
+        "Run a measuring agent for a location: a Celery worker on queues "
+        "agents.<location>.now (try it now, served first) and agents.<location> (prefork, "
+        "one warm browser per child, one run per child at a time). With no "
         "PERFITE_SERVER_URL the agent writes results to this server's database and the "
         "location is created if missing; with PERFITE_SERVER_URL and PERFITE_AGENT_TOKEN it "
         "delivers over HTTPS and needs no database. Heartbeats every PERFITE_HEARTBEAT_EVERY "

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agents.browser import BrowserNotFound, BrowserPool, measure
+from agents.browser import BrowserNotFound, measure
+from agents.pool import shared_pool
 from agents.scenario_file import spec_from_target
 from core.har.redact import sanitize_har
 from core.metrics import HOST, PAGE, SCORE, page_metrics, unit_of
@@ -73,7 +74,7 @@ class Command(BaseCommand):
             )
         except ScriptError as exc:
             raise CommandError(f"{options['target']}: {exc}") from exc
-        pool = BrowserPool()
+        pool = shared_pool()  # closed when the process exits
         results = []
         har = screenshot = None
         try:
@@ -93,8 +94,6 @@ class Command(BaseCommand):
                     )
         except BrowserNotFound as exc:
             raise CommandError(str(exc)) from exc
-        finally:
-            pool.close()
         if options["har_out"] and har is not None:
             with open(options["har_out"], "w", encoding="utf-8") as handle:
                 json.dump(sanitize_har(har), handle)

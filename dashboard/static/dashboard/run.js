@@ -19,13 +19,22 @@
     }
     selects.forEach(function (s) { s.addEventListener("change", apply); });
   });
+  // A queued run shows "running" once an agent claims it, and the full page once it ends.
   var status = document.getElementById("run-status");
   if (status && status.dataset.finished === "0") {
+    var label = status.querySelector(".status");
+    var hint = document.getElementById("run-hint");
     var poll = function () {
       fetch(status.dataset.statusUrl, { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (data) {
-          if (data.finished) { window.location.reload(); } else { setTimeout(poll, 1000); }
+          if (data.finished) { window.location.reload(); return; }
+          if (label && label.textContent !== data.status) {
+            label.textContent = data.status;
+            label.className = "status " + data.status;
+            if (hint) { hint.textContent = "This run is " + data.status + "; the page refreshes when it finishes."; }
+          }
+          setTimeout(poll, 1000);
         })
         .catch(function () { setTimeout(poll, 3000); });
     };

@@ -1,0 +1,157 @@
+"""The warm-browser pool: which browsers a process keeps, and the one thread driving them.
+
+Playwright's sync API runs an event loop in the thread that started it, and Django refuses
+ORM calls from such a thread (SynchronousOnlyOperation). So every Playwright call happens on
+the pool's own thread; callers, which write to the database, stay on theirs.
+
+A pool keeps one browser per distinct host-resolver rule set (Chromium applies
+``--host-resolver-rules`` per browser process) and relaunches one that disconnected; after a
+crash, ``reset()`` stops Playwright too, and the next run starts it afresh. The Playwright
+objects come from agents.browser, the one module importing Playwright; this module decides
+when they are made, kept and closed.
+
+``shared_pool()`` is the process's pool: the agent's task, ``manage.py measure`` and the test
+suite all measure with it. It is closed at interpreter exit, and a forked child (a prefork
+worker's) never uses its parent's: Playwright's thread and pipes do not survive a fork.
+"""
+
+import atexit
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from django.conf import settings
+
+from agents import browser as engine
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_Job = tuple[Callable[..., Any], tuple[Any, ...], Future[Any]]
+
+
+class BrowserPool:
+    """Warm browsers for one process, keyed by DNS rule set, all driven from one thread."""
+
+    def __init__(self, executable_path: str = "", headless: bool = True) -> None:
+        self._explicit = executable_path
+        self._headless = headless
+        # Touched only on the pool's thread.
+        self._playwright: engine.Playwright | None = None
+        self._browsers: dict[str, engine.Browser] = {}  # host-resolver rules -> browser
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        # A daemon thread, not an executor's: executors refuse work once the interpreter
+        # starts exiting, and close() at exit still needs this thread to stop Playwright.
+        self._thread = threading.Thread(target=self._serve, name="playwright", daemon=True)
+        self._thread.start()
+
+    def call(self, func: Callable[..., T], *args: Any) -> T:
+        """Run ``func(*args)`` on the pool's thread and return its result (or raise its error).
+        Raises RuntimeError once the pool is closed."""
+        if threading.current_thread() is self._thread:
+            return func(*args)  # already there: queueing would wait for itself
+        future: Future[T] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this browser pool is closed")
+            self._jobs.put((func, args, future))
+        return future.result()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            func, args, future = job
+            try:
+                future.set_result(func(*args))
+            except BaseException as exc:  # handed to the caller, who raises it
+                future.set_exception(exc)
+
+    def browser(self, dns: dict[str, str] | None = None) -> engine.Browser:
+        """The warm browser resolving hosts by ``dns`` (host -> address), launched on first use
+        or when it disconnected. Only on the pool's thread (inside ``call``). Raises
+        BrowserNotFound or InfrastructureError (agents.browser) when none can start."""
+        rules = engine.host_resolver_rules(dns or {})
+        browser = self._browsers.get(rules)
+        if browser is not None and browser.is_connected():
+            return browser
+        if self._playwright is None:
+            self._playwright = engine.start_playwright()
+        browser = engine.launch(self._playwright, rules, self._explicit, self._headless)
+        self._browsers[rules] = browser
+        return browser
+
+    @property
+    def playwright(self) -> engine.Playwright | None:
+        """The running Playwright (device descriptors live there); None before a browser."""
+        return self._playwright
+
+    def version(self) -> str:
+        """The browser's version, launching it if needed (a way to warm the pool)."""
+        return str(self.call(lambda: self.browser().version))
+
+    def reset(self) -> None:
+        """Close every browser and stop Playwright, whatever state a crash left them in; the
+        next use starts both afresh."""
+        self.call(self._shut_down)
+
+    def close(self) -> None:
+        """Close every browser, stop Playwright and the pool's thread; the pool cannot be used
+        afterwards. Closing twice is harmless, and so is closing in a forked child, which
+        has no thread (nor browser) of this pool."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if not self._thread.is_alive():
+            return
+        done: Future[None] = Future()
+        self._jobs.put((self._shut_down, (), done))
+        self._jobs.put(None)
+        done.result()
+        self._thread.join()
+
+    def _shut_down(self) -> None:
+        browsers, playwright = list(self._browsers.values()), self._playwright
+        self._browsers.clear()
+        self._playwright = None
+        try:
+            engine.shut_down(browsers, playwright)
+        except Exception as exc:  # a dead driver cannot be stopped twice; it is gone anyway
+            log.warning("could not stop the browser cleanly: %s", exc)
+
+
+_shared: BrowserPool | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_pool() -> BrowserPool:
+    """This process's pool, created on first use with ``PERFITE_BROWSER_PATH``."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = BrowserPool(settings.PERFITE_BROWSER_PATH)
+        return _shared
+
+
+def close_shared_pool() -> None:
+    """Close this process's pool, if it has one; a later ``shared_pool()`` starts a new one."""
+    global _shared
+    with _shared_lock:
+        pool, _shared = _shared, None
+    if pool is not None:
+        pool.close()
+
+
+def _forget_parent_pool() -> None:
+    """In a forked child: the parent's pool (and a lock another thread may have held at the
+    fork) belong to the parent; the child starts its own on first use."""
+    global _shared, _shared_lock
+    _shared, _shared_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_parent_pool)
+atexit.register(close_shared_pool)

@@ -1,0 +1,32 @@
+"""The agent's task measures with the process's shared pool and resets it after a crash."""
+
+from typing import Any
+from unittest.mock import Mock
+
+import pytest
+
+from agents import tasks
+from agents.browser import InfrastructureError
+
+
+def test_a_crashed_browser_is_reset_for_the_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = Mock()
+    delivery = Mock()
+    delivery.claim.return_value = {"url": "http://www.example.localhost/"}
+    measured: list[tuple[dict[str, Any], Any]] = []
+
+    def crash(spec: dict[str, Any], used: Any) -> Any:
+        measured.append((spec, used))
+        raise InfrastructureError("browser died during the run")
+
+    monkeypatch.setattr(tasks, "shared_pool", lambda: pool)
+    monkeypatch.setattr(tasks, "default_delivery", lambda: delivery)
+    monkeypatch.setattr(tasks, "measure", crash)
+
+    # Called directly (not by a worker), the task raises what a worker would retry on.
+    with pytest.raises(InfrastructureError, match="browser died during the run"):
+        tasks.run_scenario(7)
+
+    assert measured == [({"url": "http://www.example.localhost/"}, pool)]
+    assert pool.reset.call_count == 1
+    assert delivery.deliver.call_count == 0
