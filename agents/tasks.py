@@ -4,6 +4,7 @@ import logging
 import os
 import socket
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from celery import shared_task
@@ -16,6 +17,7 @@ from agents import heartbeat  # noqa: F401
 from agents.browser import InfrastructureError, measure
 from agents.delivery import Delivery, DeliveryError, default_delivery
 from agents.pool import shared_pool
+from core.result.build import unmeasured_result
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def run_scenario(self: Any, run_id: int) -> str:
     spec = delivery.claim(run_id, name)
     if spec is None:
         return "skipped"
+    started = now_iso()
     try:
         measurement = measure(spec, shared_pool())
     except InfrastructureError:
@@ -73,9 +76,23 @@ def run_scenario(self: Any, run_id: int) -> str:
         raise
     except SoftTimeLimitExceeded:
         raise InfrastructureError(f"run {run_id} exceeded the task time limit") from None
+    except Exception as exc:  # noqa: BLE001 - a bug or bad input: a failed run, never a lost one
+        log.exception("run %s could not be measured", run_id)
+        failed = unmeasured_result(
+            spec,
+            error=f"the agent could not measure this run: {type(exc).__name__}: {exc}",
+            started_at=started,
+            finished_at=now_iso(),
+        )
+        delivery.deliver(run_id, failed, None, name, None)
+        return "failed"
     delivery.deliver(run_id, measurement.result, measurement.har, name, measurement.screenshot)
     report_browser_version(delivery, name, measurement.result)
     return str(measurement.result["status"])
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 _version_reported = False

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 
+from core.har.classify import check_party_patterns
 from core.script import ScriptError, parse_script
 from scenarios.models import Location, Scenario
 
@@ -94,6 +95,14 @@ class ScenarioForm(forms.ModelForm):
                 field.widget.attrs["aria-invalid"] = "true"
             if described:
                 field.widget.attrs["aria-describedby"] = " ".join(described)
+
+    def clean_first_party_text(self) -> str:
+        text = str(self.cleaned_data.get("first_party_text", ""))
+        try:
+            check_party_patterns(_lines(text))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return text
 
     def clean_slug(self) -> str:
         slug = str(self.cleaned_data["slug"])

@@ -44,7 +44,16 @@ class AgentAdmin(admin.ModelAdmin):
 
 @admin.register(models.Scenario)
 class ScenarioAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "url", "frequency_minutes", "cron", "paused", "next_due_at")
+    list_display = (
+        "name",
+        "slug",
+        "url",
+        "frequency_minutes",
+        "cron",
+        "paused",
+        "paused_reason",
+        "next_due_at",
+    )
     list_filter = ("paused", "locations", "script_format")
     search_fields = ("name", "slug", "url")
     prepopulated_fields = {"slug": ("name",)}

@@ -36,6 +36,18 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+def check_party_patterns(patterns: list[str]) -> None:
+    """Raise ValueError naming the first pattern PartyRule could not use (a bad ``re:``)."""
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise ValueError(f"{pattern!r}: a pattern must be a non-empty text")
+        if pattern.startswith("re:"):
+            try:
+                re.compile(pattern[3:])
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+
+
 class PartyRule:
     """Decides first vs third party for hosts, from patterns or the page's own domain."""
 

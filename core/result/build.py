@@ -178,3 +178,53 @@ def build_result(
         "long_tasks": long_tasks,
         "websockets": _websockets(ws_events, base),
     }
+
+
+def unmeasured_result(
+    spec: Mapping[str, Any], *, error: str, started_at: str, finished_at: str
+) -> Json:
+    """The result document of a run the agent could not measure or analyse at all.
+
+    Status ``failed`` with ``error``; every metric is unknown (null), never zero, and there
+    are no requests: nothing that was recorded can be trusted.
+    """
+    metrics: Json = dict.fromkeys(page_timings({}, {}))
+    metrics.update(
+        dict.fromkeys(
+            (
+                "fully_loaded",
+                "requests",
+                "transfer_bytes",
+                "body_bytes",
+                "first_party_requests",
+                "first_party_bytes",
+                "third_party_requests",
+                "third_party_bytes",
+                "third_party_blocking_ms",
+            )
+        )
+    )
+    return {
+        "schema": SCHEMA,
+        "scenario": spec.get("scenario"),
+        "location": spec.get("location") or "",
+        "browser": "chromium",
+        "browser_version": "",
+        "url": spec.get("url"),
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "status": "failed",
+        "error": error,
+        "metrics": metrics,
+        "lcp_element": None,
+        "pages": [],
+        "steps": [],
+        "actions": [],
+        "requests": [],
+        "parties": {},
+        "hosts": {},
+        "entities": {},
+        "content_classes": {},
+        "long_tasks": [],
+        "websockets": [],
+    }

@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core.har.classify import check_party_patterns
 from core.script import ScriptError, parse_script, validate_url
 from core.script.secrets import mask_script
 from core.spec import SpecOptions, build_spec
@@ -59,6 +60,9 @@ class Scenario(models.Model):
     jitter_seconds = models.PositiveIntegerField(default=0)
     locations = models.ManyToManyField(Location, related_name="scenarios", blank=True)
     paused = models.BooleanField(default=False)
+    paused_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why Perfite paused it (cleared when resumed)"
+    )
     next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -86,11 +90,20 @@ class Scenario(models.Model):
         else:
             self.steps = []
         try:
+            check_party_patterns(list(self.first_party or []))
+        except ValueError as exc:
+            errors["first_party"] = str(exc)
+        try:
             validate_budgets(self.budgets)
         except ValueError as exc:
             errors["budgets"] = str(exc)
         if self.cron and not croniter.is_valid(self.cron):
             errors["cron"] = f"not a valid cron expression: {self.cron!r}"
+        elif self.cron:
+            try:
+                croniter(self.cron, timezone.now()).get_next(datetime)
+            except Exception as exc:  # noqa: BLE001 - croniter raises several kinds
+                errors["cron"] = f"this cron expression never fires ({exc})"
         if not self.cron and not self.frequency_minutes:
             errors["frequency_minutes"] = "give a frequency in minutes or a cron expression"
         if errors:
@@ -99,6 +112,8 @@ class Scenario(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.script_format != self.FORMAT_URL and self.script and not self.steps:
             self.steps = parse_script(self.script, self.script_format)
+        if not self.paused:
+            self.paused_reason = ""
         if self.next_due_at is None and not self.paused:
             self.next_due_at = timezone.now()
         super().save(*args, **kwargs)

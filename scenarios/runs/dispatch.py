@@ -102,6 +102,13 @@ def dispatch_due(now: datetime | None = None, batch_size: int = 250) -> list[int
     return created
 
 
+def _pause_unschedulable(scenario: Scenario, error: Exception) -> None:
+    """Pause a scenario whose next run cannot be computed, saying why (shown with it)."""
+    reason = f"paused by the scheduler: its schedule cannot be computed ({error})"[:300]
+    Scenario.objects.filter(pk=scenario.pk).update(paused=True, paused_reason=reason)
+    log.warning("scenario %s: %s", scenario.slug, reason)
+
+
 def _claim_batch(ids: list[int], now: datetime, live: dict[int, bool]) -> list[Run]:
     """Claim the scenarios ``ids`` that are still due; return their (unsaved) runs."""
     scenarios = (
@@ -109,13 +116,17 @@ def _claim_batch(ids: list[int], now: datetime, live: dict[int, bool]) -> list[R
         .order_by("pk")
         .prefetch_related("locations")
     )
-    claimed = [
-        scenario
-        for scenario in scenarios
+    claimed = []
+    for scenario in scenarios:
+        try:
+            following = next_after(scenario, scenario.next_due_at or now, now)
+        except Exception as exc:  # noqa: BLE001 - one bad schedule must not stop the others
+            _pause_unschedulable(scenario, exc)
+            continue
         if Scenario.objects.filter(
             pk=scenario.pk, paused=False, next_due_at=scenario.next_due_at
-        ).update(next_due_at=next_after(scenario, scenario.next_due_at or now, now))
-    ]
+        ).update(next_due_at=following):
+            claimed.append(scenario)
     unstaffed = {loc for s in claimed for loc in s.locations.all() if not live.get(loc.pk)}
     # A location without a live agent gets one flagged run per scenario, not a growing pile.
     waiting = (

@@ -30,3 +30,31 @@ def test_a_crashed_browser_is_reset_for_the_retry(monkeypatch: pytest.MonkeyPatc
     assert measured == [({"url": "http://www.example.localhost/"}, pool)]
     assert pool.reset.call_count == 1
     assert delivery.deliver.call_count == 0
+
+
+def test_a_run_the_agent_cannot_measure_is_delivered_failed_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    delivery = Mock()
+    spec = {"url": "http://www.example.localhost/", "scenario": "s", "first_party": ["re:([a"]}
+    delivery.claim.return_value = spec
+    monkeypatch.setattr(tasks, "shared_pool", Mock)
+    monkeypatch.setattr(tasks, "default_delivery", lambda: delivery)
+
+    def broken(spec: dict[str, Any], used: Any) -> Any:
+        raise ValueError("missing ), unterminated subpattern at position 0")
+
+    monkeypatch.setattr(tasks, "measure", broken)
+
+    assert tasks.run_scenario(7) == "failed"
+
+    (run_id, result, har, _name, screenshot), _ = delivery.deliver.call_args
+    assert (run_id, har, screenshot, result["status"]) == (7, None, None, "failed")
+    assert result["error"] == (
+        "the agent could not measure this run: ValueError: "
+        "missing ), unterminated subpattern at position 0"
+    )
+    assert result["metrics"]["requests"] is None and result["metrics"]["lcp"] is None
+    from core.result.validate import validate_result
+
+    assert validate_result(result) is result
