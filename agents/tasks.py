@@ -54,8 +54,8 @@ def agent_name() -> str:
     retry_backoff=5,
     retry_backoff_max=120,
     max_retries=2,
-    soft_time_limit=settings.PERFITE_RUN_TIMEOUT_MS / 1000 + 60,
-    time_limit=settings.PERFITE_RUN_TIMEOUT_MS / 1000 + 90,
+    soft_time_limit=settings.RUN_TASK_SOFT_LIMIT_S,
+    time_limit=settings.RUN_TASK_TIME_LIMIT_S,
 )
 def run_scenario(self: Any, run_id: int) -> str:
     """Claim run ``run_id``, measure it, deliver the result. Returns the run's final status.

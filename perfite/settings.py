@@ -187,6 +187,20 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 PERFITE_MAX_HAR_BYTES = env_int("PERFITE_MAX_HAR_BYTES", 200 * 1024 * 1024)
 PERFITE_MAX_SCREENSHOT_BYTES = env_int("PERFITE_MAX_SCREENSHOT_BYTES", 5 * 1024 * 1024)
 
+# --- How long a run may live ----------------------------------------------
+# Every limit derives from the run timeout, so they cannot contradict each other: the task's
+# time limits leave room to deliver; a message whose agent died is re-delivered once no
+# healthy agent could still hold it (the task's hard limit, plus a margin); and the reaper
+# marks a run lost only after that re-delivery had a whole attempt of its own.
+PERFITE_RUN_TIMEOUT_MS = env_int("PERFITE_RUN_TIMEOUT_MS", 120_000)
+RUN_TASK_SOFT_LIMIT_S = PERFITE_RUN_TIMEOUT_MS // 1000 + 60
+RUN_TASK_TIME_LIMIT_S = PERFITE_RUN_TIMEOUT_MS // 1000 + 90
+VISIBILITY_TIMEOUT = env_int("PERFITE_VISIBILITY_TIMEOUT", RUN_TASK_TIME_LIMIT_S + 30)
+# kombu scans for unacknowledged messages past their timeout a third of it apart (1 to 30 s).
+UNACKED_RESTORE_INTERVAL = max(1, min(30, VISIBILITY_TIMEOUT // 3))
+RUN_LOST_AFTER_MIN_S = VISIBILITY_TIMEOUT + UNACKED_RESTORE_INTERVAL + RUN_TASK_TIME_LIMIT_S
+PERFITE_RUN_LOST_AFTER_S = env_int("PERFITE_RUN_LOST_AFTER_S", RUN_LOST_AFTER_MIN_S + 60)
+
 # --- Celery ---------------------------------------------------------------
 # Default broker: kombu's filesystem transport, so one machine needs no server.
 BROKER_DIR = VAR_DIR / "broker"
@@ -202,13 +216,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("out", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
 else:
-    VISIBILITY_TIMEOUT = env_int("PERFITE_VISIBILITY_TIMEOUT", 900)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": VISIBILITY_TIMEOUT,
         # kombu scans for unacknowledged messages past their timeout at start-up and then only
         # every 10th 10-second tick: a run whose agent died just before another agent started
-        # waited 100 s more. Scan on every tick, a third of the timeout apart (1 to 30 s).
-        "unacked_restore_interval": max(1, min(30, VISIBILITY_TIMEOUT // 3)),
+        # waited 100 s more. Scan on every tick instead.
+        "unacked_restore_interval": UNACKED_RESTORE_INTERVAL,
         "unacked_restore_throttle": 1,
     }
 CELERY_RESULT_BACKEND = None
@@ -254,13 +267,11 @@ PERFITE_LOCATION = os.environ.get("PERFITE_LOCATION", "local")
 PERFITE_BROWSER_PATH = os.environ.get("PERFITE_BROWSER_PATH", "")
 PERFITE_QUIET_MS = env_int("PERFITE_QUIET_MS", 2000)
 PERFITE_STEP_TIMEOUT_MS = env_int("PERFITE_STEP_TIMEOUT_MS", 30_000)
-PERFITE_RUN_TIMEOUT_MS = env_int("PERFITE_RUN_TIMEOUT_MS", 120_000)
 PERFITE_HAR_CONTENT = os.environ.get("PERFITE_HAR_CONTENT", "omit")
 PERFITE_HAR_RETENTION_DAYS = env_int("PERFITE_HAR_RETENTION_DAYS", 30)
 # Whole runs (result documents, per-host rows) go after this many days; 0 keeps them forever.
 # Thirteen months by default, so a year-on-year comparison still has its runs.
 PERFITE_RUN_RETENTION_DAYS = env_int("PERFITE_RUN_RETENTION_DAYS", 400)
-PERFITE_RUN_LOST_AFTER_S = env_int("PERFITE_RUN_LOST_AFTER_S", 600)
 PERFITE_AGENT_STALE_AFTER_S = env_int("PERFITE_AGENT_STALE_AFTER_S", 120)
 # Seconds between an agent's heartbeats (keep well under PERFITE_AGENT_STALE_AFTER_S).
 PERFITE_HEARTBEAT_EVERY = float(os.environ.get("PERFITE_HEARTBEAT_EVERY", 30))
