@@ -154,8 +154,10 @@ class RunHost(models.Model):
 def claim_run(run_id: int, agent_name: str, max_attempts: int = 3) -> dict[str, Any] | None:
     """Mark a run running for ``agent_name`` and return its spec; None if it must not run.
 
-    A run already finished is not run again (a duplicate delivery of the task). A run that
-    was started ``max_attempts`` times already (its agents died mid-run) is marked lost.
+    A run already finished is not run again (a duplicate delivery of the task). The agent
+    already holding the run gets its spec again without a new attempt (its own retry, or a
+    repeated claim: an agent cannot wear a run out). A run that other agents started
+    ``max_attempts`` times already (they died mid-run) is marked lost.
     """
     from django.db import transaction
     from django.utils import timezone
@@ -164,6 +166,8 @@ def claim_run(run_id: int, agent_name: str, max_attempts: int = 3) -> dict[str, 
         run = Run.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.is_finished:
             return None
+        if run.status == Run.RUNNING and run.agent_name == agent_name:
+            return run.spec()
         if run.attempts >= max_attempts:
             run.status = Run.LOST
             run.error = f"lost: started {run.attempts} times and never finished"

@@ -1,7 +1,9 @@
 """The agents' side door: claim a run, deliver its result + HAR, report a heartbeat.
 
 Remote agents need only the broker and HTTPS: every call carries the agent's token
-(``Authorization: Bearer pfa_…``). Bad input is a 4xx with a reason and stores nothing.
+(``Authorization: Bearer pfa_…``). Bad input is a 4xx with a reason and stores nothing. A
+token delivers only the runs its agent claimed (and holds: not lost, not taken over by
+another agent), and a repeated delivery of a stored run changes nothing.
 """
 
 import json
@@ -100,8 +102,13 @@ def ingest_run(request: HttpRequest, run_id: int) -> JsonResponse:
     assert agent is not None
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         return _bad("upload too large", 413)
-    if not Run.objects.filter(pk=run_id, location=agent.location).exists():
+    run = Run.objects.filter(pk=run_id, location=agent.location).first()
+    if run is None:
         return _bad("no such run for this agent's location", 404)
+    if run.agent_name != agent.name:
+        return _bad("this agent has not claimed this run", 409)
+    if run.status != Run.RUNNING and run.result is None:
+        return _bad(f"the run is {run.status}: it takes no result any more", 409)
     try:
         with gc_paused():
             result, har, screenshot = _read_upload(request)

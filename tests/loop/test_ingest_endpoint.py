@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from scenarios.models import Agent, GraphitePoint, Location, Run, RunHost, Scenario
+from scenarios.models.run import claim_run
 
 HAR = {
     "log": {
@@ -75,7 +76,9 @@ def agent_run(db: None, media: Path) -> tuple[Run, str]:
         name="Shop", slug="shop", url="http://www.example.localhost/", paused=True
     )
     agent = Agent.objects.create(name="eu-west-1", location=location)
-    return Run.objects.create(scenario=scenario, location=location), agent.issue_token()
+    run = Run.objects.create(scenario=scenario, location=location)
+    assert claim_run(run.pk, agent.name) is not None
+    return run, agent.issue_token()
 
 
 def post(
@@ -97,7 +100,7 @@ def post(
 
 def assert_nothing_stored(run: Run, media: Path) -> None:
     run.refresh_from_db()
-    assert (run.result, run.status, run.har.name, run.har_size) == (None, Run.QUEUED, "", 0)
+    assert (run.result, run.status, run.har.name, run.har_size) == (None, Run.RUNNING, "", 0)
     assert run.screenshot.name == ""
     assert not RunHost.objects.exists()
     assert not GraphitePoint.objects.exists()
@@ -225,3 +228,49 @@ def test_the_screenshot_is_stored_with_the_run_and_shown_on_its_page(
     image = admin_client.get(f"/runs/{run.pk}/screenshot/")
     assert (image.status_code, image["Content-Type"]) == (200, "image/jpeg")
     assert b"".join(image.streaming_content) == JPEG  # type: ignore[attr-defined]
+
+
+def _claim(run: Run, token: str) -> Any:
+    return Client().post(f"/api/ingest/runs/{run.pk}/claim/", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_an_agent_delivers_only_the_runs_it_holds(agent_run: tuple[Run, str], media: Path) -> None:
+    run, token = agent_run
+    other = Agent.objects.create(name="eu-west-2", location=run.location).issue_token()
+    queued = Run.objects.create(scenario=run.scenario, location=run.location)
+    assert post(queued, token).json() == {"error": "this agent has not claimed this run"}
+    refused = post(run, other)
+    assert (refused.status_code, refused.json()) == (
+        409,
+        {"error": "this agent has not claimed this run"},
+    )
+    assert_nothing_stored(run, media)
+    Run.objects.filter(pk=run.pk).update(status=Run.LOST)
+    lost = post(run, token)
+    assert (lost.status_code, lost.json()) == (
+        409,
+        {"error": "the run is lost: it takes no result any more"},
+    )
+
+
+def test_claiming_a_run_again_and_again_neither_wears_it_out_nor_adds_attempts(
+    agent_run: tuple[Run, str], media: Path
+) -> None:
+    run, token = agent_run
+    statuses = [_claim(run, token).status_code for _ in range(5)]
+    run.refresh_from_db()
+    assert statuses == [200] * 5
+    assert (run.status, run.attempts, run.agent_name) == (Run.RUNNING, 1, "eu-west-1")
+    assert post(run, token).status_code == 201
+
+
+def test_a_run_taken_over_by_another_agent_takes_only_the_new_agents_result(
+    agent_run: tuple[Run, str], media: Path
+) -> None:
+    run, token = agent_run
+    other = Agent.objects.create(name="eu-west-2", location=run.location).issue_token()
+    assert _claim(run, other).status_code == 200  # the first agent died: re-delivered
+    run.refresh_from_db()
+    assert (run.attempts, run.agent_name) == (2, "eu-west-2")
+    assert post(run, token).status_code == 409
+    assert post(run, other).status_code == 201
