@@ -151,13 +151,16 @@ class RunHost(models.Model):
         return f"{self.host} in run {self.run_id}"
 
 
-def claim_run(run_id: int, agent_name: str, max_attempts: int = 3) -> dict[str, Any] | None:
+def claim_run(
+    run_id: int, agent_name: str, max_attempts: int = 3, *, holder_repeats: bool = False
+) -> dict[str, Any] | None:
     """Mark a run running for ``agent_name`` and return its spec; None if it must not run.
 
-    A run already finished is not run again (a duplicate delivery of the task). The agent
-    already holding the run gets its spec again without a new attempt (its own retry, or a
-    repeated claim: an agent cannot wear a run out). A run that other agents started
-    ``max_attempts`` times already (they died mid-run) is marked lost.
+    A run already finished is not run again (a duplicate delivery of the task). A run that
+    was started ``max_attempts`` times already (its agents died mid-run) is marked lost.
+    With ``holder_repeats``, the agent already holding the run gets its spec again without a
+    new attempt: for claims over HTTP, where a token could otherwise wear a run out by
+    claiming it again and again (a remote agent's own retries are such repeats).
     """
     from django.db import transaction
     from django.utils import timezone
@@ -166,7 +169,7 @@ def claim_run(run_id: int, agent_name: str, max_attempts: int = 3) -> dict[str, 
         run = Run.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.is_finished:
             return None
-        if run.status == Run.RUNNING and run.agent_name == agent_name:
+        if holder_repeats and run.status == Run.RUNNING and run.agent_name == agent_name:
             return run.spec()
         if run.attempts >= max_attempts:
             run.status = Run.LOST

@@ -63,7 +63,7 @@ def claim(request: HttpRequest, run_id: int) -> JsonResponse:
     assert agent is not None
     if not Run.objects.filter(pk=run_id, location=agent.location).exists():
         return _bad("no such run for this agent's location", 404)
-    spec = claim_run(run_id, agent.name)
+    spec = claim_run(run_id, agent.name, holder_repeats=True)
     if spec is None:
         return JsonResponse({"error": "run already finished or lost"}, status=409)
     return JsonResponse(spec)
