@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from scenarios.ci import workflow as comparisons
+from scenarios.ci.releases import release_report
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.runs.store import store_result
 from tests.ci.factories import result
@@ -215,7 +216,7 @@ def test_a_release_report_compares_runs_before_and_after_the_release(scenario: S
             kind=Run.KIND_SCHEDULED, created_at=now - timedelta(minutes=20 - minute)
         )
     release = Release.objects.create(name="v2", time=now - timedelta(minutes=15, seconds=30))
-    report = comparisons.release_report(release, runs=20)
+    report = release_report(release, runs=20)
     assert report["verdict"] == "regression"
     [only] = report["scenarios"]
     assert (only["scenario"], only["location"]) == ("demo", "local")
