@@ -276,6 +276,6 @@ def test_the_base_branch_measured_against_itself_starts_its_history(
     report = done.report or {}
     assert (done.status, done.verdict, report["gate"]) == ("done", "inconclusive", "fail")
     assert report["base"]["note"] == "too few earlier runs of 'main': these start its history"
-    assert report["budgets"][0]["message"] == "lcp: median 100 is over the budget of 50"
+    assert report["budgets"][0]["message"] == "lcp: median 100 ms is over the budget of 50 ms"
     stored = Run.objects.filter(branch="main", commit="m1", status=Run.SUCCEEDED).count()
     assert stored == 3  # the next comparison against main finds these
