@@ -169,7 +169,7 @@ PARTY = Family(
 )
 HOST = Family("host", "Host", "hosts", "domain", TOTALS)
 ENTITY = Family("entity", "Entity", "entities", "entity", TOTALS, reported=_COST)
-# Per content class only the bytes: what a class costs in time is the hosts' and parties'.
+# A comparison report gives a content class a row for its bytes only.
 CONTENT_CLASS = Family(
     "type", "Content class", "content_classes", "type", TOTALS, reported=("transfer_bytes",)
 )

@@ -51,7 +51,7 @@ def metric_paths(base: str, result: dict[str, Any]) -> Iterator[tuple[str, float
             yield f"{base}.{name}", float(value)
     for family, fields in FAMILIES:
         for member, totals in family.members(result):
-            # First-party entities are the site itself: its parties and hosts already say it.
+            # Entities are pushed for third parties only (the documented names).
             if family is metrics.ENTITY and totals.get("party") != "third":
                 continue
             for name in fields:
