@@ -1,4 +1,4 @@
-"""CI comparisons: which runs are base and branch, and running them in turn to the report.
+"""CI comparison workflow: the runs of a comparison, created one at a time until its report.
 
 Two ways to get a base:
 
