@@ -6,6 +6,7 @@ import json
 import pytest
 
 from agents.browser import measure
+from core.metrics import HOST, page_names
 from core.result.validate import ResultError
 from core.script.parse import parse_script, split_setup
 from scenarios.models import Location, Run, RunHost, Scenario
@@ -78,3 +79,12 @@ def test_a_malformed_result_stores_nothing(run) -> None:
         store_result(run.pk, {"status": "succeeded", "metrics": {"lcp": "slow"}}, None)
     run.refresh_from_db()
     assert run.result is None and run.status == Run.QUEUED and not run.har
+
+
+def test_every_registry_column_and_host_field_is_a_database_column() -> None:
+    # A registry entry marked as a column without its field (and migration) would be set as a
+    # plain attribute and silently never stored.
+    run_columns = {field.name for field in Run._meta.concrete_fields}
+    host_columns = {field.name for field in RunHost._meta.concrete_fields}
+    assert set(page_names(column=True)) - run_columns == set()
+    assert set(HOST.field_names()) - host_columns == set()
