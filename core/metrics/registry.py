@@ -4,14 +4,17 @@ One entry per page metric (a key of the result document's ``metrics``), and one 
 split of a run (party, host, entity, content class, step), whose members are open-ended
 (``host.cdn.example.com.transfer_bytes``). Every list of metrics elsewhere is a read of this
 module: the Run columns, Graphite paths, charts, summaries and waterfall marks, the CI gate's
-default family, minimum effects, alert scopes, imports and formatting. Adding a page metric
-is one ``Metric`` here (plus a column and migration only if ``column`` is true).
+default family, minimum effects, comparison report rows, correlation measures, alert scopes,
+imports and formatting. Adding a page metric is one ``Metric`` here (plus a column and
+migration only if ``column`` is true).
 
 Names: a page metric is its bare name (``lcp``); a family member is
 ``<prefix>.<member>.<field>`` (``party.third.blocking_ms``, ``step.checkout.duration_ms``).
 """
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from core.metrics.units import BYTES, COUNT, MS, SCORE, Unit, format_in
 
@@ -33,6 +36,8 @@ class Metric:
     ``waterfall_mark``: a page timing drawn as a line across the waterfall; ``short_label``:
     the label where space is tight (empty: the label); ``party``: the party (``first`` or
     ``third``) this page metric counts alone, empty when it counts the whole page.
+    ``cost`` (fields of a split): part of what the split costs the page, the measures host
+    correlation ranks and a comparison report gives a row (see ``Family.reported``).
     """
 
     name: str
@@ -55,6 +60,8 @@ class Metric:
         """The label where space is tight: ``DCL`` for DOM content loaded."""
         return self.short_label or self.label
 
+    cost: bool = False
+
     @property
     def effect(self) -> float:
         """The absolute minimum effect: the metric's own, else its unit's."""
@@ -70,7 +77,9 @@ class Family:
 
     ``prefix`` starts metric names; ``document_key`` is where the members live in the result
     document (a mapping of member → fields, or for steps a list of objects with ``name``);
-    ``graphite_node`` is the path component in Graphite; ``fields`` the metrics of a member.
+    ``graphite_node`` is the path component in Graphite; ``fields`` the metrics of a member;
+    ``reported`` the fields a CI comparison report gives a row per member (the others stay in
+    the run documents).
     """
 
     prefix: str
@@ -79,6 +88,7 @@ class Family:
     graphite_node: str
     fields: tuple[Metric, ...]
     member_labels: tuple[tuple[str, str], ...] = ()
+    reported: tuple[str, ...] = ()
 
     def member_label(self, member: str) -> str:
         """How a member is named on screen (``third`` → ``Third-party``)."""
@@ -90,8 +100,25 @@ class Family:
                 return metric
         raise UnknownMetric(f"{self.prefix}: no field {name!r}")
 
-    def field_names(self, *, graphite: bool | None = None) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if graphite is None or f.graphite == graphite)
+    def members(self, document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """(member, its fields) of a result document, in document order.
+
+        Steps are a list, named by their ``name``; a member that is not an object is skipped.
+        """
+        found = document.get(self.document_key) or {}
+        if isinstance(found, Mapping):
+            pairs: Iterable[tuple[Any, Any]] = found.items()
+        else:
+            pairs = ((item.get("name"), item) for item in found if isinstance(item, Mapping))
+        for member, fields in pairs:
+            if isinstance(fields, Mapping):
+                yield str(member), fields
+
+    def field_names(self, **flags: bool) -> tuple[str, ...]:
+        """Field names, in registry order, whose flags match (``graphite=True`` …)."""
+        return tuple(
+            f.name for f in self.fields if all(getattr(f, k) == v for k, v in flags.items())
+        )
 
 
 PAGE: tuple[Metric, ...] = (
@@ -183,13 +210,21 @@ PAGE: tuple[Metric, ...] = (
 
 # The fields of a party, host, entity or content class (the result document's totals).
 TOTALS: tuple[Metric, ...] = (
-    Metric("requests", "Requests", COUNT, graphite=True),
+    Metric("requests", "Requests", COUNT, graphite=True, cost=True),
     Metric("failed", "Failed requests", COUNT),
-    Metric("transfer_bytes", "Transfer", BYTES, graphite=True),
+    Metric("transfer_bytes", "Transfer", BYTES, graphite=True, cost=True),
     Metric("body_bytes", "Body bytes", BYTES, graphite=True),
-    Metric("time_ms", "Request time", MS, "Summed request durations", graphite=True),
-    Metric("blocking_ms", "Blocking", MS, "Main-thread blocking by its scripts", graphite=True),
+    Metric("time_ms", "Request time", MS, "Summed request durations", graphite=True, cost=True),
+    Metric(
+        "blocking_ms",
+        "Blocking",
+        MS,
+        "Main-thread blocking by its scripts",
+        graphite=True,
+        cost=True,
+    ),
 )
+_COST = tuple(f.name for f in TOTALS if f.cost)
 
 STEP_FIELDS: tuple[Metric, ...] = (
     Metric("duration_ms", "Duration", MS, "A measured step's duration", graphite=True),
@@ -203,16 +238,23 @@ PARTY = Family(
     "party",
     TOTALS,
     (("first", "First-party"), ("third", "Third-party")),
+    reported=_COST,
 )
 HOST = Family("host", "Host", "hosts", "domain", TOTALS)
-ENTITY = Family("entity", "Entity", "entities", "entity", TOTALS)
-CONTENT_CLASS = Family("type", "Content class", "content_classes", "type", TOTALS)
+ENTITY = Family("entity", "Entity", "entities", "entity", TOTALS, reported=_COST)
+# A comparison report gives a content class a row for its bytes only.
+CONTENT_CLASS = Family(
+    "type", "Content class", "content_classes", "type", TOTALS, reported=("transfer_bytes",)
+)
 STEP = Family("step", "Step", "steps", "step", STEP_FIELDS)
 FAMILIES: tuple[Family, ...] = (PARTY, HOST, ENTITY, CONTENT_CLASS, STEP)
 TOTALS_FAMILIES: tuple[Family, ...] = (PARTY, CONTENT_CLASS, ENTITY, HOST)
 
 _PAGE = {metric.name: metric for metric in PAGE}
 _FAMILIES = {family.prefix: family for family in FAMILIES}
+# A field named without its family (a threshold's ``time_ms``, a host measure): every field
+# name has one unit in every family, so the bare name is enough to print it.
+_FIELD_UNITS = {field.name: field.unit for family in FAMILIES for field in family.fields}
 
 
 def page_metric(name: str) -> Metric:
@@ -278,11 +320,12 @@ def is_known(name: str) -> bool:
 
 
 def unit_of(name: str) -> Unit:
-    """The unit of ``name``; a name the registry cannot place is taken to be a time in ms."""
+    """The unit of ``name``: a page metric, a family member or a bare family field
+    (``time_ms``, ``failed``); a name the registry cannot place is taken to be a time in ms."""
     try:
         return metric(name).unit
     except UnknownMetric:
-        return MS
+        return _FIELD_UNITS.get(name, MS)
 
 
 def label_of(name: str) -> str:

@@ -2,8 +2,9 @@
 
 from typing import Any
 
+from core.metrics import TOTALS_FAMILIES, Family
+
 STATUSES = ("succeeded", "failed", "timed_out")
-NUMERIC_TOTALS = ("requests", "body_bytes", "transfer_bytes", "time_ms", "blocking_ms")
 
 
 class ResultError(ValueError):
@@ -15,14 +16,16 @@ def _number_or_none(value: Any, where: str) -> None:
         raise ResultError(f"{where} must be a number or null, got {type(value).__name__}")
 
 
-def _totals_map(doc: dict[str, Any], key: str) -> None:
+def _totals_map(doc: dict[str, Any], family: Family) -> None:
+    """The family's members must be objects whose fields are numbers or null."""
+    key = family.document_key
     groups = doc.get(key, {})
     if not isinstance(groups, dict):
         raise ResultError(f"{key} must be an object")
     for name, totals in groups.items():
         if not isinstance(totals, dict):
             raise ResultError(f"{key}.{name} must be an object")
-        for field in NUMERIC_TOTALS:
+        for field in family.field_names():
             _number_or_none(totals.get(field), f"{key}.{name}.{field}")
 
 
@@ -40,8 +43,8 @@ def validate_result(doc: Any) -> dict[str, Any]:
     requests = doc.get("requests", [])
     if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
         raise ResultError("requests must be a list of objects")
-    for key in ("parties", "hosts", "entities", "content_classes"):
-        _totals_map(doc, key)
+    for family in TOTALS_FAMILIES:
+        _totals_map(doc, family)
     steps = doc.get("steps", [])
     if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
         raise ResultError("steps must be a list of objects")

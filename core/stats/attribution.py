@@ -9,7 +9,8 @@ requests are reduced to contributions:
 - other timings (``load``, ``fully_loaded`` …): the duration of every request started
   before the metric's moment;
 - ``tbt`` and any timing but ``fcp``/``ttfb``: plus the host's blocking time (long tasks);
-- byte metrics: transfer bytes; request counts: one per request.
+- byte metrics: transfer bytes; request counts: one per request (the unit is the metric's in
+  the registry, ``core.metrics``; a name it does not know is a timing).
 
 Requests are matched across runs by (host, path without query, resource type, occurrence),
 so a cache-busting query does not make a request "new". For every request key and host the
@@ -26,21 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.metrics import BYTES, COUNT, MS, Unit, format_in, label_of, unit_of
+
 Json = Mapping[str, Any]
 Key = tuple[str, str, str, int]
 
 CRITICAL_PATH_METRICS = frozenset({"fcp", "lcp", "dom_content_loaded", "ttfb"})
 NO_BLOCKING_METRICS = frozenset({"fcp", "ttfb", "dom_content_loaded"})
-LABELS = {
-    "fcp": "FCP",
-    "lcp": "LCP",
-    "ttfb": "TTFB",
-    "tbt": "TBT",
-    "cls": "CLS",
-    "dom_content_loaded": "DOMContentLoaded",
-    "load": "Load",
-    "fully_loaded": "Fully loaded",
-}
 TOP = 5
 
 
@@ -72,28 +65,9 @@ class Contributor:
         }
 
 
-def unit_of(metric: str) -> str:
-    if "bytes" in metric:
-        return "bytes"
-    if "requests" in metric:
-        return "requests"
-    if metric == "cls":
-        return ""
-    return "ms"
-
-
-def _fmt(value: float, unit: str) -> str:
-    sign = "+" if value > 0 else "-" if value < 0 else "±"
-    magnitude = abs(value)
-    if unit == "bytes":
-        text = f"{magnitude / 1024:.1f} KB" if magnitude >= 1024 else f"{magnitude:.0f} B"
-    elif unit == "ms":
-        text = f"{magnitude:.0f} ms"
-    elif unit == "requests":
-        text = f"{magnitude:.0f} request{'s' if magnitude != 1 else ''}"
-    else:
-        text = f"{magnitude:.3g}"
-    return sign + text
+def _fmt(value: float, unit: Unit) -> str:
+    """A change in ``unit``: ``+400 ms``, ``-1.2 kB``, ``+2``."""
+    return format_in(unit, value, signed=True)
 
 
 def _kind(request: Json) -> str:
@@ -126,9 +100,9 @@ def _moment(result: Json, metric: str) -> float | None:
 
 def _contribution(request: Json, metric: str, moment: float | None) -> float:
     unit = unit_of(metric)
-    if unit == "bytes":
+    if unit is BYTES:
         return float(request.get("transfer_bytes") or 0)
-    if unit == "requests":
+    if unit is COUNT:
         return 1.0
     started = float(request.get("started_ms") or 0.0)
     if moment is not None and started >= moment:
@@ -226,7 +200,7 @@ def attribute(
                 else ""
             )
             entry.detail = f"{status}{_kind(sample)} {_fmt(delta, unit)}"
-    if unit == "ms" and metric not in NO_BLOCKING_METRICS:
+    if unit is MS and metric not in NO_BLOCKING_METRICS:
         for host in set(b_block) | set(n_block):
             before = _median(b_block.get(host, []))
             after = _median(n_block.get(host, []))
@@ -236,7 +210,7 @@ def attribute(
             hosts[host].branch += after
             if (after - before) * direction > best.get(host, 0.0):
                 best[host] = (after - before) * direction
-                hosts[host].detail = f"blocking time {_fmt(after - before, 'ms')}"
+                hosts[host].detail = f"blocking time {_fmt(after - before, MS)}"
     for entry in hosts.values():
         entry.change = entry.branch - entry.base
     ranked = sorted(
@@ -256,8 +230,7 @@ def attribute(
         ent.appeared += entry.appeared
         ent.disappeared += entry.disappeared
     ranked_entities = sorted(entities.values(), key=lambda e: -e.change * direction)
-    label = LABELS.get(metric, metric)
-    message = f"{label} {_fmt(change, unit)}"
+    message = f"{label_of(metric)} {_fmt(change, unit)}"
     if ranked:
         message += f" — {ranked[0].name}: {ranked[0].detail or _fmt(ranked[0].change, unit)}"
     return {

@@ -6,11 +6,11 @@ One vocabulary of metric names serves comparisons, budgets and imported results:
   ``transfer_bytes``, ``third_party_blocking_ms`` … (any number in ``metrics``);
 - ``party.<first|third>.<field>``, ``type.<content class>.<field>``,
   ``entity.<entity>.<field>`` and ``host.<host>.<field>`` for the splits, where ``field`` is
-  one of ``requests``, ``failed``, ``transfer_bytes``, ``body_bytes``, ``time_ms``,
-  ``blocking_ms`` (e.g. ``party.third.transfer_bytes``, ``type.js.transfer_bytes``).
+  one of the registry's totals fields (``core.metrics.TOTALS``; e.g.
+  ``party.third.transfer_bytes``, ``type.js.transfer_bytes``).
 
 A budget is ``{metric: maximum}`` (``Scenario.budgets``), met when the median of the runs is
-at most the maximum.
+at most the maximum. Messages print values in the metric's unit (``core.metrics``).
 """
 
 import statistics
@@ -18,13 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-GROUP_FIELDS = ("requests", "failed", "transfer_bytes", "body_bytes", "time_ms", "blocking_ms")
-GROUPS = (
-    ("party", "parties"),
-    ("type", "content_classes"),
-    ("entity", "entities"),
-    ("host", "hosts"),
-)
+from core.metrics import TOTALS_FAMILIES, format_value
+
+_PREFIXES = frozenset(family.prefix for family in TOTALS_FAMILIES)
 
 
 def _number(value: Any) -> float | None:
@@ -45,14 +41,12 @@ def metric_values(result: Mapping[str, Any]) -> dict[str, float]:
         number = _number(value)
         if number is not None:
             values[str(name)] = number
-    for prefix, key in GROUPS:
-        for member, totals in (result.get(key) or {}).items():
-            if not isinstance(totals, Mapping):
-                continue
-            for field in GROUP_FIELDS:
+    for family in TOTALS_FAMILIES:
+        for member, totals in family.members(result):
+            for field in family.field_names():
                 number = _number(totals.get(field))
                 if number is not None:
-                    values.setdefault(f"{prefix}.{member}.{field}", number)
+                    values.setdefault(f"{family.prefix}.{member}.{field}", number)
     return values
 
 
@@ -62,7 +56,8 @@ def has_requests(result: Mapping[str, Any]) -> bool:
 
 
 def is_group_metric(name: str) -> bool:
-    return name.split(".", 1)[0] in {prefix for prefix, _ in GROUPS} and "." in name
+    """Whether ``name`` is a split (``party.third.transfer_bytes``), not a page metric."""
+    return name.split(".", 1)[0] in _PREFIXES and "." in name
 
 
 @dataclass(frozen=True)
@@ -93,10 +88,6 @@ def validate_budgets(budgets: Any) -> dict[str, float]:
     return clean
 
 
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
-
-
 def evaluate_budgets(
     budgets: Mapping[str, float], runs: Sequence[Mapping[str, Any]]
 ) -> list[BudgetResult]:
@@ -118,13 +109,14 @@ def evaluate_budgets(
                     None,
                     0,
                     False,
-                    f"{metric}: no run has a value, budget {_fmt(limit)}",
+                    f"{metric}: no run has a value, budget {format_value(metric, limit)}",
                 )
             )
             continue
         median = float(statistics.median(values))
         passed = median <= limit
         verb = "within" if passed else "over"
+        median_text, limit_text = format_value(metric, median), format_value(metric, limit)
         results.append(
             BudgetResult(
                 metric,
@@ -132,7 +124,7 @@ def evaluate_budgets(
                 median,
                 len(values),
                 passed,
-                f"{metric}: median {_fmt(median)} is {verb} the budget of {_fmt(limit)}",
+                f"{metric}: median {median_text} is {verb} the budget of {limit_text}",
             )
         )
     return results

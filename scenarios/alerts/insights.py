@@ -1,10 +1,10 @@
 """Third-party correlation for a scenario+location+window, read from Run and RunHost.
 
 Loads a window's history in two queries (runs, then their per-host rows through one join)
-and hands plain data to the pure ``core.stats.correlation``. Third-party hosts are grouped
-into entities with the shipped mapping plus the users' EntityMapping rows
-(``core.har.entities``); first-party hosts keep the entity the agent gave them. An
-incident's message names its culprits through ``culprit_summary``.
+and hands plain data to the pure ``core.stats.correlation`` and ``core.stats.changepoints``.
+Third-party hosts are grouped into entities with the shipped mapping plus the users'
+EntityMapping rows (``core.har.entities``); first-party hosts keep the entity the agent gave
+them. An incident's message names its culprits through ``culprit_summary``.
 """
 
 import logging
@@ -14,10 +14,11 @@ from typing import Any
 from django.db import connection
 
 from core.har import entities
-from core.stats import correlation
+from core.metrics import page_names
+from core.stats import changepoints, correlation
+from core.stats.host_series import MEASURES
 from scenarios.alerts.series import at_location
 from scenarios.models import EntityMapping, Location, Run, RunHost, Scenario
-from scenarios.models.run import METRIC_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +33,15 @@ def load_history(
     metric: str = "lcp",
     last: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Succeeded, non-CI runs of the window, oldest first, in ``core.stats.correlation`` form.
+    """Succeeded, non-CI runs of the window, oldest first, in ``core.stats.host_series`` form.
 
     ``last`` keeps only the newest ``last`` runs of the window. Each run is ``{"t", "run_id",
-    "metric", "hosts": {host: {"time_ms", "transfer_bytes", "blocking_ms", "requests",
-    "entity", "party"}}}``. Raises ValueError for a metric that is not a Run column.
+    "metric", "hosts": {host: {<each of host_series.MEASURES>, "entity", "party"}}}``.
+    Raises ValueError for a metric that is not a Run column.
     """
-    if metric not in METRIC_FIELDS:
-        raise ValueError(f"metric must be one of {', '.join(METRIC_FIELDS)}")
+    columns = page_names(column=True)
+    if metric not in columns:
+        raise ValueError(f"metric must be one of {', '.join(columns)}")
     runs = Run.objects.filter(
         at_location(location_id),
         scenario_id=scenario_id,
@@ -63,9 +65,7 @@ def load_history(
         if last
         else RunHost.objects.filter(run__in=runs)
     )
-    host_rows = hosts.values_list(
-        "run_id", "host", "entity", "party", "time_ms", "transfer_bytes", "blocking_ms", "requests"
-    )
+    host_rows = hosts.values_list("run_id", "host", "entity", "party", *MEASURES)
     sql, params = host_rows.query.sql_with_params()
     mappings = tuple(EntityMapping.as_tuples())
     names: dict[tuple[str, str, str], str] = {}
@@ -75,16 +75,13 @@ def load_history(
         # than the query itself on a month of runs.
         rows_ = cursor.cursor.fetchall()
     hosts_of = {run_id: item["hosts"] for run_id, item in by_id.items()}
-    for run_id, host, entity, party, time_ms, transfer, blocking, requests in rows_:
+    for run_id, host, entity, party, *measures in rows_:
         name = names.get((host, entity, party))
         if name is None:
             name = entity if party == "first" else entities.classify(host, mappings)[0]
             names[(host, entity, party)] = name
         hosts_of[run_id][host] = {
-            "time_ms": time_ms,
-            "transfer_bytes": transfer,
-            "blocking_ms": blocking,
-            "requests": requests,
+            **dict(zip(MEASURES, measures, strict=True)),
             "entity": name,
             "party": party,
         }
@@ -97,23 +94,23 @@ def latest_regression(
     since: datetime,
     until: datetime | None = None,
     metric: str = "lcp",
-) -> correlation.Regression | None:
+) -> changepoints.Regression | None:
     """The most recent regression of ``metric`` in the window, or None."""
     runs = load_history(scenario_id, location_id, since, until, metric)
-    regressions = correlation.find_regressions(runs, metric=metric)
+    regressions = changepoints.find_regressions(runs, metric=metric)
     return regressions[-1] if regressions else None
 
 
 def explain_recent(
     scenario_id: int, location_id: int | None, until: datetime, metric: str, last: int = 96
-) -> correlation.Regression | None:
+) -> changepoints.Regression | None:
     """The latest regression of ``metric`` among the newest ``last`` runs up to ``until``.
 
     Used for alert messages: a change point needs about five runs on each side before it is
     detectable, so an incident opened after two slow runs is explained a few runs later.
     """
     runs = load_history(scenario_id, location_id, until - timedelta(days=30), until, metric, last)
-    regressions = correlation.find_regressions(runs, metric=metric)
+    regressions = changepoints.find_regressions(runs, metric=metric)
     return regressions[-1] if regressions else None
 
 
@@ -162,7 +159,7 @@ def correlation_report(
     host_entity = {h: v["entity"] for run in runs for h, v in run["hosts"].items()}
     by_host = correlation.rank_correlations(runs, by="host")
     by_entity = correlation.rank_correlations(runs, by="entity")
-    regressions = correlation.find_regressions(runs, metric=metric) if runs else []
+    regressions = changepoints.find_regressions(runs, metric=metric) if runs else []
 
     def category(key: str, kind: str, party: str) -> str:
         if party == "first":
@@ -207,7 +204,7 @@ def _correlation_row(c: correlation.HostCorrelation) -> dict[str, Any]:
 
 
 def _regression_row(
-    r: correlation.Regression, runs: list[dict[str, Any]], category: Any
+    r: changepoints.Regression, runs: list[dict[str, Any]], category: Any
 ) -> dict[str, Any]:
     c = r.change
     t = c.t.isoformat() if isinstance(c.t, datetime) else c.t

@@ -2,28 +2,16 @@
 
 from datetime import datetime
 
+from core.metrics import format_value
 from scenarios.models import Incident, Run, Threshold
 from scenarios.models.alerts import Notification
 
-_MS = {"dns", "connect", "ttfb", "fcp", "lcp", "tbt", "dom_content_loaded", "load"}
-_MS |= {"fully_loaded", "third_party_blocking_ms", "time_ms", "blocking_ms"}
-_MS |= {"duration_ms", "started_ms"}
-
 
 def fmt(metric: str, value: float | None) -> str:
-    """A metric value with its unit: ``2500 ms``, ``1.2 MB``, ``0.125`` (CLS), ``12``."""
-    if value is None:
-        return "n/a"
-    if metric in _MS:
-        return f"{value:.0f} ms"
-    if metric.endswith("bytes"):
-        for unit, size in (("MB", 1_000_000), ("kB", 1_000)):
-            if abs(value) >= size:
-                return f"{value / size:.1f} {unit}"
-        return f"{value:.0f} B"
-    if metric == "cls":
-        return f"{value:.3f}"
-    return f"{value:g}"
+    """A metric value in its unit, the registry's one format: ``2,500 ms``, ``1.2 MB``,
+    ``0.125`` (CLS), ``12``; ``—`` when there is no value. ``metric`` is a threshold's (a
+    page metric or a bare split field such as ``time_ms``)."""
+    return format_value(metric, value)
 
 
 def where(incident: Incident) -> str:

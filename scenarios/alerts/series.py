@@ -24,10 +24,11 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from core.har import entities
+from core.metrics import HOST
 from scenarios.models import EntityMapping, Run, RunHost, Threshold
-from scenarios.models.alerts import TOTALS_METRICS
 
-_HOST_COLUMNS = ("run_id", "host", "entity", "party", *TOTALS_METRICS)
+# RunHost's columns: a host's identity, then its totals (the registry's host fields).
+_HOST_COLUMNS = ("run_id", "host", "entity", "party", *HOST.field_names())
 
 
 @dataclass

@@ -5,9 +5,9 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.metrics import page_names
 from scenarios.ci.workflow import warmups
 from scenarios.models import Comparison, Location, Release, Run, Scenario
-from scenarios.models.run import METRIC_FIELDS
 from scenarios.roles import can_edit
 from scenarios.runs import graphite
 
@@ -109,7 +109,7 @@ RUN_CSV_COLUMNS = (
     "role",
     "sequence",
     "comparison",
-    *METRIC_FIELDS,
+    *page_names(column=True),
 )
 
 

@@ -1,4 +1,4 @@
-"""API views: thin wrappers over scenarios.ci.workflow, scenarios.runs.imports and the models."""
+"""API views: thin wrappers over scenarios.ci, scenarios.runs.imports and the models."""
 
 import csv
 import io
@@ -24,6 +24,7 @@ from core.har.files import HarError, gunzip_json
 from core.result.validate import ResultError
 from scenarios.api import serializers as s
 from scenarios.ci import workflow as comparisons
+from scenarios.ci.releases import release_report
 from scenarios.models import Comparison, Release, Run, Scenario
 from scenarios.roles import ReadOrEdit
 from scenarios.runs.imports import import_result
@@ -195,7 +196,7 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             runs = min(max(int(request.query_params.get("runs", 20)), 1), 200)
         except ValueError:
             raise ValidationError("runs must be an integer") from None
-        return Response(comparisons.release_report(self.get_object(), runs=runs))
+        return Response(release_report(self.get_object(), runs=runs))
 
 
 class ImportView(APIView):

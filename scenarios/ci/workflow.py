@@ -1,4 +1,4 @@
-"""CI comparisons: which runs are base and branch, running them in turn, and the report.
+"""CI comparison workflow: the runs of a comparison, created one at a time until its report.
 
 Two ways to get a base:
 
@@ -16,38 +16,27 @@ at a time: :func:`advance` creates and enqueues the next run only once every ear
 finished, so the runs of a comparison never overlap and alternate on the location's queue.
 :func:`advance` is idempotent and cheap; it is called when a run of a comparison is stored
 (:func:`run_finished`) and whenever the comparison's status is read through the API, so a
-lost hook only slows a comparison down, never stalls it while a client is polling.
+lost hook only slows a comparison down, never stalls it while a client is polling. The
+report itself is pure (``core.stats.report``); release reports are ``scenarios.ci.releases``.
 """
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
-from core.stats import verdict as stats
-from core.stats.attribution import attribute
-from core.stats.budgets import evaluate_budgets, has_requests, is_group_metric, metric_values
-from scenarios.models import Comparison, Location, Release, Run, Scenario
+from core.stats.report import MIN_RUNS, compare_runs
+from scenarios.models import Comparison, Location, Run, Scenario
 from scenarios.runs.dispatch import enqueue_run
 
 BASE = "base"
 BRANCH = "branch"
 WARMUP = "warmup"
 WARMUP_PER_SIDE = 1
-# TTFB is part of FCP, LCP and load, so it is reported but not gated by default: each gated
-# metric costs power under Holm (see docs/ci.md).
-DEFAULT_FAMILY = ("fcp", "lcp", "cls", "tbt", "load")
-# Split fields worth a row in the report; the rest stay in the run documents.
-REPORTED_SPLITS = {
-    "party": ("requests", "transfer_bytes", "time_ms", "blocking_ms"),
-    "entity": ("requests", "transfer_bytes", "time_ms", "blocking_ms"),
-    "type": ("transfer_bytes",),
-}
 MAX_HISTORY_RUNS = 50
-MIN_RUNS = 3
 
 
 class ComparisonError(ValueError):
@@ -303,151 +292,3 @@ def _finish(comparison: Comparison, runs: Sequence[Run]) -> None:
     comparison.verdict = report["verdict"]
     comparison.status = Comparison.DONE
     comparison.save(update_fields=["report", "verdict", "status"])
-
-
-def _values(results: Sequence[Mapping[str, Any]], names: set[str]) -> dict[str, list[float]]:
-    """Per metric name, the values of the runs that have it; absent splits count as 0."""
-    values: dict[str, list[float]] = {name: [] for name in names}
-    for result in results:
-        named = metric_values(result)
-        recorded = has_requests(result)
-        for name in names:
-            if name in named:
-                values[name].append(named[name])
-            elif recorded and is_group_metric(name):
-                values[name].append(0.0)
-    return values
-
-
-def _reported(result: Mapping[str, Any]) -> list[str]:
-    names = []
-    for name in metric_values(result):
-        if not is_group_metric(name):
-            names.append(name)
-            continue
-        prefix, rest = name.split(".", 1)
-        member, _, field = rest.rpartition(".")
-        if field not in REPORTED_SPLITS.get(prefix, ()):
-            continue
-        if (
-            prefix == "entity"
-            and (result.get("entities") or {}).get(member, {}).get("party") == "first"
-        ):
-            continue
-        names.append(name)
-    return names
-
-
-def compare_runs(
-    base: Sequence[Mapping[str, Any]],
-    branch: Sequence[Mapping[str, Any]],
-    *,
-    options: Mapping[str, Any] | None = None,
-    budgets: Mapping[str, float] | None = None,
-) -> dict[str, Any]:
-    """The comparison report of two sets of result documents (plain data in, plain data out).
-
-    ``options``: ``alpha`` (0.05), ``min_effect_ms`` (50), ``min_effect_pct`` (5),
-    ``metrics`` (the gated family, default fcp lcp cls tbt load). Returns
-    ``{"verdict", "gate", "metrics": [MetricComparison dicts], "attribution": [...],
-    "budgets": [...], "budgets_passed", "runs": {"base", "branch"}}``; ``gate`` is "fail" on
-    a regression or a budget over its limit, else "pass". Attribution covers every gated
-    page metric that regressed or improved.
-    """
-    options = options or {}
-    ordered: dict[str, None] = {}
-    for result in [*base, *branch]:
-        ordered.update(dict.fromkeys(_reported(result)))
-    requested = list(options.get("metrics") or DEFAULT_FAMILY)
-    names = set(ordered) | set(requested)
-    base_values, branch_values = _values(base, names), _values(branch, names)
-    # A metric whose pooled values are all equal can never be significant; leaving it out of
-    # the Holm family before testing is decided on the pooled values alone (the same under
-    # every relabelling of the runs), so the family-wise error rate is still controlled.
-    constant = [
-        m
-        for m in requested
-        if len(set(base_values[m] + branch_values[m])) <= 1
-        and bool(base_values[m]) == bool(branch_values[m])
-    ]
-    family = [m for m in requested if m not in constant]
-    present = [m for m in names if base_values[m] or branch_values[m]]
-    results = stats.compare(
-        {m: base_values[m] for m in present},
-        {m: branch_values[m] for m in present},
-        alpha=float(options.get("alpha", 0.05)),
-        min_effect_ms=float(options.get("min_effect_ms", 50.0)),
-        min_effect_pct=float(options.get("min_effect_pct", 5.0)),
-        min_runs=MIN_RUNS,
-        family=family,
-    )
-    order = {name: i for i, name in enumerate(dict.fromkeys([*requested, *ordered]))}
-    results.sort(key=lambda r: order.get(r.metric, len(order)))
-    verdict = stats.overall_verdict(results)
-    attribution = [
-        attribute(r.metric, base, branch)
-        for r in results
-        if r.gated
-        and r.verdict in (stats.REGRESSION, stats.IMPROVEMENT)
-        and not is_group_metric(r.metric)
-        and r.metric != "cls"
-    ]
-    budget_results = [b.as_dict() for b in evaluate_budgets(budgets or {}, branch)]
-    budgets_passed = all(b["passed"] for b in budget_results)
-    return {
-        "verdict": verdict,
-        "gate": "fail" if verdict == stats.REGRESSION or not budgets_passed else "pass",
-        "metrics": [r.as_dict() for r in results],
-        "attribution": attribution,
-        "budgets": budget_results,
-        "budgets_passed": budgets_passed,
-        "runs": {"base": len(base), "branch": len(branch)},
-        "options": {
-            "alpha": float(options.get("alpha", 0.05)),
-            "metrics": requested,
-            "constant": constant,
-        },
-    }
-
-
-def release_report(release: Release, runs: int = 20) -> dict[str, Any]:
-    """Is it slower or faster since ``release``? Per scenario and location: the last ``runs``
-    succeeded runs before the release time against the first ``runs`` after it, with the
-    same statistics as a CI comparison (base = before, branch = after)."""
-    scenarios = list(release.scenarios.all()) or list(Scenario.objects.all())
-    reports = []
-    for scenario in scenarios:
-        located = Run.objects.filter(scenario=scenario, status=Run.SUCCEEDED)
-        for location_id in sorted(
-            set(located.values_list("location_id", flat=True)), key=lambda v: (v is None, v)
-        ):
-            here = located.filter(location_id=location_id).exclude(kind=Run.KIND_CI)
-            before = list(here.filter(created_at__lt=release.time).order_by("-created_at")[:runs])
-            after = list(here.filter(created_at__gte=release.time).order_by("created_at")[:runs])
-            if not before and not after:
-                continue
-            report = compare_runs(
-                [r.result or {} for r in before], [r.result or {} for r in after], budgets={}
-            )
-            location = Location.objects.filter(pk=location_id).first()
-            reports.append(
-                {
-                    "scenario": scenario.slug,
-                    "location": location.name if location else None,
-                    "before": [r.pk for r in before],
-                    "after": [r.pk for r in after],
-                    "verdict": report["verdict"],
-                    "metrics": report["metrics"],
-                    "attribution": report["attribution"],
-                }
-            )
-    verdicts = {r["verdict"] for r in reports}
-    overall = next(
-        (v for v in (stats.REGRESSION, stats.IMPROVEMENT, stats.INCONCLUSIVE) if v in verdicts),
-        stats.NO_CHANGE,
-    )
-    return {
-        "release": {"id": release.pk, "name": release.name, "time": release.time.isoformat()},
-        "verdict": overall,
-        "scenarios": reports,
-    }

@@ -7,20 +7,25 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.metrics import CONTENT_CLASS, ENTITY, HOST, PARTY, STEP, Family
+
 from .fleet import Location
 from .run import METRIC_FIELDS, Run
 from .scenario import Scenario
 
-# Metrics each scope can judge. Page metrics are Run columns; party/host/entity/content_class
-# use the TOTALS of the result document; steps carry their measured duration.
-TOTALS_METRICS = ("requests", "failed", "body_bytes", "transfer_bytes", "time_ms", "blocking_ms")
+# The family a threshold scope watches a member of; a page threshold judges a Run column.
+SCOPE_FAMILIES: dict[str, Family] = {
+    "party": PARTY,
+    "host": HOST,
+    "entity": ENTITY,
+    "content_class": CONTENT_CLASS,
+    "step": STEP,
+}
+# Metrics each scope can judge: page metrics are Run columns; party/host/entity/content_class
+# use the totals of the result document; steps carry their measured duration and start.
 SCOPE_METRICS: dict[str, tuple[str, ...]] = {
     "page": METRIC_FIELDS,
-    "party": TOTALS_METRICS,
-    "host": TOTALS_METRICS,
-    "entity": TOTALS_METRICS,
-    "content_class": TOTALS_METRICS,
-    "step": ("duration_ms", "started_ms"),
+    **{scope: family.field_names() for scope, family in SCOPE_FAMILIES.items()},
 }
 
 
@@ -35,7 +40,7 @@ class Threshold(models.Model):
         (RELATIVE, "% above trailing median"),
         (FAILURE, "run fails"),
     ]
-    SCOPES = [(s, s) for s in ("page", "party", "host", "entity", "content_class", "step")]
+    SCOPES = [(s, s) for s in SCOPE_METRICS]
 
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="thresholds")
     location = models.ForeignKey(

@@ -18,24 +18,13 @@ import graphyte
 from django.conf import settings
 from django.db import models, transaction
 
+from core import metrics
+from core.metrics import page_names
 from scenarios.models import GraphitePoint
 
-PAGE_METRICS = (
-    "dns",
-    "connect",
-    "ttfb",
-    "fcp",
-    "lcp",
-    "cls",
-    "tbt",
-    "dom_content_loaded",
-    "load",
-    "fully_loaded",
-    "requests",
-    "transfer_bytes",
-    "body_bytes",
-)
-GROUP_METRICS = ("requests", "transfer_bytes", "body_bytes", "time_ms", "blocking_ms")
+PAGE_METRICS = page_names(graphite=True)
+# The splits pushed per member, in path order: the family's node, then its pushed fields.
+FAMILIES = tuple((family, family.field_names(graphite=True)) for family in metrics.FAMILIES)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -60,27 +49,15 @@ def metric_paths(base: str, result: dict[str, Any]) -> Iterator[tuple[str, float
         value = result.get("metrics", {}).get(name)
         if value is not None:
             yield f"{base}.{name}", float(value)
-    groups = (
-        ("party", result.get("parties", {})),
-        ("domain", result.get("hosts", {})),
-        (
-            "entity",
-            {k: v for k, v in result.get("entities", {}).items() if v.get("party") == "third"},
-        ),
-        ("type", result.get("content_classes", {})),
-    )
-    for kind, members in groups:
-        for key, totals in members.items():
-            for name in GROUP_METRICS:
+    for family, fields in FAMILIES:
+        for member, totals in family.members(result):
+            # Entities are pushed for third parties only (the documented names).
+            if family is metrics.ENTITY and totals.get("party") != "third":
+                continue
+            for name in fields:
                 value = totals.get(name)
                 if value is not None:
-                    yield f"{base}.{kind}.{node(key)}.{name}", float(value)
-    for step in result.get("steps", []):
-        if step.get("duration_ms") is not None:
-            yield (
-                f"{base}.step.{node(str(step.get('name')))}.duration_ms",
-                float(step["duration_ms"]),
-            )
+                    yield f"{base}.{family.graphite_node}.{node(member)}.{name}", float(value)
 
 
 def points_for_run(run: Any, result: dict[str, Any]) -> Iterator[tuple[str, float, int]]:

@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from core.har.analyse import repair_har
 from core.har.files import gzip_json, validate_har
 from core.har.redact import sanitize_har, sanitize_result
+from core.metrics import HOST
 from core.result.validate import ResultError, validate_result
 from scenarios.models import GraphitePoint, Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
@@ -98,14 +99,9 @@ def store_result(
             host=host[:255],
             entity=str(totals.get("entity", ""))[:255],
             party=str(totals.get("party", ""))[:5],
-            requests=totals.get("requests") or 0,
-            failed=totals.get("failed") or 0,
-            body_bytes=totals.get("body_bytes") or 0,
-            transfer_bytes=totals.get("transfer_bytes") or 0,
-            time_ms=totals.get("time_ms") or 0,
-            blocking_ms=totals.get("blocking_ms") or 0,
+            **{name: totals.get(name) or 0 for name in HOST.field_names()},
         )
-        for host, totals in result.get("hosts", {}).items()
+        for host, totals in HOST.members(result)
     )
     if graphite.enabled():
         GraphitePoint.objects.bulk_create(

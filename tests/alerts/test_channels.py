@@ -62,7 +62,7 @@ def test_json_webhook_is_signed_with_hmac_over_the_raw_body(
     assert document["incident"]["id"] == incident.pk
     assert document["incident"]["value"] == 3000
     assert document["text"] == f"ALERT {incident.message}"
-    assert incident.message == "Shop home @ eu: lcp 3000 ms is above 2500 ms (last run)"
+    assert incident.message == "Shop home @ eu: lcp 3,000 ms is above 2,500 ms (last run)"
 
 
 def test_a_tampered_body_does_not_match_the_signature() -> None:
@@ -77,7 +77,7 @@ def test_slack_webhook_gets_only_a_text(
     Channel.objects.create(name="slack", kind=Channel.SLACK, target=receiver.url)
     open_incident(crossing, django_capture_on_commit_callbacks)
     assert receiver.bodies() == [
-        {"text": "ALERT Shop home @ eu: lcp 3000 ms is above 2500 ms (last run)"}
+        {"text": "ALERT Shop home @ eu: lcp 3,000 ms is above 2,500 ms (last run)"}
     ]
     assert "X-Perfite-Signature" not in receiver.requests[0]["headers"]
 
@@ -90,7 +90,7 @@ def test_email_goes_through_the_django_mail_backend(
     [message] = mail.outbox
     assert message.subject == "[Perfite] OPENED: Shop home @ eu"
     assert message.to == ["a@x.test", "b@x.test"]
-    assert message.body == "ALERT Shop home @ eu: lcp 3000 ms is above 2500 ms (last run)"
+    assert message.body == "ALERT Shop home @ eu: lcp 3,000 ms is above 2,500 ms (last run)"
 
 
 def test_only_global_channels_and_the_scenarios_own_channels_hear_about_it(

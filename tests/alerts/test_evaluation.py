@@ -46,8 +46,8 @@ def test_a_threshold_crossed_for_ten_runs_notifies_once_and_recovery_once(
     for i, lcp in enumerate(series):
         evaluate(make_run(i * 5, lcp=lcp))
     assert texts(receiver) == [
-        "ALERT Shop home @ eu: lcp 3000 ms is above 2500 ms (median of the last 3 runs)",
-        "RESOLVED Shop home @ eu: lcp back to 2000 ms (limit 2500 ms) after 50 min",
+        "ALERT Shop home @ eu: lcp 3,000 ms is above 2,500 ms (median of the last 3 runs)",
+        "RESOLVED Shop home @ eu: lcp back to 2,000 ms (limit 2,500 ms) after 50 min",
     ]
     incident = Incident.objects.select_related("opened_run", "resolved_run").get()
     assert incident.opened_run is not None and incident.resolved_run is not None
@@ -105,8 +105,8 @@ def test_relative_threshold_judges_against_the_trailing_median(
     th.refresh_from_db()
     assert th.baseline == 2000
     assert texts(receiver) == [
-        "ALERT Shop home @ eu: lcp 2600 ms is more than 20% above its 1-day median 2000 ms "
-        "(limit 2400 ms, median of the last 3 runs); lcp +350 ms since 2026-11-20 13:40; "
+        "ALERT Shop home @ eu: lcp 2,600 ms is more than 20% above its 1-day median 2,000 ms "
+        "(limit 2,400 ms, median of the last 3 runs); lcp +350 ms since 2026-11-20 13:40; "
         "no host explains it"
     ]
 
@@ -232,7 +232,7 @@ def test_reminders_repeat_at_the_channel_interval_until_acknowledged(
         evaluate(make_run(i * 5, lcp=3000))
     events = list(Notification.objects.order_by("created_at").values_list("event", flat=True))
     assert events == ["opened", "reminder", "reminder", "reminder"]  # minutes 0, 30, 60, 90
-    assert texts(receiver)[1].startswith("STILL OPEN since 2026-11-20 12:00 UTC (now 3000 ms):")
+    assert texts(receiver)[1].startswith("STILL OPEN since 2026-11-20 12:00 UTC (now 3,000 ms):")
     Incident.objects.get().acknowledge()
     for i in range(20, 40):
         evaluate(make_run(i * 5, lcp=3000))

@@ -123,7 +123,7 @@ def test_an_lcp_incident_names_the_culprit_once_the_change_is_detectable(
     assert incident.opened_run == runs[CHANGE + 1]  # two slow runs: too few to locate it
     assert (
         incident.message
-        == "Shop home @ eu: lcp 1490 ms is above 1300 ms (median of the last 3 runs)"
+        == "Shop home @ eu: lcp 1,490 ms is above 1,300 ms (median of the last 3 runs)"
     )
     for run in runs[CHANGE + 2 :]:
         evaluate_after_run(run.pk, now=run.created_at)
@@ -132,5 +132,5 @@ def test_an_lcp_incident_names_the_culprit_once_the_change_is_detectable(
     assert summary.startswith("lcp +")
     assert f"since 2026-11-20 14:30; {CULPRIT} time_ms +" in summary
     assert incident.message == (
-        "Shop home @ eu: lcp 1490 ms is above 1300 ms (median of the last 3 runs); " + summary
+        "Shop home @ eu: lcp 1,490 ms is above 1,300 ms (median of the last 3 runs); " + summary
     )

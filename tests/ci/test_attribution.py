@@ -76,4 +76,6 @@ def test_bytes_metrics_rank_by_transfer_bytes() -> None:
     found = attribute("transfer_bytes", base, branch)
     assert found["hosts"][0]["name"] == WWW
     assert found["hosts"][0]["change"] == 50_000.0
-    assert found["message"].startswith("transfer_bytes +48.8 KB — www.example.localhost: ")
+    assert found["message"] == (
+        "Transfer +50.0 kB — www.example.localhost: appeared: script +50.0 kB"
+    )

@@ -20,9 +20,9 @@ def test_budgets_are_judged_on_the_median_of_the_runs() -> None:
     checked = {b.metric: b for b in evaluate_budgets({"lcp": 115, "fcp": 120}, runs)}
     assert checked["lcp"].median == 120.0
     assert checked["lcp"].passed is False
-    assert checked["lcp"].message == "lcp: median 120 is over the budget of 115"
+    assert checked["lcp"].message == "lcp: median 120 ms is over the budget of 115 ms"
     assert checked["fcp"].passed is True
-    assert checked["fcp"].message == "fcp: median 120 is within the budget of 120"
+    assert checked["fcp"].message == "fcp: median 120 ms is within the budget of 120 ms"
 
 
 def test_a_split_absent_from_a_run_counts_as_zero() -> None:
@@ -36,7 +36,7 @@ def test_a_split_absent_from_a_run_counts_as_zero() -> None:
 def test_a_budget_no_run_can_be_checked_on_fails() -> None:
     checked = evaluate_budgets({"speed_index": 1000}, [result(100.0)])
     assert (checked[0].median, checked[0].passed) == (None, False)
-    assert checked[0].message == "speed_index: no run has a value, budget 1000"
+    assert checked[0].message == "speed_index: no run has a value, budget 1,000 ms"
 
 
 def test_third_party_bytes_budget_fails_when_the_ad_grows() -> None:

@@ -75,7 +75,7 @@ def test_a_regression_exits_1_with_reports_that_parse(
     assert done.returncode == 1, done.stderr
     assert "regression" in done.stdout.splitlines()[0].lower()
     assert "LCP +320 ms — ads.other.localhost: render-blocking script +400 ms" in done.stdout
-    assert "FAIL lcp: median 421 is over the budget of 300" in done.stdout
+    assert "FAIL lcp: median 421 ms is over the budget of 300 ms" in done.stdout
     assert "runs finished" in done.stderr and "runs finished" not in done.stdout
     rows = list(csv.DictReader(io.StringIO((tmp_path / "m.csv").read_text())))
     report = Comparison.objects.get().report or {}

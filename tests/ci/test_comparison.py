@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from scenarios.ci import workflow as comparisons
+from scenarios.ci.releases import release_report
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.runs.store import store_result
 from tests.ci.factories import result
@@ -215,7 +216,7 @@ def test_a_release_report_compares_runs_before_and_after_the_release(scenario: S
             kind=Run.KIND_SCHEDULED, created_at=now - timedelta(minutes=20 - minute)
         )
     release = Release.objects.create(name="v2", time=now - timedelta(minutes=15, seconds=30))
-    report = comparisons.release_report(release, runs=20)
+    report = release_report(release, runs=20)
     assert report["verdict"] == "regression"
     [only] = report["scenarios"]
     assert (only["scenario"], only["location"]) == ("demo", "local")
@@ -275,6 +276,6 @@ def test_the_base_branch_measured_against_itself_starts_its_history(
     report = done.report or {}
     assert (done.status, done.verdict, report["gate"]) == ("done", "inconclusive", "fail")
     assert report["base"]["note"] == "too few earlier runs of 'main': these start its history"
-    assert report["budgets"][0]["message"] == "lcp: median 100 is over the budget of 50"
+    assert report["budgets"][0]["message"] == "lcp: median 100 ms is over the budget of 50 ms"
     stored = Run.objects.filter(branch="main", commit="m1", status=Run.SUCCEEDED).count()
     assert stored == 3  # the next comparison against main finds these

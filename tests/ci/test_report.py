@@ -5,8 +5,8 @@ import io
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from core.stats.report import compare_runs
 from perfite_ci import report
-from scenarios.ci.workflow import compare_runs
 from tests.ci.factories import result
 
 BASE = [result(f) for f in (100.0, 104.0, 98.0, 102.0, 101.0)]

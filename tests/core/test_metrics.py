@@ -113,3 +113,46 @@ def test_party_page_metrics_name_the_party_they_count() -> None:
     assert {m.party for m in metrics.PAGE if m.party} == {
         member for member, _ in metrics.PARTY.member_labels
     }
+
+
+def test_a_bare_family_field_is_printed_in_its_unit() -> None:
+    assert format_value("time_ms", 2500) == "2,500 ms"
+    assert format_value("failed", 3) == "3"
+    assert format_value("duration_ms", 40, signed=True) == "+40 ms"
+    assert metrics.unit_of("not_a_metric") is metrics.MS
+
+
+def test_every_field_name_has_one_unit_across_families_and_page_metrics() -> None:
+    units: dict[str, set[metrics.Unit]] = {}
+    for fam in metrics.FAMILIES:
+        for field in fam.fields:
+            units.setdefault(field.name, set()).add(field.unit)
+    for page in metrics.PAGE:
+        if page.name in units:
+            units[page.name].add(page.unit)
+    assert {name for name, found in units.items() if len(found) > 1} == set()
+
+
+def test_a_splits_cost_is_its_requests_bytes_time_and_blocking() -> None:
+    assert metrics.HOST.field_names(cost=True) == (
+        "requests",
+        "transfer_bytes",
+        "time_ms",
+        "blocking_ms",
+    )
+    assert metrics.PARTY.reported == metrics.HOST.field_names(cost=True)
+    assert metrics.ENTITY.reported == metrics.HOST.field_names(cost=True)
+    assert metrics.CONTENT_CLASS.reported == ("transfer_bytes",)
+    assert metrics.HOST.reported == ()
+
+
+def test_members_are_read_from_the_document_and_steps_by_name() -> None:
+    document = {
+        "hosts": {"cdn.example.com": {"requests": 2}, "broken": 7},
+        "steps": [{"name": "checkout", "duration_ms": 40.0}, "junk"],
+    }
+    assert list(metrics.HOST.members(document)) == [("cdn.example.com", {"requests": 2})]
+    assert list(metrics.STEP.members(document)) == [
+        ("checkout", {"name": "checkout", "duration_ms": 40.0})
+    ]
+    assert list(metrics.PARTY.members(document)) == []

@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from core.stats.correlation import (
+from core.stats.changepoints import (
     ChangePoint,
     Culprit,
-    HostCorrelation,
     Regression,
     detect_change_points,
     find_regressions,
-    rank_correlations,
 )
+from core.stats.correlation import HostCorrelation, rank_correlations
 
 CULPRIT = "ads.other.com"
 START = 1_795_000_000.0  # epoch seconds of run 0; runs are five minutes apart
@@ -161,7 +160,7 @@ def test_it_reports_exact_medians_shares_and_summary_on_a_clean_step() -> None:
     ]
     assert regression.summary() == (
         "lcp +480 ms since 2026-11-23 14:05; ads.other.com time_ms +400 ms (83%), "
-        "cdn.img.com transfer_bytes +20000 B (0%)"
+        "cdn.img.com transfer_bytes +20.0 kB (0%)"
     )
 
 
@@ -197,8 +196,8 @@ def test_bytes_share_the_blame_when_no_time_changed() -> None:
         ("b.big.com", "transfer_bytes", 0.25),
     ]
     assert regression.summary() == (
-        "lcp +300 ms since 2026-11-18 11:07; big.com transfer_bytes +4000 B (100%), "
-        "a.big.com transfer_bytes +3000 B (75%), b.big.com transfer_bytes +1000 B (25%)"
+        "lcp +300 ms since 2026-11-18 11:07; big.com transfer_bytes +4.0 kB (100%), "
+        "a.big.com transfer_bytes +3.0 kB (75%), b.big.com transfer_bytes +1.0 kB (25%)"
     )
 
 
@@ -240,7 +239,7 @@ def test_summary_formats_aware_times_in_utc_and_names_missing_culprits() -> None
     change = ChangePoint(7, datetime(2026, 11, 23, 15, 5, tzinfo=paris), 0.1, 0.35, 0.25, 250, 0.0)
 
     assert Regression(change, "cls", []).summary() == (
-        "cls +0.25 since 2026-11-23 14:05; no host explains it"
+        "cls +0.250 since 2026-11-23 14:05; no host explains it"
     )
 
 

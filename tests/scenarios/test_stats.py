@@ -1,4 +1,4 @@
-"""Worked examples for the CI comparison statistics (core/stats/verdict.py)."""
+"""Worked examples for the CI comparison statistics (core/stats/ranks.py, verdict.py)."""
 
 import itertools
 import json
@@ -7,18 +7,15 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from core.stats.verdict import (
-    MetricComparison,
+from core.stats.ranks import (
     cliffs_delta,
-    compare,
-    default_min_effect,
     effect_size_label,
     holm,
     mann_whitney_u,
     min_runs_for_alpha,
-    overall_verdict,
     runs_needed_for_effect,
 )
+from core.stats.verdict import MetricComparison, compare, default_min_effect, overall_verdict
 
 FULL_SEPARATION_5V5 = 2 / 252  # two of the C(10, 5) = 252 splits are as extreme
 BASE_LCP = [1000.0, 1012.0, 988.0, 1021.0, 995.0]  # median 1000, ~20 ms noise
@@ -242,8 +239,8 @@ def test_it_reports_a_clean_300ms_slowdown_as_a_regression_after_holm() -> None:
     assert (lcp.cliffs_delta, lcp.effect_size, lcp.gated) == (1.0, "large", True)
     assert lcp.runs_needed is None
     assert lcp.reason == (
-        "lcp regressed: the median 1000 -> 1300 (+300, +30.0%) reaches the minimum effect "
-        "of 50 and 5% and is significant (p=0.00794, Holm-adjusted 0.0476 <= 0.05)."
+        "lcp regressed: the median 1,000 ms -> 1,300 ms (+300 ms, +30.0%) reaches the minimum "
+        "effect of 50 ms and 5% and is significant (p=0.00794, Holm-adjusted 0.0476 <= 0.05)."
     )
     assert {r.metric: r.verdict for r in results.values() if r.metric != "lcp"} == {
         name: "no_change" for name in page_runs() if name != "lcp"
@@ -267,7 +264,7 @@ def test_it_reports_a_300ms_speedup_as_an_improvement() -> None:
     results = compare(page_runs(), branch, family=GATE)
     lcp = by_metric(results)["lcp"]
     assert (lcp.verdict, lcp.delta, lcp.cliffs_delta) == ("improvement", -300.0, -1.0)
-    assert lcp.reason.startswith("lcp improved: the median 1000 -> 700 (-300, -30.0%)")
+    assert lcp.reason.startswith("lcp improved: the median 1,000 ms -> 700 ms (-300 ms, -30.0%)")
     assert overall_verdict(results) == "improvement"
 
 
@@ -362,6 +359,9 @@ def test_byte_request_and_cls_metrics_have_their_own_default_minimum() -> None:
     assert default_min_effect("third_party_requests") == (1.0, 5.0)
     assert default_min_effect("cls") == (0.01, 5.0)
     assert default_min_effect("third_party_blocking_ms", 30.0, 2.0) == (30.0, 2.0)
+    assert default_min_effect("party.third.transfer_bytes") == (1024.0, 5.0)
+    assert default_min_effect("entity.Google.requests") == (1.0, 5.0)
+    assert default_min_effect("speed_index", 80.0) == (80.0, 5.0)
     base = {"transfer_bytes": [50000.0] * 5, "requests": [12.0] * 5, "cls": [0.05] * 5}
     branch = {"transfer_bytes": [51000.0] * 5, "requests": [13.0] * 5, "cls": [0.055] * 5}
     verdicts = {r.metric: r.verdict for r in compare(base, branch, family=["requests"])}
@@ -384,7 +384,7 @@ def test_min_effect_overrides_the_default_for_one_metric() -> None:
 def test_a_change_from_a_zero_base_is_judged_on_the_absolute_minimum() -> None:
     (cls,) = compare({"cls": [0.0] * 5}, {"cls": [0.1] * 5})
     assert (cls.verdict, cls.delta_pct) == ("regression", None)
-    assert cls.reason.startswith("cls regressed: the median 0 -> 0.1 (+0.1) reaches")
+    assert cls.reason.startswith("cls regressed: the median 0.000 -> 0.100 (+0.100) reaches")
 
 
 def test_ungated_metrics_get_verdicts_from_raw_p_but_do_not_count_overall() -> None:

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from agents.browser import measure
+from core.metrics import HOST, page_names
 from core.result.validate import ResultError
 from core.script import parse_script, split_setup
 from scenarios.models import Location, Run, RunHost, Scenario
@@ -97,3 +98,12 @@ def test_the_stored_har_agrees_with_the_runs_numbers(run, measured) -> None:
         requests[0]["timings"]["dns"],
         requests[0]["timings"]["connect"],
     )
+
+
+def test_every_registry_column_and_host_field_is_a_database_column() -> None:
+    # A registry entry marked as a column without its field (and migration) would be set as a
+    # plain attribute and silently never stored.
+    run_columns = {field.name for field in Run._meta.concrete_fields}
+    host_columns = {field.name for field in RunHost._meta.concrete_fields}
+    assert set(page_names(column=True)) - run_columns == set()
+    assert set(HOST.field_names()) - host_columns == set()
