@@ -13,7 +13,11 @@ from django.conf import settings
 
 
 class DeliveryError(RuntimeError):
-    """The server could not be reached or refused the call; worth a retry."""
+    """The server could not be reached or failed (5xx, bad credentials); worth a retry."""
+
+
+class DeliveryRefused(DeliveryError):
+    """The server refused the delivery for good (4xx): sending it again cannot help."""
 
 
 class Delivery(Protocol):
@@ -45,9 +49,18 @@ class LocalDelivery:
         agent_name: str,
         screenshot: bytes | None = None,
     ) -> None:
+        from django.db import DatabaseError
+
+        from core.har.files import HarError
+        from core.result.validate import ResultError
         from scenarios.runs.store import store_result
 
-        store_result(run_id, result, har, agent_name=agent_name, screenshot=screenshot)
+        try:
+            store_result(run_id, result, har, agent_name=agent_name, screenshot=screenshot)
+        except (ResultError, HarError) as exc:
+            raise DeliveryRefused(f"delivery refused: {exc}") from exc
+        except DatabaseError as exc:
+            raise DeliveryError(f"database unavailable: {exc}") from exc
 
     def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None:
         from scenarios.models import Agent, Location
@@ -103,7 +116,9 @@ class HttpDelivery:
             files["screenshot"] = ("screenshot.jpg", screenshot, "image/jpeg")
         response = self._post(f"/runs/{run_id}/", data={"result": json.dumps(result)}, files=files)
         if response.status_code >= 400:
-            raise DeliveryError(f"delivery refused ({response.status_code}): {response.text[:200]}")
+            raise DeliveryRefused(
+                f"delivery refused ({response.status_code}): {response.text[:200]}"
+            )
 
     def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None:
         self._post("/heartbeat/", json=info)

@@ -24,6 +24,8 @@ from typing import Any
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 
+from agents.identity import agent_name
+
 log = logging.getLogger(__name__)
 
 _VERSION = re.compile(r"\d+(?:\.\d+){1,3}")
@@ -139,8 +141,6 @@ def agent_location(queue_names: list[str]) -> str | None:
 def start_heartbeat(sender: Any = None, **_: Any) -> None:
     """On an agent worker's start-up: begin heartbeats from its main process."""
     global _running
-    from agents.tasks import agent_name
-
     queues = list(sender.app.amqp.queues.consume_from) if sender is not None else []
     location = agent_location(queues)
     if location is None or _running is not None:

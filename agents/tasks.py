@@ -2,21 +2,24 @@
 
 import logging
 import os
-import socket
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from django.conf import settings
+from django.utils.text import slugify
 
 # Imported for its side effect: the worker signal handlers that send agent heartbeats.
 from agents import heartbeat  # noqa: F401
 from agents.browser import InfrastructureError, measure
-from agents.delivery import Delivery, DeliveryError, default_delivery
+from agents.delivery import Delivery, DeliveryError, DeliveryRefused, default_delivery
+from agents.identity import agent_name
 from agents.pool import shared_pool
+from agents.spool import Spool, start_flusher
 from core.result.build import unmeasured_result
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,16 @@ def _warm_up() -> None:
 
 
 @worker_process_init.connect
+def resume_spool(**_: Any) -> None:
+    """In each child of an agent: deliver what an earlier life of this agent kept in its
+    spool (the spool's lock lets one process of the agent do it)."""
+    if os.environ.get("PERFITE_AGENT_NAME"):
+        spool = agent_spool(agent_name())
+        if spool.items():
+            start_flusher(spool, default_delivery(), agent_name())
+
+
+@worker_process_init.connect
 def warm_browser(**_: Any) -> None:
     """In each child of an agent started by ``manage.py agent``: launch its browser now, in
     the background, so the first run does not pay for it. (Never in the parent: children are
@@ -38,19 +51,12 @@ def warm_browser(**_: Any) -> None:
         threading.Thread(target=_warm_up, name="perfite-warm-browser", daemon=True).start()
 
 
-def agent_name() -> str:
-    return (
-        os.environ.get("PERFITE_AGENT_NAME")
-        or f"{settings.PERFITE_LOCATION}@{socket.gethostname()}"
-    )
-
-
 @shared_task(
     bind=True,
     name="agents.tasks.run_scenario",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(InfrastructureError, DeliveryError),
+    autoretry_for=(InfrastructureError,),
     retry_backoff=5,
     retry_backoff_max=120,
     max_retries=2,
@@ -58,19 +64,29 @@ def agent_name() -> str:
     time_limit=settings.RUN_TASK_TIME_LIMIT_S,
 )
 def run_scenario(self: Any, run_id: int) -> str:
-    """Claim run ``run_id``, measure it, deliver the result. Returns the run's final status.
+    """Claim run ``run_id``, measure it, deliver the result. Returns what became of it.
 
-    Page errors are results (status failed / timed_out), not retried; a crashed browser or an
-    unreachable server raises and is retried with backoff by the decorator.
+    Page errors are results (status failed / timed_out), not retried; a crashed browser
+    raises and is retried with backoff by the decorator. An unreachable server is retried
+    for a claim (nothing was measured yet, for up to the lost-run cutoff); a finished
+    measurement is never measured again: it waits in the agent's spool (agents.spool) until
+    the server takes it. A result the server refuses for good becomes a failed run saying why.
     """
     delivery = default_delivery()
     name = agent_name()
-    spec = delivery.claim(run_id, name)
+    try:
+        spec = delivery.claim(run_id, name)
+    except DeliveryError as exc:
+        retries = self.request.retries
+        raise self.retry(
+            exc=exc, countdown=min(60, 5 * 2**retries), max_retries=CLAIM_RETRIES
+        ) from exc
     if spec is None:
         return "skipped"
     started = now_iso()
     try:
         measurement = measure(spec, shared_pool())
+        result, har, shot = measurement.result, measurement.har, measurement.screenshot
     except InfrastructureError:
         shared_pool().reset()  # a crashed browser: the retry starts a fresh one
         raise
@@ -78,17 +94,59 @@ def run_scenario(self: Any, run_id: int) -> str:
         raise InfrastructureError(f"run {run_id} exceeded the task time limit") from None
     except Exception as exc:  # noqa: BLE001 - a bug or bad input: a failed run, never a lost one
         log.exception("run %s could not be measured", run_id)
-        failed = unmeasured_result(
-            spec,
-            error=f"the agent could not measure this run: {type(exc).__name__}: {exc}",
-            started_at=started,
-            finished_at=now_iso(),
-        )
-        delivery.deliver(run_id, failed, None, name, None)
-        return "failed"
-    delivery.deliver(run_id, measurement.result, measurement.har, name, measurement.screenshot)
-    report_browser_version(delivery, name, measurement.result)
-    return str(measurement.result["status"])
+        result = failed(spec, started, "the agent could not measure this run", exc)
+        har = shot = None
+    outcome, refusal = deliver_or_spool(delivery, name, run_id, result, har, shot)
+    if refusal is not None:  # e.g. a value the database cannot hold: say so on the run
+        log.error("run %s: %s", run_id, refusal)
+        result = failed(spec, started, "the server refused this run's result", refusal)
+        outcome, _ = deliver_or_spool(delivery, name, run_id, result, None, None)
+    if outcome == "delivered":
+        report_browser_version(delivery, name, result)
+        return str(result["status"])
+    return outcome
+
+
+# Claim retries 5, 10, 20, 40, then 60 s apart: about ten minutes, past the lost-run cutoff.
+CLAIM_RETRIES = 12
+
+
+def failed(spec: dict[str, Any], started: str, why: str, exc: BaseException) -> dict[str, Any]:
+    """A failed result document saying ``why`` and what went wrong."""
+    return unmeasured_result(
+        spec, error=f"{why}: {type(exc).__name__}: {exc}", started_at=started, finished_at=now_iso()
+    )
+
+
+def agent_spool(name: str) -> Spool:
+    """This agent's spool: its own folder, since each agent's token delivers only its runs."""
+    folder = Path(settings.PERFITE_AGENT_SPOOL_DIR) / slugify(name)
+    return Spool(folder, settings.PERFITE_AGENT_SPOOL_MAX_BYTES)
+
+
+def deliver_or_spool(
+    delivery: Delivery,
+    name: str,
+    run_id: int,
+    result: dict[str, Any],
+    har: dict[str, Any] | None,
+    shot: bytes | None,
+) -> tuple[str, DeliveryRefused | None]:
+    """Deliver; when the server is away keep the measurement in the spool and start its
+    flusher. Returns ("delivered" | "spooled" | "dropped" | "refused", the refusal if any)."""
+    try:
+        delivery.deliver(run_id, result, har, name, shot)
+    except DeliveryRefused as exc:
+        return "refused", exc
+    except DeliveryError as exc:
+        spool = agent_spool(name)
+        if not spool.put(run_id, result, har, shot):
+            log.error("run %s: the spool is full; its measurement is dropped (%s)", run_id, exc)
+            return "dropped", None
+        log.warning("run %s: %s; kept in the spool until the server answers", run_id, exc)
+        start_flusher(spool, delivery, name)
+        return "spooled", None
+    return "delivered", None
 
 
 def now_iso() -> str:

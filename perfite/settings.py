@@ -280,6 +280,9 @@ PERFITE_AGENT_CONCURRENCY = env_int("PERFITE_AGENT_CONCURRENCY", 1)
 # Where agents deliver results: empty means "write to the database directly" (same machine).
 PERFITE_SERVER_URL = os.environ.get("PERFITE_SERVER_URL", "")
 PERFITE_AGENT_TOKEN = os.environ.get("PERFITE_AGENT_TOKEN", "")
+# Where an agent keeps finished measurements the server could not take yet (agents.spool).
+PERFITE_AGENT_SPOOL_DIR = os.environ.get("PERFITE_AGENT_SPOOL_DIR", str(VAR_DIR / "spool"))
+PERFITE_AGENT_SPOOL_MAX_BYTES = env_int("PERFITE_AGENT_SPOOL_MAX_BYTES", 2 * 1024**3)
 
 GRAPHITE_HOST = os.environ.get("GRAPHITE_HOST", "")
 GRAPHITE_PORT = env_int("GRAPHITE_PORT", 2003)

@@ -19,7 +19,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, sync_playwright
 
-from agents.tasks import agent_name
+from agents.identity import agent_name
 from perfite.celery import app
 from scenarios.models import Agent, Location, Run, Scenario
 from tests.ci.conftest import InProcessAgent

@@ -299,3 +299,63 @@ def database_url() -> str:
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
     port = f":{conf['PORT']}" if conf.get("PORT") else ""
     return f"postgres://{auth}{conf.get('HOST') or 'localhost'}{port}/{conf['NAME']}"
+
+
+class Outage:
+    """A TCP relay in front of a server that can be taken down and brought back on the same
+    port: while down, clients get "connection refused" as from a server that is away."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self.upstream = (upstream_host, upstream_port)
+        self.port = free_port()
+        self.server: socket.socket | None = None
+        self.open: set[socket.socket] = set()  # live connections: an outage cuts them too
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self) -> "Outage":
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen(64)
+        self.server = server
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+        return self
+
+    def down(self) -> None:
+        if self.server is not None:
+            with contextlib.suppress(OSError):
+                self.server.shutdown(socket.SHUT_RDWR)
+            self.server.close()
+            self.server = None
+        for conn in list(self.open):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._pipe_both, args=(client,), daemon=True).start()
+
+    def _pipe_both(self, client: socket.socket) -> None:
+        with client, socket.create_connection(self.upstream) as upstream:
+            self.open.add(client)
+            try:
+                back = threading.Thread(target=self._pipe, args=(upstream, client), daemon=True)
+                back.start()
+                self._pipe(client, upstream)
+                back.join(timeout=60)
+            finally:
+                self.open.discard(client)
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+            sink.shutdown(socket.SHUT_WR)
