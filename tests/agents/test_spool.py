@@ -9,8 +9,8 @@ from agents import tasks
 from agents.delivery import DeliveryError, DeliveryRefused
 from agents.spool import Spool, flush_until_empty
 
-RESULT = {"status": "succeeded", "metrics": {"lcp": 100.0}}
-HAR = {"log": {"entries": []}}
+RESULT: dict[str, Any] = {"status": "succeeded", "metrics": {"lcp": 100.0}}
+HAR: dict[str, Any] = {"log": {"entries": []}}
 
 
 class Server:
@@ -35,7 +35,7 @@ def test_a_spooled_measurement_is_delivered_as_it_was_after_growing_pauses(
     spool = Spool(tmp_path, max_bytes=10**6)
     assert spool.put(7, RESULT, HAR, b"\xff\xd8\xff")
     assert spool.put(8, RESULT, None, None)
-    server, pauses = Server(away=3), []
+    server, pauses = Server(away=3), list[float]()
     flush_until_empty(spool, server, "a", sleep=pauses.append)  # type: ignore[arg-type]
     assert pauses == [5.0, 10.0, 20.0]
     assert server.stored == [(7, RESULT, HAR, b"\xff\xd8\xff"), (8, RESULT, None, None)]
@@ -74,7 +74,12 @@ def test_the_task_spools_a_finished_measurement_instead_of_measuring_again(
     claiming = Claiming(away=10**6)
     monkeypatch.setattr(tasks, "default_delivery", lambda: claiming)
     monkeypatch.setattr(tasks, "shared_pool", lambda: None)
-    monkeypatch.setattr(tasks, "measure", lambda spec, pool: measured.append(1) or Measurement)
+
+    def measure(spec: dict[str, Any], pool: Any) -> type[Measurement]:
+        measured.append(1)
+        return Measurement
+
+    monkeypatch.setattr(tasks, "measure", measure)
     monkeypatch.setattr(tasks, "start_flusher", lambda *a: None)
 
     assert tasks.run_scenario(7) == "spooled"
