@@ -1,8 +1,20 @@
-"""The result document (docs/result-document.md) as plain data: validation and summaries."""
+"""The result document (docs/result-document.md) as plain data: validation.
 
+A document that passes can be stored: the bounds here are the database's (integer and bigint
+columns, finite floats, no NUL character in any text, real dates), so a run is never left
+half-stored by a value the database refuses.
+"""
+
+import math
+from datetime import datetime
 from typing import Any
 
-from core.metrics import TOTALS_FAMILIES, Family
+from core.metrics import BYTES, COUNT, STEP, TOTALS_FAMILIES, Family, Unit, unit_of
+
+INT_MAX = 2**31 - 1  # the integer columns (request counts)
+BIGINT_MAX = 2**63 - 1  # the bigint columns (bytes)
+FLOAT_MAX = 1e15  # far beyond any real time (ms) or score; keeps float columns sane
+_LIMITS = {COUNT.name: INT_MAX, BYTES.name: BIGINT_MAX}
 
 STATUSES = ("succeeded", "failed", "timed_out")
 
@@ -11,9 +23,43 @@ class ResultError(ValueError):
     """The result document is malformed; the message names the field."""
 
 
-def _number_or_none(value: Any, where: str) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+def _number_or_none(value: Any, where: str, unit: Unit | None = None) -> None:
+    """A number the database can hold for ``unit`` (non-negative, finite, in range) or null."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ResultError(f"{where} must be a number or null, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ResultError(f"{where} must be a finite number, got {value}")
+    limit = _LIMITS.get(unit.name, FLOAT_MAX) if unit is not None else FLOAT_MAX
+    if not 0 <= value <= limit:
+        raise ResultError(f"{where} must be between 0 and {limit}, got {value}")
+
+
+def _no_nul(value: Any, where: str) -> None:
+    """No text anywhere in ``value`` (keys included) may hold a NUL character."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ResultError(f"{path} holds a NUL character")
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if "\x00" in str(key):
+                    raise ResultError(f"{path} has a key holding a NUL character")
+                stack.append((inner, f"{path}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{path}[{i}]") for i, inner in enumerate(item))
+
+
+def _date_or_none(value: Any, where: str) -> None:
+    if value is None:
+        return
+    try:
+        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ResultError(f"{where} must be an ISO 8601 date and time, got {value!r}") from None
 
 
 def _totals_map(doc: dict[str, Any], family: Family) -> None:
@@ -25,8 +71,8 @@ def _totals_map(doc: dict[str, Any], family: Family) -> None:
     for name, totals in groups.items():
         if not isinstance(totals, dict):
             raise ResultError(f"{key}.{name} must be an object")
-        for field in family.field_names():
-            _number_or_none(totals.get(field), f"{key}.{name}.{field}")
+        for field in family.fields:
+            _number_or_none(totals.get(field.name), f"{key}.{name}.{field.name}", field.unit)
 
 
 def validate_result(doc: Any) -> dict[str, Any]:
@@ -39,7 +85,10 @@ def validate_result(doc: Any) -> dict[str, Any]:
     if not isinstance(metrics, dict):
         raise ResultError("metrics must be an object")
     for name, value in metrics.items():
-        _number_or_none(value, f"metrics.{name}")
+        _number_or_none(value, f"metrics.{name}", unit_of(str(name)))
+    for when in ("started_at", "finished_at"):
+        _date_or_none(doc.get(when), when)
+    _no_nul(doc, "result")
     requests = doc.get("requests", [])
     if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
         raise ResultError("requests must be a list of objects")
@@ -48,4 +97,7 @@ def validate_result(doc: Any) -> dict[str, Any]:
     steps = doc.get("steps", [])
     if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
         raise ResultError("steps must be a list of objects")
+    for index, step in enumerate(steps):
+        for field in STEP.fields:
+            _number_or_none(step.get(field.name), f"steps[{index}].{field.name}", field.unit)
     return doc

@@ -120,6 +120,10 @@ GOOD_HAR = gzip.compress(json.dumps(HAR).encode())
         ("good", None, GOOD_HAR[: len(GOOD_HAR) // 2], 400, "truncated gzip data"),
         ("good", None, gzip.compress(b'{"entries": []}'), 400, "not a HAR"),
         ("good", None, b"plain text, not gzip", 400, "not gzip data"),
+        ("good", json.dumps({**RESULT, "metrics": {"load": float("nan")}}), None, 400, "finite"),
+        ("good", json.dumps({**RESULT, "metrics": {"transfer_bytes": 1e30}}), None, 400, "between"),
+        ("good", json.dumps({**RESULT, "started_at": "2024-13-45T00:00:00"}), None, 400, "ISO"),
+        ("good", json.dumps({**RESULT, "error": "a\x00b"}), None, 400, "NUL"),
     ],
     ids=[
         "no-token",
@@ -129,6 +133,10 @@ GOOD_HAR = gzip.compress(json.dumps(HAR).encode())
         "truncated-gzip",
         "har-not-a-har",
         "har-not-gzip",
+        "nan",
+        "beyond-bigint",
+        "impossible-date",
+        "nul",
     ],
 )
 def test_a_bad_delivery_is_refused_and_stores_nothing(

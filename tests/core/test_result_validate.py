@@ -1,0 +1,59 @@
+"""core.result.validate: a document that passes can be stored; one that cannot is refused."""
+
+from typing import Any
+
+import pytest
+
+from core.result.build import without_nul
+from core.result.validate import ResultError, validate_result
+
+
+def doc(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "status": "succeeded",
+        "started_at": "2026-11-23T10:00:00+00:00",
+        "finished_at": "2026-11-23T10:00:01Z",
+        "metrics": {"load": 1234.5, "requests": 12, "transfer_bytes": 5_000_000, "cls": 0.1},
+        "hosts": {"www.example.com": {"requests": 3, "transfer_bytes": 100, "time_ms": 5.0}},
+        "steps": [{"name": "search", "started_ms": 10.0, "duration_ms": 250.0}],
+        "requests": [],
+    }
+    base.update(changes)
+    return base
+
+
+def test_a_plain_document_passes() -> None:
+    assert validate_result(doc())["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"metrics": {"load": float("nan")}}, "metrics.load must be a finite number, got nan"),
+        ({"metrics": {"load": float("inf")}}, "metrics.load must be a finite number, got inf"),
+        ({"metrics": {"transfer_bytes": 1e30}}, "metrics.transfer_bytes must be between 0 and"),
+        ({"metrics": {"requests": 10**10}}, "metrics.requests must be between 0 and 2147483647"),
+        ({"metrics": {"lcp": -5}}, "metrics.lcp must be between 0 and"),
+        (
+            {"hosts": {"h": {"requests": 10**10}}},
+            "hosts.h.requests must be between 0 and 2147483647",
+        ),
+        ({"steps": [{"name": "a", "duration_ms": float("nan")}]}, "steps[0].duration_ms"),
+        ({"started_at": "2024-13-45T00:00:00"}, "started_at must be an ISO 8601 date and time"),
+        ({"error": "a\x00b"}, "result.error holds a NUL character"),
+        ({"hosts": {"a\x00b": {"requests": 1}}}, "result.hosts has a key holding a NUL"),
+        ({"lcp_element": "div#a\x00b"}, "result.lcp_element holds a NUL character"),
+    ],
+)
+def test_values_the_database_cannot_hold_are_refused_naming_the_field(
+    changes: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ResultError) as refused:
+        validate_result(doc(**changes))
+    assert str(refused.value).startswith(reason)
+
+
+def test_the_result_builder_never_emits_a_nul() -> None:
+    cleaned = without_nul({"lcp_element": "div#a\x00b", "x\x00": ["\x00"]})
+    assert cleaned == {"lcp_element": "div#a\ufffdb", "x\ufffd": ["\ufffd"]}
+    validate_result(doc(**cleaned))
