@@ -1,4 +1,5 @@
-# The two quickstart commands (see README): `make start` and `make test`.
+# The two quickstart commands (see README): `make start` and `make test`; CI runs
+# `make lint` first (.ci/run).
 PYTHON ?= python3
 
 .PHONY: start test test-fast bootstrap lint bench
@@ -16,8 +17,12 @@ test: bootstrap
 test-fast: bootstrap
 	$(PYTHON) -m pytest -m "not system"
 
-lint:
-	ruff check . && ruff format --check . && mypy .
+# Lint, format, types, and the OpenAPI schema without an error or a warning.
+lint: bootstrap
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy .
+	$(PYTHON) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 bench: bootstrap
 	$(PYTHON) bench/run_all.py
