@@ -40,14 +40,13 @@ for arg in sys.argv:  # the quiet period is read once, by settings, at startup
     if arg.startswith("--quiet-ms="):
         os.environ["PERFITE_QUIET_MS"] = arg.split("=", 1)[1]
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import setup_django, write_section  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import bare_load, setup_django, write_section  # noqa: E402
 
 setup_django()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from measure import bare_load  # noqa: E402
 
 from demosite.server import DemoSite  # noqa: E402
 from perfite.celery import app  # noqa: E402
@@ -65,8 +64,12 @@ class Agent:
         self.thread = threading.Thread(target=self._work, daemon=True)
         self.thread.start()
 
-    def send_task(self, name: str, args: list[Any] | None = None, **_: Any) -> None:
-        self.sent.put(int((args or [0])[0]))
+    def send_task(self, name: str, args: list[Any] | None = None, *_: Any, **__: Any) -> None:
+        """Takes the runs the server sends (apply_async passes more, positionally). Other
+        tasks, alert evaluation after each run, have nothing to do: the bench has no
+        thresholds."""
+        if name == "agents.tasks.run_scenario":
+            self.sent.put(int((args or [0])[0]))
 
     def _work(self) -> None:
         from agents.tasks import run_scenario
@@ -145,7 +148,7 @@ def main() -> None:
     failed_runs = ci_runs.exclude(status=Run.SUCCEEDED).count()
     runs_per_min = total_runs / (elapsed / 60)
 
-    from agents.pool import shared_pool
+    from agents.pool import close_shared_pool, shared_pool
 
     bare = [bare_load(shared_pool(), base_url, args.quiet_ms) for _ in range(20)]
     bare_per_min = 60 / statistics.median(bare)
@@ -199,6 +202,8 @@ def main() -> None:
         write_section("CI gate", "\n".join(lines))
     site_process.terminate()
     site_process.wait(10)
+    # The bench's own browser goes with it, not at interpreter exit.
+    close_shared_pool()
     connection.close()
     shutil.rmtree(WORKDIR, ignore_errors=True)
 

@@ -1,4 +1,5 @@
-"""Shared bench helpers: Django setup, process-tree memory, and writing bench/RESULTS.md."""
+"""Shared bench helpers: Django setup, scratch databases, the bare-Playwright reference load,
+process-tree memory, and writing bench/RESULTS.md."""
 
 import os
 import re
@@ -18,6 +19,24 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+def fresh_database() -> str:
+    """Create and migrate a scratch database named by $BENCH_DB_NAME (Django's test-database
+    machinery: a file for SQLite, a database on the server for PostgreSQL) and switch the
+    default connection to it; returns its engine's vendor."""
+    from django.db import connection
+
+    connection.settings_dict["TEST"]["NAME"] = os.environ["BENCH_DB_NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    return connection.vendor
+
+
+def drop_database(original: str) -> None:
+    """Drop the scratch database of fresh_database() and switch back to ``original``."""
+    from django.db import connection
+
+    connection.creation.destroy_test_db(original, verbosity=0)
 
 
 def bare_page_load(browser: Any, url: str, quiet_ms: int) -> None:
@@ -43,6 +62,18 @@ def bare_page_load(browser: Any, url: str, quiet_ms: int) -> None:
     while state["inflight"] > 0 or (time.monotonic() - state["last"]) * 1000 < quiet_ms:
         page.wait_for_timeout(50)
     context.close()
+
+
+def bare_load(pool: Any, url: str, quiet_ms: int) -> float:
+    """Seconds of one bare_page_load() on the warm browser of ``pool`` (agents.browser's
+    BrowserPool), run on its Playwright thread."""
+
+    def run() -> float:
+        start = time.perf_counter()
+        bare_page_load(pool.browser(), url, quiet_ms)
+        return time.perf_counter() - start
+
+    return float(pool.call(run))
 
 
 def _children(pid: int) -> list[int]:

@@ -89,13 +89,14 @@ def generate(scenarios: int, runs: int) -> float:
         # around a per-scenario baseline with a slow daily wave.
         cur.execute(
             "INSERT INTO scenarios_run (status, kind, created_at, started_at, finished_at, "
-            "attempts, agent_name, error, har, har_size, flagged, target_url, branch, commit, "
+            "attempts, agent_name, error, har, har_size, screenshot, flagged, target_url, "
+            "branch, commit, "
             "base_branch, base_commit, build_url, label, role, sequence, ttfb, fcp, lcp, cls, "
             "tbt, dom_content_loaded, load, fully_loaded, requests, transfer_bytes, "
             "first_party_bytes, third_party_bytes, third_party_requests, "
             "third_party_blocking_ms, scenario_id, location_id) "
             "SELECT CASE WHEN random() < 0.02 THEN 'failed' ELSE 'succeeded' END, "
-            "'scheduled', t, t, t + interval '3 seconds', 1, 'bench', '', '', 0, '', '', '', "
+            "'scheduled', t, t, t + interval '3 seconds', 1, 'bench', '', '', 0, '', '', '', '', "
             "'', '', '', '', '', '', 0, "
             "b * 0.2 + random() * 20, b * 0.6 + random() * 50, b + random() * 100 "
             "+ 80 * sin(extract(epoch FROM t) / 86400.0 * 6.283), random() * 0.1, "

@@ -21,9 +21,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (  # noqa: E402
+    ROOT,
+    drop_database,
+    fresh_database,
+    setup_django,
+    write_section,
+)
 
 
 def free_port() -> int:
@@ -70,21 +75,6 @@ class Redis:
 
 
 # --- parts, each run in a child process with its own DATABASE_URL ---------------------------
-
-
-def fresh_database() -> str:
-    """Create and migrate a scratch database for this part; returns its engine's vendor."""
-    from django.db import connection
-
-    connection.settings_dict["TEST"]["NAME"] = os.environ["BENCH_DB_NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    return connection.vendor
-
-
-def drop_database(name: str) -> None:
-    from django.db import connection
-
-    connection.creation.destroy_test_db(name, verbosity=0)
 
 
 def part_dispatch(sizes: list[int]) -> dict[str, Any]:
@@ -421,15 +411,13 @@ def run_part(part: str, db_url: str, broker: str, args: list[str]) -> dict[str, 
 
 
 def child(part: str, rest: list[str]) -> None:
-    from common import setup_django
-
     setup_django()
     if part == "dispatch":
         figures = part_dispatch([int(n) for n in rest[0].split(",")])
     elif part == "ingest":
         figures = part_ingest(int(rest[0]))
     elif part == "agent":
-        from loop_agent import part_agent
+        from bench.loop_agent import part_agent
 
         figures = part_agent(rest)
     else:
@@ -485,8 +473,6 @@ def main() -> None:
     text = report(figures, sys.argv[1:], (load_before, os.getloadavg()[0]))
     print(text)
     if not args.no_write:
-        from common import write_section
-
         write_section("Monitoring loop", text)
 
 

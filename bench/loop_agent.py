@@ -6,9 +6,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from typing import Any
 
-from loop import ROOT, drop_database, fresh_database
+from bench.common import ROOT, bare_page_load, drop_database, fresh_database, setup_django
 
 AGENT_PAGE = "/blank"
 
@@ -16,8 +17,6 @@ AGENT_PAGE = "/blank"
 def bare_worker(url: str, quiet_ms: int, seconds: float, out: Any) -> None:
     """One process of the bare-Playwright ceiling: warm browser, a fresh context per load,
     load + the same network quiet as a run; puts the number of loads in ``seconds``."""
-    from common import bare_page_load, setup_django
-
     setup_django()
     from agents.pool import BrowserPool
 
@@ -118,8 +117,8 @@ def agent_rate(site: Any, concurrency: int, quiet_ms: int, seconds: float) -> di
         start = timezone.now()
         runs = enqueue(backlog)
         time.sleep(seconds + 8)
-        window_start = start + timezone.timedelta(seconds=5)
-        window_end = window_start + timezone.timedelta(seconds=seconds)
+        window_start = start + timedelta(seconds=5)
+        window_end = window_start + timedelta(seconds=seconds)
         done = Run.objects.filter(
             pk__in=[r.pk for r in runs], finished_at__gt=window_start, finished_at__lte=window_end
         )

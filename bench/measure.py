@@ -1,9 +1,10 @@
 """Bench for the measuring core (issue 2): measure() vs a bare Playwright load, HAR analysis
 of 5,000 entries, and peak memory while measuring.
 
-    python bench/measure.py [--runs 10]
+    python bench/measure.py [--runs 10] [--no-write]
 
-Prints the figures and writes the "Measuring core" section of bench/RESULTS.md.
+Prints the figures and writes the "Measuring core" section of bench/RESULTS.md unless
+``--no-write``.
 """
 
 import argparse
@@ -14,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PeakMemory, bare_page_load, setup_django, write_section  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import PeakMemory, bare_load, setup_django, write_section  # noqa: E402
 
 setup_django()
 
@@ -23,17 +24,6 @@ from agents.browser import measure  # noqa: E402
 from agents.pool import BrowserPool  # noqa: E402
 from core.result.build import build_result  # noqa: E402
 from demosite.server import DemoSite  # noqa: E402
-
-
-def bare_load(pool: BrowserPool, url: str, quiet_ms: int) -> float:
-    """A bare Playwright load: warm browser, fresh context, load + the same network quiet."""
-
-    def run() -> float:
-        start = time.perf_counter()
-        bare_page_load(pool.browser(), url, quiet_ms)
-        return time.perf_counter() - start
-
-    return pool.call(run)
 
 
 def synthetic_har(entries: int) -> dict[str, Any]:
@@ -77,6 +67,7 @@ def synthetic_har(entries: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
     args = parser.parse_args()
     site = DemoSite().start()
     pool = BrowserPool()
@@ -91,7 +82,7 @@ def main() -> None:
         lines.append("| end condition | measure() median s | bare Playwright median s | ratio |")
         lines.append("|---|---|---|---|")
         for quiet in (2000, 300):
-            spec = {"url": url, "quiet_ms": quiet, "steps": [], "setup": {}}
+            spec: dict[str, Any] = {"url": url, "quiet_ms": quiet, "steps": [], "setup": {}}
             measure(spec, pool)
             bare_load(pool, url, quiet)  # warm both paths once
             ours, bare = [], []
@@ -151,7 +142,8 @@ def main() -> None:
     )
     print(line)
     lines += ["", line]
-    write_section("Measuring core", "\n".join(lines))
+    if not args.no_write:
+        write_section("Measuring core", "\n".join(lines))
 
 
 if __name__ == "__main__":

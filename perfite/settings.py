@@ -300,6 +300,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Perfite API",
     "DESCRIPTION": "Synthetic web-performance monitoring: scenarios, runs, CI comparisons.",
     "VERSION": "0.1.0",
+    # Fields named alike with different choices: one enum name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "scenarios.models.run.Run.STATUSES",
+        "ComparisonStatusEnum": "scenarios.models.ci.Comparison.STATUSES",
+        "RunKindEnum": "scenarios.models.run.Run.KINDS",
+        "ThresholdKindEnum": "scenarios.models.alerts.Threshold.KINDS",
+        "CulpritKindEnum": ["host", "entity"],
+    },
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

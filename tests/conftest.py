@@ -2,12 +2,45 @@
 
 A test that needs a missing service fails with a message saying how to start it; nothing
 is skipped.
+
+Two lanes: every test that uses a fixture of SYSTEM_FIXTURES is marked ``system`` here, and a
+test that starts a process or a browser by itself carries the mark in its module.
+``pytest -m "not system"`` (``make test-fast``) runs the fast lane: pure and in-process.
 """
 
 import socket
 from collections.abc import Iterator
 
 import pytest
+from django.test import override_settings
+
+# Fixtures that start a real Chromium, the demo site on its sockets, worker processes, Redis
+# or carbon (directly or through the fixtures they depend on).
+SYSTEM_FIXTURES = frozenset(
+    {
+        "browser_pool",  # a warm Chromium
+        "demo_site",  # the multi-host site on loopback sockets (``site`` uses it)
+        "agent_browser",  # tests/ci: the in-process agent measuring with a real Chromium
+        "redis",  # tests/loop: a throwaway redis-server (``loop`` and its workers use it)
+        "carbon",  # tests/loop: a carbon-cache process writing whisper files
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``system`` every test whose fixtures (closure included) start a system part."""
+    for item in items:
+        if SYSTEM_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.system)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_passwords() -> Iterator[None]:
+    """Password hashing is deliberately slow (PBKDF2: a third of a second a user); the tests
+    make hundreds of users with passwords (API tokens, dashboard roles, the admin). Set once
+    for the session: a per-test ``settings`` override costs every test, users or not."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 def require_port(host: str, port: int, how: str) -> None:

@@ -7,6 +7,8 @@ for the rest of the API (token or session; reading needs a viewer role, see scen
 - ``GET /api/incidents/<id>/`` (with its notifications)
 - ``GET /api/thresholds/?scenario=<slug>``
 - ``GET /api/scenarios/<slug>/correlation/?location=<name>&hours=24&metric=lcp``
+
+The answers' shapes (the OpenAPI schema) are in scenarios/api/alert_serializers.py.
 """
 
 from datetime import timedelta
@@ -14,12 +16,14 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from scenarios.alerts.insights import correlation_report
+from scenarios.api import alert_serializers as out
 from scenarios.models import Incident, Location, Scenario, Threshold
 from scenarios.roles import ReadOrEdit
 
@@ -68,6 +72,14 @@ def threshold_json(th: Threshold) -> dict[str, Any]:
     }
 
 
+def _param(name: str, kind: type, description: str, **extra: Any) -> OpenApiParameter:
+    """A query parameter as the schema shows it."""
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **extra)
+
+
+SCENARIO = _param("scenario", str, "Scenario slug")
+
+
 def _int(request: Request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name, str(default))
     if not raw.isdigit() or not 0 < int(raw) <= maximum:
@@ -75,6 +87,16 @@ def _int(request: Request, name: str, default: int, maximum: int) -> int:
     return int(raw)
 
 
+@extend_schema(
+    operation_id="incidents_list",
+    parameters=[
+        SCENARIO,
+        _param("location", str, "Location name"),
+        _param("state", str, "Open or resolved only", enum=["open", "resolved"]),
+        _param("limit", int, f"At most this many (1 to {MAX_LIMIT}), default 100"),
+    ],
+    responses=out.IncidentListSerializer,
+)
 @api_view(["GET"])
 @permission_classes([ReadOrEdit])
 def incidents(request: Request) -> Response:
@@ -95,9 +117,11 @@ def incidents(request: Request) -> Response:
     return Response({"results": [incident_json(i) for i in qs[:limit]]})
 
 
+@extend_schema(responses=out.IncidentDetailSerializer)
 @api_view(["GET"])
 @permission_classes([ReadOrEdit])
 def incident_detail(request: Request, pk: int) -> Response:
+    """One incident with its details and its notifications."""
     incident = get_object_or_404(
         Incident.objects.select_related("threshold__scenario", "threshold__location", "location"),
         pk=pk,
@@ -118,15 +142,27 @@ def incident_detail(request: Request, pk: int) -> Response:
     return Response(data)
 
 
+@extend_schema(
+    operation_id="thresholds_list", parameters=[SCENARIO], responses=out.ThresholdListSerializer
+)
 @api_view(["GET"])
 @permission_classes([ReadOrEdit])
 def thresholds(request: Request) -> Response:
+    """Thresholds by scenario slug; filter: scenario."""
     qs = Threshold.objects.select_related("scenario", "location").order_by("scenario__slug", "id")
     if slug := request.query_params.get("scenario"):
         qs = qs.filter(scenario__slug=slug)
     return Response({"results": [threshold_json(th) for th in qs]})
 
 
+@extend_schema(
+    parameters=[
+        _param("location", str, "Location name; default the scenario's first location"),
+        _param("hours", int, f"The window: the last 1 to {MAX_HOURS} hours, default 24"),
+        _param("metric", str, "The page metric to explain, default lcp"),
+    ],
+    responses=out.CorrelationReportSerializer,
+)
 @api_view(["GET"])
 @permission_classes([ReadOrEdit])
 def scenario_correlation(request: Request, slug: str) -> Response:

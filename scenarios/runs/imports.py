@@ -5,7 +5,8 @@ document as a measured one (so the dashboard, the API, budgets and comparisons t
 any other run). A HAR is analysed on the server with the agents' pure HAR functions — the one
 place ``scenarios`` uses ``agents`` code, because those functions are plain data in, plain
 data out and the alternative is a second copy of them. Timings a HAR does not carry (FCP,
-LCP …) stay null unless the HAR's ``pageTimings`` or the posted metrics give them.
+LCP …) stay null unless the HAR's ``pageTimings`` or the posted metrics give them. A run
+is one page load, so a HAR holding several pages is refused (docs/architecture.md).
 """
 
 import math
@@ -55,6 +56,22 @@ def clean_metrics(metrics: Any) -> dict[str, float]:
     return clean
 
 
+def _page_ids(har: Mapping[str, Any]) -> list[str]:
+    """The pages a HAR holds, in order: the ids in ``log.pages`` (``#n`` for a page without
+    one), then any ``pageref`` of an entry that no listed page has."""
+    pages = har["log"].get("pages") or []
+    ids = [
+        str(page.get("id") or f"#{n}")
+        for n, page in enumerate(pages, 1)
+        if isinstance(page, Mapping)
+    ]
+    for entry in har["log"]["entries"]:
+        ref = entry.get("pageref")
+        if ref is not None and str(ref) not in ids:
+            ids.append(str(ref))
+    return ids
+
+
 def _page_url(har: Mapping[str, Any], default: str) -> str:
     for entry in har["log"]["entries"]:
         if entry.get("_resourceType") == "document" or "html" in str(
@@ -72,6 +89,15 @@ def result_from_har(
     from core.result.build import build_result  # pure: see the module docstring
 
     validate_har(har)
+    ids = _page_ids(har)
+    if len(ids) > 1:
+        # Merged, several page loads would read as one: requests and bytes summed, the
+        # "fully loaded" time spanning the pauses between pages, timings of the first only.
+        shown = ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")
+        raise HarError(
+            f"this HAR holds {len(ids)} pages ({shown}); an imported run is one page load: "
+            "import one HAR per page"
+        )
     url = _page_url(har, scenario.url)
     pages = har["log"].get("pages") or []
     started = (pages[0].get("startedDateTime") if pages else None) or (

@@ -79,6 +79,7 @@ def test_a_broken_scenario_file_is_refused_with_line_and_reason(tmp_path: Path) 
         call_command("measure", str(bad))
 
 
+@pytest.mark.system  # starts Chromium
 def test_a_failed_page_exits_non_zero_with_the_browser_error(capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         call_command("measure", "http://nothing-here.invalid/", "--json")

@@ -4,14 +4,18 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from rest_framework import serializers
 from rest_framework.test import APIRequestFactory, force_authenticate
 
+from scenarios.alerts.insights import correlation_report
+from scenarios.api import alert_serializers as out
 from scenarios.api import alerts as api_alerts
 from scenarios.models import Channel, Incident, Location, Scenario, Threshold
 from scenarios.models.alerts import Notification
 from tests.roles import role
 
-from .conftest import MakeRun
+from .conftest import T0, MakeRun
+from .test_insights import history
 
 
 def call(view: Any, params: dict[str, Any] | None = None, **kwargs: Any) -> Any:
@@ -85,3 +89,50 @@ def test_correlation_endpoint_reports_and_refuses_unknown_metrics(
     bad = call(api_alerts.scenario_correlation, {"metric": "speed"}, slug="shop")
     assert bad.status_code == 400
     assert call(api_alerts.scenario_correlation, slug="missing").status_code == 404
+
+
+def declared(field: Any) -> Any:
+    """A serializer's field names, nested: {name: declared(field) or None for a leaf}."""
+    field = getattr(field, "child", field)
+    if not isinstance(field, serializers.Serializer):
+        return None
+    return {name: declared(child) for name, child in field.fields.items()}
+
+
+def answered(data: Any, like: Any) -> Any:
+    """``data``'s keys in the form of declared(): lists by their first item, leaves as None."""
+    if like is None:
+        return None
+    if isinstance(data, list):
+        return answered(data[0], like)
+    return {key: answered(value, like.get(key)) for key, value in data.items()}
+
+
+def assert_described(serializer: type[serializers.Serializer], data: Any) -> None:
+    """The answer has exactly the schema's fields, with the schema's types and choices."""
+    assert answered(data, declared(serializer())) == declared(serializer())
+    check = serializer(data=data)
+    check.is_valid()
+    assert check.errors == {}
+
+
+def test_the_schema_describes_every_field_of_the_incident_and_threshold_answers(
+    incidents: list[Incident],
+) -> None:
+    listed = call(api_alerts.incidents).data
+    assert [i["id"] for i in listed["results"]] == [incidents[1].pk, incidents[0].pk]
+    assert_described(out.IncidentListSerializer, listed)
+    detail = call(api_alerts.incident_detail, pk=incidents[1].pk).data
+    assert len(detail["notifications"]) == 1
+    assert_described(out.IncidentDetailSerializer, detail)
+    assert_described(out.ThresholdListSerializer, call(api_alerts.thresholds).data)
+
+
+def test_the_schema_describes_every_field_of_a_correlation_report(
+    scenario: Scenario, location: Location, make_run: MakeRun
+) -> None:
+    history(make_run)
+    report = correlation_report(scenario, location, since=T0, metric="lcp")
+    assert (len(report["hosts"]), len(report["entities"]), len(report["regressions"])) == (4, 4, 1)
+    assert len(report["regressions"][0]["culprits"]) > 0
+    assert_described(out.CorrelationReportSerializer, report)

@@ -235,6 +235,42 @@ def test_a_har_from_elsewhere_becomes_an_imported_run(
     assert run.har_size > 0
 
 
+def test_a_har_holding_several_pages_is_refused_naming_them(
+    scenario: Scenario, editor_client: APIClient
+) -> None:
+    first, second = har("http://www.example.localhost/"), har("http://www.example.localhost/b")
+    second["log"]["pages"][0]["id"] = "p2"
+    for entry in second["log"]["entries"]:
+        entry["pageref"] = "p2"
+    both = {
+        "log": {
+            **first["log"],
+            "pages": first["log"]["pages"] + second["log"]["pages"],
+            "entries": first["log"]["entries"] + second["log"]["entries"],
+        }
+    }
+    answer = editor_client.post("/api/imports/", {"scenario": "demo", "har": both}, format="json")
+    assert (answer.status_code, answer.json()) == (
+        400,
+        [
+            "this HAR holds 2 pages (p1, p2); an imported run is one page load: "
+            "import one HAR per page"
+        ],
+    )
+    assert Run.objects.count() == 0
+
+
+def test_entries_of_the_one_listed_page_are_imported(
+    scenario: Scenario, editor_client: APIClient
+) -> None:
+    one = har()
+    for entry in one["log"]["entries"]:
+        entry["pageref"] = "p1"
+    answer = editor_client.post("/api/imports/", {"scenario": "demo", "har": one}, format="json")
+    assert answer.status_code == 201, answer.json()
+    assert Run.objects.get(pk=answer.json()["id"]).requests == 2
+
+
 def test_named_metrics_from_another_tool_are_stored_as_a_run(
     scenario: Scenario, editor_client: APIClient
 ) -> None:

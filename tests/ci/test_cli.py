@@ -21,7 +21,8 @@ from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.runs.store import store_result
 from tests.ci.factories import result
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Every test runs perfite-ci as a child process.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.system]
 
 BASE_URL = "http://www.example.localhost/?fcp=100"
 SLOW_URL = "http://www.example.localhost/?fcp=420&ad=420"

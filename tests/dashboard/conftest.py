@@ -16,12 +16,6 @@ HOSTILE = "<script>alert('x')</script>"
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
-    """Password hashing is deliberately slow; these tests log in dozens of users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def empty_cache() -> None:
     """Charts and the list cache closed buckets; every test starts without them."""
     cache.clear()

@@ -25,6 +25,9 @@ from demosite.server import DemoSite
 
 from .sockets import read_exactly, read_head
 
+# The demo site on its sockets, and as a child process (``python -m demosite``).
+pytestmark = pytest.mark.system
+
 WWW = "www.example.localhost"
 STATIC = "static.example.localhost"
 ADS = "ads.other.localhost"

@@ -26,6 +26,7 @@ class Recorder:
         self.beats.append((agent_name, location, info))
 
 
+@pytest.mark.system  # runs chromium --version
 def test_the_browser_version_comes_from_chromium_itself() -> None:
     out = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True)
     version = browser_version()
@@ -38,6 +39,7 @@ def test_an_unknown_browser_is_left_out_of_the_heartbeat(monkeypatch: pytest.Mon
     assert agent_info(4) == {"version": __version__, "concurrency": 4}
 
 
+@pytest.mark.system  # agent_info runs chromium --version
 @pytest.mark.django_db(transaction=True)  # a beat closes its thread's connection
 def test_a_beat_records_the_agent_in_its_location() -> None:
     beat = Heartbeat("eu-west-1", "eu-west", agent_info(2), every=30)
@@ -67,6 +69,7 @@ def test_a_child_reports_the_browser_version_once_when_chromium_could_not_tell(
     assert recorder.beats == [("eu-west-1", "local", {"browser_version": "150.0.1.2"})]
 
 
+@pytest.mark.system  # asks chromium --version whether the heartbeats know it
 def test_a_child_stays_quiet_when_the_heartbeats_know_the_browser(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

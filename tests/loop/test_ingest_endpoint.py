@@ -244,7 +244,9 @@ def _claim(run: Run, token: str) -> Any:
 
 def test_an_agent_delivers_only_the_runs_it_holds(agent_run: tuple[Run, str], media: Path) -> None:
     run, token = agent_run
-    other = Agent.objects.create(name="eu-west-2", location=run.location).issue_token()
+    other = Agent.objects.create(
+        name="eu-west-2", location=Location.objects.get(name="eu-west")
+    ).issue_token()
     queued = Run.objects.create(scenario=run.scenario, location=run.location)
     assert post(queued, token).json() == {"error": "this agent has not claimed this run"}
     refused = post(run, other)
@@ -276,7 +278,9 @@ def test_a_run_taken_over_by_another_agent_takes_only_the_new_agents_result(
     agent_run: tuple[Run, str], media: Path
 ) -> None:
     run, token = agent_run
-    other = Agent.objects.create(name="eu-west-2", location=run.location).issue_token()
+    other = Agent.objects.create(
+        name="eu-west-2", location=Location.objects.get(name="eu-west")
+    ).issue_token()
     assert _claim(run, other).status_code == 200  # the first agent died: re-delivered
     run.refresh_from_db()
     assert (run.attempts, run.agent_name) == (2, "eu-west-2")
