@@ -1,28 +1,30 @@
 # The two quickstart commands (see README): `make start` and `make test`; CI runs
-# `make lint` first (.ci/run).
+# `make lint` first (.ci/run). Everything runs in the project's virtual environment (.venv),
+# which `bootstrap` makes from PYTHON (default python3: Debian's own works).
 PYTHON ?= python3
+VENV := .venv/bin/python
 
 .PHONY: start test test-fast bootstrap lint bench
 
 bootstrap:
-	./scripts/bootstrap.sh
+	PYTHON=$(PYTHON) ./scripts/bootstrap.sh
 
 start: bootstrap
-	$(PYTHON) manage.py start
+	$(VENV) manage.py start
 
 test: bootstrap
-	$(PYTHON) -m pytest
+	$(VENV) -m pytest
 
 # The fast lane: pure and in-process tests only (no Chromium, processes, Redis or carbon).
 test-fast: bootstrap
-	$(PYTHON) -m pytest -m "not system"
+	$(VENV) -m pytest -m "not system"
 
 # Lint, format, types, and the OpenAPI schema without an error or a warning.
 lint: bootstrap
-	$(PYTHON) -m ruff check .
-	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m mypy .
-	$(PYTHON) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(VENV) -m ruff check .
+	$(VENV) -m ruff format --check .
+	$(VENV) -m mypy .
+	$(VENV) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 bench: bootstrap
-	$(PYTHON) bench/run_all.py
+	$(VENV) bench/run_all.py
