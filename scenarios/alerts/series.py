@@ -7,10 +7,13 @@ threshold's per-run values, newest first, in plain Python.
 
 Rules per scope (result-document TOTALS for party/host/entity/content_class):
 - page: the Run column; runs where it is null are left out.
-- party / host / content_class: a run without that party, host or class scores 0 (it spent
-  nothing there), so a host that appears is seen as growth from 0.
+- party / host / content_class: a run that recorded its requests but none of that party,
+  host or class scores 0 (it spent nothing there), so a host that appears is seen as growth
+  from 0. A run that recorded no requests at all (a metrics-only import) says nothing about
+  hosts: it is left out ("no data"), never 0.
 - entity: hosts whose entity is the key, either the registrable domain stored on RunHost or
-  the name given by the entity mapping (core.har.entities); summed, 0 when absent.
+  the name given by the entity mapping (core.har.entities); summed, 0 when absent (from a
+  run that recorded requests).
 - step: the step's ``duration_ms`` / ``started_ms``; runs without that step are left out.
 
 Every history query selects one location's rows with ``at_location`` (None: rows without one).
@@ -40,6 +43,7 @@ class Snapshot:
     hosts: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)  # run → host rows
     content_classes: dict[int, dict[str, Any]] = field(default_factory=dict)
     steps: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    recorded: set[int] = field(default_factory=set)  # runs that recorded their requests
     user_mappings: tuple[tuple[str, str, str], ...] = ()
 
 
@@ -96,6 +100,12 @@ def load_snapshot(
                 snap.content_classes[row[0]] = row[offset + j] or {}
             else:
                 snap.steps[row[0]] = row[offset + j] or []
+    if scopes & {"host", "party", "entity", "content_class"} and snap.run_ids:
+        snap.recorded = set(
+            RunHost.objects.filter(run_id__in=snap.run_ids)
+            .values_list("run_id", flat=True)
+            .distinct()
+        )
     if scopes & {"host", "party", "entity"} and snap.run_ids:
         host_rows = RunHost.objects.filter(run_id__in=snap.run_ids)
         if not scopes & {"party", "entity"}:
@@ -125,6 +135,8 @@ def values(th: Threshold, snap: Snapshot) -> list[float]:
         column = {"host": 1, "entity": 2, "party": 3}[th.scope]
         out: list[float] = []
         for run_id in snap.run_ids:
+            if run_id not in snap.recorded:
+                continue
             total = 0.0
             for row in snap.hosts.get(run_id, ()):
                 if row[column] == th.key or (
@@ -138,6 +150,7 @@ def values(th: Threshold, snap: Snapshot) -> list[float]:
         return [
             float((snap.content_classes.get(run_id, {}).get(th.key) or {}).get(th.metric) or 0)
             for run_id in snap.run_ids
+            if run_id in snap.recorded
         ]
     if th.scope == "step":
         out = []

@@ -190,10 +190,29 @@ def test_a_host_absent_from_a_run_counts_as_zero(
         value=0,
         window_runs=1,
     )
-    evaluate(make_run(0, lcp=1000, hosts={}))
+    evaluate(make_run(0, lcp=1000, hosts={"shop.example.com": {"requests": 9}}))
     assert Incident.objects.count() == 0
     evaluate(make_run(5, lcp=1000, hosts={"new.tracker.io": {"requests": 4}}))
     assert Incident.objects.get().value == 4
+
+
+@pytest.mark.parametrize("scope", ["entity", "host", "content_class"])
+def test_a_run_that_recorded_no_requests_is_no_data_and_resolves_nothing(
+    scenario: Scenario, make_run: MakeRun, evaluate: Any, scope: str
+) -> None:
+    key, metric = {
+        "entity": ("adnet.com", "time_ms"),
+        "host": ("ads.adnet.com", "time_ms"),
+        "content_class": ("js", "transfer_bytes"),
+    }[scope]
+    Threshold.objects.create(
+        scenario=scenario, scope=scope, key=key, metric=metric, value=300, window_runs=1
+    )
+    evaluate(make_run(0, lcp=1000, **_hosts(ads_ms=400, js_bytes=1000)))
+    assert Incident.objects.get().resolved_at is None
+    # A metrics-only import: page numbers, no requests. It says nothing about any host.
+    evaluate(make_run(5, lcp=900, kind=Run.KIND_IMPORTED, hosts={}))
+    assert Incident.objects.get().resolved_at is None
 
 
 def test_failure_threshold_alerts_on_a_failing_run_and_resolves_on_success(
