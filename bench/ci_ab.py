@@ -85,7 +85,7 @@ def trial(scenario: Scenario, base_url: str, branch_url: str, runs: int) -> Comp
     )
     while True:
         current = comparisons.advance(created.pk)
-        if current.status in (Comparison.DONE, Comparison.ERROR):
+        if current.status in Comparison.SETTLED:
             return current
         time.sleep(0.1)
 

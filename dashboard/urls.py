@@ -20,5 +20,6 @@ urlpatterns = [
     path("runs/<int:pk>/har/", views.run_har, name="run_har"),
     path("runs/<int:pk>/screenshot/", views.run_screenshot, name="run_screenshot"),
     path("compare/", views.compare, name="compare"),
+    path("comparisons/<int:pk>/cancel/", views.comparison_cancel, name="comparison_cancel"),
     path("account/tokens/", views.tokens, name="tokens"),
 ]

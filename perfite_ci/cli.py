@@ -1,8 +1,10 @@
 """perfite-ci: the command line a CI pipeline runs.
 
 Exit status: 0 no regression and budgets met; 1 a regression or a budget over its limit;
-2 anything else (bad arguments, server unreachable, token refused, runs failed), with a
-one-line reason on stderr. Progress goes to stderr, the report to stdout.
+2 anything else (bad arguments, server unreachable, token refused, runs failed, no stored
+base, timed out or interrupted), with a one-line reason on stderr. A comparison given up on
+(--timeout or Ctrl-C) is cancelled on the server, so its runs stop. Progress goes to
+stderr, the report to stdout.
 """
 
 import argparse
@@ -17,6 +19,7 @@ from perfite_ci import report
 from perfite_ci.client import CIError, Client
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+SETTLED = ("done", "error", "cancelled")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         default=1800,
-        help="give up (exit 2) after this many seconds (1800)",
+        help="give up after this many seconds (1800): the comparison is cancelled, exit 2",
     )
 
     release = commands.add_parser(
@@ -177,6 +180,10 @@ def _progress(comparison: dict[str, Any]) -> str:
     return text + (f" (warning: {flagged})" if flagged else "")
 
 
+class TimedOut(CIError):
+    """The comparison did not finish within --timeout."""
+
+
 def wait_for(client: Client, comparison: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Poll until the comparison is done or failed; progress lines on stderr."""
     deadline = time.monotonic() + timeout
@@ -186,17 +193,33 @@ def wait_for(client: Client, comparison: dict[str, Any], timeout: float) -> dict
         if line != last:
             print(line, file=sys.stderr, flush=True)
             last = line
-        if comparison["status"] in ("done", "error"):
+        if comparison["status"] in SETTLED:
             return comparison
         if time.monotonic() >= deadline:
-            raise CIError(f"comparison {comparison['id']} not finished after {timeout:g} s")
+            raise TimedOut(f"comparison {comparison['id']} not finished after {timeout:g} s")
         comparison = client.get(f"comparisons/{comparison['id']}/", wait=10)
+
+
+def cancel(client: Client, comparison: dict[str, Any]) -> str:
+    """Cancel a comparison this run gave up on, so its runs stop; say how that went."""
+    try:
+        client.post(f"comparisons/{comparison['id']}/cancel/", {})
+    except CIError as exc:
+        return f"; cancelling it failed too ({exc})"
+    return f"; comparison {comparison['id']} cancelled"
 
 
 def run_compare(args: argparse.Namespace) -> int:
     client = Client(args.server, args.token)
     comparison = client.post("comparisons/", compare_body(args))
-    comparison = wait_for(client, comparison, args.timeout)
+    try:
+        comparison = wait_for(client, comparison, args.timeout)
+    except TimedOut as exc:
+        raise CIError(f"{exc}{cancel(client, comparison)}") from None
+    except KeyboardInterrupt:
+        raise CIError(f"interrupted{cancel(client, comparison)}") from None
+    if comparison["status"] == "cancelled":
+        raise CIError(f"comparison {comparison['id']} was cancelled: {comparison.get('error')}")
     if comparison["status"] == "error":
         raise CIError(f"comparison {comparison['id']} failed: {comparison.get('error')}")
     data = comparison.get("report") or {}

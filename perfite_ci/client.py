@@ -32,6 +32,8 @@ def _reason(body: bytes) -> str:
             text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
             parts.append(text if key == "non_field_errors" else f"{key}: {text}")
         return _one_line(" | ".join(parts))
+    if isinstance(data, list):
+        return _one_line("; ".join(map(str, data)))
     return _one_line(str(data))
 
 

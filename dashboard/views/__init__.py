@@ -1,7 +1,7 @@
 """Dashboard views, one module per page family; thin: permission check, query, render."""
 
 from .account import tokens
-from .compare import compare
+from .compare import compare, comparison_cancel
 from .edit import (
     scenario_create,
     scenario_edit,
@@ -14,6 +14,7 @@ from .scenarios import scenario_detail, scenario_list, scenario_series
 
 __all__ = [
     "compare",
+    "comparison_cancel",
     "run_detail",
     "run_har",
     "run_screenshot",

@@ -1,9 +1,12 @@
 """The compare page: two runs or two sets of runs side by side."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from scenarios.roles import viewer_required
+from scenarios.ci import workflow
+from scenarios.models import Comparison
+from scenarios.roles import can_edit, editor_required, viewer_required
 
 from ..compare import CompareError, host_deltas, host_totals, load_sets, metric_deltas
 from ..waterfall import build_waterfall
@@ -16,6 +19,9 @@ def compare(request: HttpRequest) -> HttpResponse:
     # Repeated parameters (checkboxes: ?base=1&base=2) count like comma lists.
     params = {key: ",".join(request.GET.getlist(key)) for key in request.GET}
     context: dict[str, object] = {"params": params}
+    if params.get("comparison", "").isdigit():
+        context["comparison"] = Comparison.objects.filter(pk=int(params["comparison"])).first()
+        context["can_edit"] = can_edit(request.user)
     if params.get("comparison") or params.get("base") or params.get("branch"):
         try:
             base, branch = load_sets(params)
@@ -41,3 +47,12 @@ def compare(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "dashboard/compare.html", context)
+
+
+@require_POST
+@editor_required
+def comparison_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a running comparison (its queued runs are withdrawn); back to its page."""
+    comparison = get_object_or_404(Comparison, pk=pk)
+    workflow.cancel(comparison.pk, f"cancelled by {request.user.get_username()} in the dashboard")
+    return redirect(f"/compare/?comparison={comparison.pk}")

@@ -176,6 +176,17 @@ class ComparisonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 break
         return Response(s.ComparisonSerializer(current).data)
 
+    @extend_schema(request=None, responses={200: s.ComparisonSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Stop a comparison (for example when the pipeline gave up): it is cancelled and its
+        queued runs are withdrawn. A finished comparison is returned unchanged."""
+        found = self.get_object()
+        who = request.user.get_username() or "an API client"
+        return Response(
+            s.ComparisonSerializer(comparisons.cancel(found.pk, f"cancelled by {who}")).data
+        )
+
 
 class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Release markers: POST one at deploy time; ``report`` compares runs before and after."""

@@ -65,7 +65,43 @@ def create_comparison(scenario: Scenario, **fields: Any) -> Comparison:
         if fields["location"] is None:
             fields["location"] = default_location(scenario)
         comparison = Comparison.objects.create(scenario=scenario, **fields)
+        _check_history(comparison)  # before any run: fail fast, and roll the comparison back
         _step(comparison)
+    return comparison
+
+
+def _check_history(comparison: Comparison) -> None:
+    """A history comparison needs stored base runs: refuse it before spending branch runs.
+
+    The base branch measured against itself may start its own history (see ``_finish``).
+    """
+    if comparison.paired or comparison.branch == comparison.base_branch:
+        return
+    base, _ = find_base_runs(comparison)
+    if len(base) < MIN_RUNS:
+        raise ComparisonError(_too_few(comparison, len(base)))
+
+
+def _too_few(comparison: Comparison, found: int) -> str:
+    return (
+        f"only {found} stored succeeded runs of base branch {comparison.base_branch!r} found "
+        f"(need {MIN_RUNS}); run the base first"
+    )
+
+
+def cancel(comparison_id: int, reason: str) -> Comparison:
+    """Stop a comparison: it is cancelled (``error`` says why) and its queued runs are
+    withdrawn (deleted: an agent that receives one finds nothing to claim). A run an agent is
+    already measuring finishes and is stored, but moves nothing on. A settled comparison is
+    returned unchanged."""
+    with transaction.atomic():
+        comparison = Comparison.objects.select_for_update().get(pk=comparison_id)
+        if comparison.status in Comparison.SETTLED:
+            return comparison
+        comparison.runs.filter(status=Run.QUEUED).delete()
+        comparison.status = Comparison.CANCELLED
+        comparison.error = reason[:2000]
+        comparison.save(update_fields=["status", "error"])
     return comparison
 
 
@@ -102,14 +138,14 @@ def advance(comparison_id: int) -> Comparison:
     done (or failed, with ``error`` saying why).
     """
     comparison = Comparison.objects.select_related("scenario").get(pk=comparison_id)
-    settled = comparison.status in (Comparison.DONE, Comparison.ERROR)
+    settled = comparison.status in Comparison.SETTLED
     if settled or comparison.runs.exclude(status__in=Run.FINISHED).exists():
         return comparison  # the common case while polling: no lock, no write
     with transaction.atomic():
         comparison = (
             Comparison.objects.select_for_update().select_related("scenario").get(pk=comparison_id)
         )
-        if comparison.status not in (Comparison.DONE, Comparison.ERROR):
+        if comparison.status not in Comparison.SETTLED:
             _step(comparison)
     return comparison
 
@@ -267,11 +303,7 @@ def _finish(comparison: Comparison, runs: Sequence[Run]) -> None:
                 f"too few earlier runs of {comparison.base_branch!r}: these start its history"
             )
         elif len(base) < MIN_RUNS:
-            _fail(
-                comparison,
-                f"only {len(base)} stored succeeded runs of base branch "
-                f"{comparison.base_branch!r} found (need {MIN_RUNS}); run the base first",
-            )
+            _fail(comparison, _too_few(comparison, len(base)))
             return
     report = compare_runs(
         [run.result or {} for run in base],

@@ -13,7 +13,9 @@ class Comparison(models.Model):
     RUNNING = "running"
     DONE = "done"
     ERROR = "error"
-    STATUSES = [(s, s) for s in (PENDING, RUNNING, DONE, ERROR)]
+    CANCELLED = "cancelled"
+    STATUSES = [(s, s) for s in (PENDING, RUNNING, DONE, ERROR, CANCELLED)]
+    SETTLED = (DONE, ERROR, CANCELLED)
 
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="comparisons")
     created_by = models.ForeignKey(

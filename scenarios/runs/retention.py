@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from scenarios.models import Comparison, Run
 
-FINISHED_COMPARISONS = (Comparison.DONE, Comparison.ERROR)
+FINISHED_COMPARISONS = Comparison.SETTLED
 
 
 @dataclass(frozen=True)

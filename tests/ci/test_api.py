@@ -324,3 +324,48 @@ def test_the_openapi_schema_lists_the_ci_endpoints(editor_client: APIClient) -> 
     ):
         assert route in schema["paths"], route
     assert editor_client.get("/api/docs/").status_code == 200
+
+
+def test_an_editor_cancels_a_comparison_and_its_queued_runs_are_withdrawn(
+    scenario: Scenario, editor_client: APIClient, viewer_client: APIClient
+) -> None:
+    from unittest import mock
+
+    with mock.patch("scenarios.runs.dispatch.app.send_task"):
+        created = editor_client.post(
+            "/api/comparisons/", {"scenario": "demo", "base_url": BASE_URL}, format="json"
+        ).json()
+    comparison = Comparison.objects.get(pk=created["id"])
+    (queued,) = comparison.runs.all()
+    assert queued.status == Run.QUEUED
+    path = f"/api/comparisons/{comparison.pk}/cancel/"
+    assert viewer_client.post(path).status_code == 403
+    answer = editor_client.post(path)
+    assert answer.status_code == 200
+    assert (answer.json()["status"], answer.json()["error"]) == (
+        "cancelled",
+        "cancelled by editor1",
+    )
+    assert not Run.objects.filter(pk=queued.pk).exists()
+    again = editor_client.post(path)
+    assert (again.status_code, again.json()["error"]) == (200, "cancelled by editor1")
+
+
+def test_a_run_finishing_after_its_comparison_was_cancelled_moves_nothing_on(
+    scenario: Scenario, editor_client: APIClient
+) -> None:
+    from unittest import mock
+
+    from scenarios.ci import workflow
+
+    with mock.patch("scenarios.runs.dispatch.app.send_task"):
+        created = editor_client.post(
+            "/api/comparisons/", {"scenario": "demo", "base_url": BASE_URL}, format="json"
+        ).json()
+        (running,) = Run.objects.filter(comparison_id=created["id"])
+        Run.objects.filter(pk=running.pk).update(status=Run.RUNNING)
+        workflow.cancel(created["id"], "stop")
+        assert store_result(running.pk, result(100.0), None)
+        workflow.run_finished(running.pk)
+    assert Run.objects.filter(comparison_id=created["id"]).count() == 1
+    assert Comparison.objects.get(pk=created["id"]).status == Comparison.CANCELLED

@@ -264,3 +264,44 @@ def test_the_client_needs_nothing_but_the_standard_library() -> None:
         timeout=30,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_timeout_cancels_the_comparison_and_withdraws_its_queued_runs(
+    scenario: Scenario, server: list[str]
+) -> None:
+    # No agent answers: the first run stays queued until perfite-ci gives up.
+    done = perfite_ci(
+        "compare", *server, "--scenario", "demo", "--base-url", BASE_URL, "--timeout", "2"
+    )
+    comparison = Comparison.objects.get()
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"perfite-ci: comparison {comparison.pk} not finished after 2 s; "
+        f"comparison {comparison.pk} cancelled"
+    )
+    assert comparison.status == Comparison.CANCELLED
+    assert comparison.error.startswith("cancelled by ")
+    assert not comparison.runs.exists()
+
+
+def test_history_mode_without_a_stored_base_fails_fast_and_runs_nothing(
+    scenario: Scenario, server: list[str]
+) -> None:
+    done = perfite_ci(
+        "compare",
+        *server,
+        "--scenario",
+        "demo",
+        "--branch",
+        "feature",
+        "--commit",
+        "f00d",
+        "--base-branch",
+        "main",
+    )
+    assert done.returncode == 2
+    assert one_line(done) == (
+        "perfite-ci: server answered HTTP 400 for POST comparisons/: only 0 stored succeeded "
+        "runs of base branch 'main' found (need 3); run the base first"
+    )
+    assert not Comparison.objects.exists() and not Run.objects.exists()

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from dashboard.compare import CompareError, host_deltas, metric_deltas, parse_ids
-from scenarios.models import Comparison, Run
+from scenarios.models import Comparison, Run, Scenario
 
 from .conftest import result_doc
 
@@ -125,3 +125,25 @@ def test_sets_can_come_from_checkboxes(viewer_client: Client, make_run: Callable
     )
     scenario_page = viewer_client.get("/scenarios/home/").content.decode()
     assert f'name="base" value="{a.pk}"' in scenario_page
+
+
+def test_an_editor_cancels_a_running_comparison_from_its_page(
+    editor_client: Client, viewer_client: Client, scenario: Scenario
+) -> None:
+    comparison = Comparison.objects.create(scenario=scenario, status=Comparison.RUNNING)
+    queued = Run.objects.create(scenario=scenario, comparison=comparison, kind=Run.KIND_CI)
+    page = editor_client.get(f"/compare/?comparison={comparison.pk}").content.decode()
+    assert "Cancel this comparison" in page
+    assert (
+        "Cancel this comparison"
+        not in viewer_client.get(f"/compare/?comparison={comparison.pk}").content.decode()
+    )
+    assert viewer_client.post(f"/comparisons/{comparison.pk}/cancel/").status_code == 403
+    answer = editor_client.post(f"/comparisons/{comparison.pk}/cancel/")
+    assert (answer.status_code, answer["Location"]) == (
+        302,
+        f"/compare/?comparison={comparison.pk}",
+    )
+    comparison.refresh_from_db()
+    assert comparison.status == Comparison.CANCELLED
+    assert not Run.objects.filter(pk=queued.pk).exists()
