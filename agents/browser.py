@@ -246,15 +246,28 @@ class Measurement:
     screenshot: bytes | None = None  # JPEG of the viewport as the run ended
 
 
-def _screenshot(page: Page, spec: dict[str, Any]) -> bytes | None:
+def _screenshot(page: Page, spec: dict[str, Any]) -> tuple[bytes | None, str | None]:
     """The viewport once the run is over (measurement done, so it cannot move a metric); also
-    for a failed run, where it shows what the browser was left with. None if it cannot."""
-    if not spec.get("screenshot", True) or page.is_closed():
-        return None
-    try:
-        return page.screenshot(type="jpeg", quality=60, timeout=5000, animations="disabled")
-    except PlaywrightError:
-        return None
+    for a failed run, where it shows what the browser was left with (its error page).
+
+    Returns (JPEG, None), or (None, why not) when one was wanted and could not be taken: a
+    failed navigation leaves the browser loading its error page, and a screenshot taken in
+    that moment can fail, so it waits for that page and tries twice.
+    """
+    if not spec.get("screenshot", True):
+        return None, None
+    if page.is_closed():
+        return None, "no screenshot: the page was closed"
+    why = ""
+    for _ in range(2):
+        with contextlib.suppress(PlaywrightError):
+            page.wait_for_load_state("load", timeout=5000)
+        try:
+            shot = page.screenshot(type="jpeg", quality=60, timeout=10_000, animations="disabled")
+            return shot, None
+        except PlaywrightError as exc:
+            why = _first_line(exc)
+    return None, f"no screenshot: {why}"
 
 
 def measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
@@ -279,7 +292,7 @@ def _measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
     collected = _Collected()
     started_at = datetime.now(UTC).isoformat()
     status, error = "succeeded", None
-    screenshot = None
+    screenshot, screenshot_error = None, None
     try:
         context = browser.new_context(
             record_har_path=har_path,
@@ -349,7 +362,7 @@ def _measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
                 raise InfrastructureError(f"browser died during the run: {exc}") from exc
             status, error = "failed", _first_line(exc)
         collected.snapshot(page)
-        screenshot = _screenshot(page, spec)
+        screenshot, screenshot_error = _screenshot(page, spec)
     finally:
         with contextlib.suppress(PlaywrightError):
             context.close()
@@ -375,6 +388,8 @@ def _measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
         marks=[m for m in collected.marks if m["end"] is not None],
         actions=collected.actions,
     )
+    if screenshot_error:
+        result["screenshot_error"] = screenshot_error
     return Measurement(result=result, har=har, screenshot=screenshot)
 
 
