@@ -13,11 +13,11 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
@@ -27,8 +27,20 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from agents.context_options import blocked, context_options
 from core.result.build import build_result
 
-if TYPE_CHECKING:  # the pool calls back into this module: no import at run time
-    from agents.pool import BrowserPool
+T = TypeVar("T")
+
+
+class BrowserPool(Protocol):
+    """What ``measure`` needs of agents.pool.BrowserPool, which imports this module (so this
+    module names the shape, not the class)."""
+
+    def call(self, func: Callable[..., T], *args: Any) -> T: ...
+
+    def browser(self, dns: dict[str, str] | None = None) -> Browser: ...
+
+    @property
+    def playwright(self) -> Playwright | None: ...
+
 
 COLLECTOR_JS = (Path(__file__).with_name("collector.js")).read_text()
 DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -270,7 +282,7 @@ def _screenshot(page: Page, spec: dict[str, Any]) -> tuple[bytes | None, str | N
     return None, f"no screenshot: {why}"
 
 
-def measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
+def measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     """Measure one scenario spec (see Scenario.spec) in a fresh context of a warm browser.
 
     Page errors (HTTP >= 400 on the first document, a selector that never appears, an
@@ -281,7 +293,7 @@ def measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
     return pool.call(_measure, spec, pool)
 
 
-def _measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
+def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     setup = spec.get("setup") or {}
     step_timeout = float(spec.get("step_timeout_ms", 30_000))
     quiet_ms = int(spec.get("quiet_ms", 2000))
