@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core.metrics import page_names
 from scenarios import models
 from scenarios.runs import dispatch as scheduling
 
@@ -97,10 +98,7 @@ class RunAdmin(admin.ModelAdmin):
         "status",
         "kind",
         "created_at",
-        "ttfb",
-        "lcp",
-        "transfer_bytes",
-        "third_party_bytes",
+        *page_names(summary=True),
         "flagged",
     )
     list_filter = ("status", "kind", "location", "scenario")

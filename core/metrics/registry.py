@@ -24,6 +24,25 @@ class UnknownMetric(KeyError):
 
 
 @dataclass(frozen=True)
+class Attribution:
+    """Which requests a timing's change is traced to (core.stats.attribution).
+
+    ``requests``: ``all`` (every request started before the metric's moment),
+    ``render_blocking`` (only render-blocking ones: the critical path to a paint) or ``none``;
+    ``resource_types``: types that count even when not render-blocking (LCP's image or font);
+    ``blocking``: whether main-thread blocking (long tasks) counts too.
+    """
+
+    requests: str = "all"
+    resource_types: tuple[str, ...] = ()
+    blocking: bool = True
+
+
+WHOLE_LOAD = Attribution()
+CRITICAL_PATH = Attribution("render_blocking", blocking=False)
+
+
+@dataclass(frozen=True)
 class Metric:
     """One metric and its treatment everywhere.
 
@@ -37,7 +56,10 @@ class Metric:
     the label where space is tight (empty: the label); ``party``: the party (``first`` or
     ``third``) this page metric counts alone, empty when it counts the whole page.
     ``cost`` (fields of a split): part of what the split costs the page, the measures host
-    correlation ranks and a comparison report gives a row (see ``Family.reported``).
+    correlation ranks and a comparison report gives a row (see ``Family.reported``);
+    ``attribution``: how a change of this timing is traced to requests (core.stats.attribution);
+    ``har_timing``: its key in a HAR page's ``pageTimings`` (imports), empty when none;
+    ``headline``: the one metric shown and asked about when none is named (LCP).
     """
 
     name: str
@@ -54,13 +76,15 @@ class Metric:
     waterfall_mark: bool = False
     short_label: str = ""
     party: str = ""
+    cost: bool = False
+    attribution: "Attribution | None" = None
+    har_timing: str = ""
+    headline: bool = False
 
     @property
     def short(self) -> str:
         """The label where space is tight: ``DCL`` for DOM content loaded."""
         return self.short_label or self.label
-
-    cost: bool = False
 
     @property
     def effect(self) -> float:
@@ -125,7 +149,16 @@ PAGE: tuple[Metric, ...] = (
     Metric("dns", "DNS", MS, "DNS lookup of the first document", graphite=True),
     Metric("connect", "Connect", MS, "TCP (and TLS) connect of the first document", graphite=True),
     Metric(
-        "ttfb", "TTFB", MS, "Time to the first byte of the document", True, True, True, summary=True
+        "ttfb",
+        "TTFB",
+        MS,
+        "Time to the first byte of the document",
+        True,
+        True,
+        True,
+        summary=True,
+        attribution=CRITICAL_PATH,
+        har_timing="_TTFB",
     ),
     Metric(
         "fcp",
@@ -137,6 +170,8 @@ PAGE: tuple[Metric, ...] = (
         True,
         gated=True,
         waterfall_mark=True,
+        attribution=CRITICAL_PATH,
+        har_timing="_firstContentfulPaint",
     ),
     Metric(
         "lcp",
@@ -149,9 +184,22 @@ PAGE: tuple[Metric, ...] = (
         gated=True,
         summary=True,
         waterfall_mark=True,
+        attribution=Attribution("render_blocking", ("image", "font")),
+        har_timing="_largestContentfulPaint",
+        headline=True,
     ),
     Metric("cls", "CLS", SCORE, "Cumulative layout shift", True, True, True, gated=True),
-    Metric("tbt", "TBT", MS, "Total blocking time (long tasks)", True, True, True, gated=True),
+    Metric(
+        "tbt",
+        "TBT",
+        MS,
+        "Total blocking time (long tasks)",
+        True,
+        True,
+        True,
+        gated=True,
+        attribution=Attribution("none"),
+    ),
     Metric(
         "dom_content_loaded",
         "DOM content loaded",
@@ -161,9 +209,20 @@ PAGE: tuple[Metric, ...] = (
         True,
         waterfall_mark=True,
         short_label="DCL",
+        attribution=CRITICAL_PATH,
+        har_timing="onContentLoad",
     ),
     Metric(
-        "load", "Load", MS, "Load event start", True, True, True, gated=True, waterfall_mark=True
+        "load",
+        "Load",
+        MS,
+        "Load event start",
+        True,
+        True,
+        True,
+        gated=True,
+        waterfall_mark=True,
+        har_timing="onLoad",
     ),
     Metric("fully_loaded", "Fully loaded", MS, "End of the last request", True, True),
     Metric("requests", "Requests", COUNT, "Requests the run made", True, True, True),
@@ -317,6 +376,29 @@ def is_known(name: str) -> bool:
     except UnknownMetric:
         return False
     return True
+
+
+def headline() -> Metric:
+    """The metric shown and asked about when none is named (LCP)."""
+    return next(m for m in PAGE if m.headline)
+
+
+HEADLINE = headline().name
+
+
+def attribution_of(name: str) -> Attribution:
+    """How a change of timing ``name`` is traced to requests: its own rule, else the whole
+    load (every request before its moment, plus blocking)."""
+    try:
+        found = metric(name).attribution
+    except UnknownMetric:
+        found = None
+    return found or WHOLE_LOAD
+
+
+def har_timings() -> dict[str, str]:
+    """HAR ``pageTimings`` keys (standard and browsertime/WebPageTest ones) → metric names."""
+    return {m.har_timing: m.name for m in PAGE if m.har_timing}
 
 
 def unit_of(name: str) -> Unit:

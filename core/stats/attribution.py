@@ -3,14 +3,13 @@
 Pure functions over result documents (docs/result-document.md). For one metric, each run's
 requests are reduced to contributions:
 
-- ``fcp``, ``lcp``, ``dom_content_loaded``, ``ttfb``: the duration of every render-blocking
-  request that started before the metric's moment in that run (the critical path to the
-  first paint), or — for ``lcp`` — the LCP resource's host too via its duration;
-- other timings (``load``, ``fully_loaded`` …): the duration of every request started
-  before the metric's moment;
-- ``tbt`` and any timing but ``fcp``/``ttfb``: plus the host's blocking time (long tasks);
+- a timing: the duration of the requests its registry ``Attribution`` names, started before
+  the metric's moment in that run — every request (``load``, ``fully_loaded`` …), only the
+  render-blocking ones (the critical path to a paint: ``fcp``, ``dom_content_loaded``,
+  ``ttfb``; ``lcp`` also counts its image or font), or none (``tbt``) — plus the host's
+  blocking time (long tasks) when the rule says so;
 - byte metrics: transfer bytes; request counts: one per request (the unit is the metric's in
-  the registry, ``core.metrics``; a name it does not know is a timing).
+  the registry, ``core.metrics``; a name it does not know is a timing of the whole load).
 
 Requests are matched across runs by (host, path without query, resource type, occurrence),
 so a cache-busting query does not make a request "new". For every request key and host the
@@ -27,13 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.metrics import BYTES, COUNT, MS, Unit, format_in, label_of, unit_of
+from core.metrics import BYTES, COUNT, MS, Unit, attribution_of, format_in, label_of, unit_of
 
 Json = Mapping[str, Any]
 Key = tuple[str, str, str, int]
 
-CRITICAL_PATH_METRICS = frozenset({"fcp", "lcp", "dom_content_loaded", "ttfb"})
-NO_BLOCKING_METRICS = frozenset({"fcp", "ttfb", "dom_content_loaded"})
 TOP = 5
 
 
@@ -107,10 +104,14 @@ def _contribution(request: Json, metric: str, moment: float | None) -> float:
     started = float(request.get("started_ms") or 0.0)
     if moment is not None and started >= moment:
         return 0.0
-    lcp_resource = metric == "lcp" and request.get("resource_type") in ("image", "font")
-    if metric in CRITICAL_PATH_METRICS and not request.get("render_blocking") and not lcp_resource:
+    rule = attribution_of(metric)
+    if rule.requests == "none":
         return 0.0
-    if metric == "tbt":
+    if (
+        rule.requests == "render_blocking"
+        and not request.get("render_blocking")
+        and request.get("resource_type") not in rule.resource_types
+    ):
         return 0.0
     return float(request.get("duration_ms") or 0.0)
 
@@ -200,7 +201,7 @@ def attribute(
                 else ""
             )
             entry.detail = f"{status}{_kind(sample)} {_fmt(delta, unit)}"
-    if unit is MS and metric not in NO_BLOCKING_METRICS:
+    if unit is MS and attribution_of(metric).blocking:
         for host in set(b_block) | set(n_block):
             before = _median(b_block.get(host, []))
             after = _median(n_block.get(host, []))

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from core.metrics import format_value, unit_of
+from core.metrics import HEADLINE, format_value, unit_of
 from core.stats.host_series import (
     EXPLAINING,
     Array,
@@ -162,7 +162,7 @@ def detect_change_points(
 def find_regressions(
     runs: Sequence[Mapping[str, Any]],
     *,
-    metric: str = "lcp",
+    metric: str = HEADLINE,
     window: int = 10,
     **cp_kwargs: Any,
 ) -> list[Regression]:

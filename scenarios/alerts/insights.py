@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection
 
 from core.har import entities
-from core.metrics import page_names
+from core.metrics import HEADLINE, page_names
 from core.stats import changepoints, correlation
 from core.stats.host_series import MEASURES
 from scenarios.alerts.series import at_location
@@ -30,7 +30,7 @@ def load_history(
     location_id: int | None,
     since: datetime,
     until: datetime | None = None,
-    metric: str = "lcp",
+    metric: str = HEADLINE,
     last: int | None = None,
 ) -> list[dict[str, Any]]:
     """Succeeded, non-CI runs of the window, oldest first, in ``core.stats.host_series`` form.
@@ -93,7 +93,7 @@ def latest_regression(
     location_id: int | None,
     since: datetime,
     until: datetime | None = None,
-    metric: str = "lcp",
+    metric: str = HEADLINE,
 ) -> changepoints.Regression | None:
     """The most recent regression of ``metric`` in the window, or None."""
     runs = load_history(scenario_id, location_id, since, until, metric)
@@ -131,7 +131,7 @@ def correlation_report(
     scenario: Scenario | int,
     location: Location | int | None,
     since: datetime,
-    metric: str = "lcp",
+    metric: str = HEADLINE,
     until: datetime | None = None,
 ) -> dict[str, Any]:
     """A JSON-able report of how hosts and entities move with ``metric`` over a window.

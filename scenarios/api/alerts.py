@@ -22,6 +22,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.metrics import HEADLINE
 from scenarios.alerts.insights import correlation_report
 from scenarios.api import alert_serializers as out
 from scenarios.models import Incident, Location, Scenario, Threshold
@@ -175,7 +176,7 @@ def scenario_correlation(request: Request, slug: str) -> Response:
         else scenario.locations.order_by("name").first()
     )
     hours = _int(request, "hours", 24, MAX_HOURS)
-    metric = request.query_params.get("metric", "lcp")
+    metric = request.query_params.get("metric", HEADLINE)
     since = timezone.now() - timedelta(hours=hours)
     try:
         report = correlation_report(scenario, location, since=since, metric=metric)

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.metrics import CONTENT_CLASS, ENTITY, HOST, PARTY, STEP, Family
+from core.metrics import CONTENT_CLASS, ENTITY, HEADLINE, HOST, PARTY, STEP, Family
 
 from .fleet import Location
 from .run import METRIC_FIELDS, Run
@@ -51,7 +51,7 @@ class Threshold(models.Model):
     key = models.CharField(
         max_length=255, blank=True, help_text="party/host/entity/class/step name"
     )
-    metric = models.CharField(max_length=50, default="lcp")
+    metric = models.CharField(max_length=50, default=HEADLINE)
     value = models.FloatField(default=0, help_text="Limit (absolute) or percent (relative)")
     window_runs = models.PositiveIntegerField(default=3, help_text="K: median of the last K runs")
     baseline_days = models.PositiveIntegerField(default=7, help_text="N: trailing median window")

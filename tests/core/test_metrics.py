@@ -156,3 +156,22 @@ def test_members_are_read_from_the_document_and_steps_by_name() -> None:
         ("checkout", {"name": "checkout", "duration_ms": 40.0})
     ]
     assert list(metrics.PARTY.members(document)) == []
+
+
+def test_attribution_rules_come_from_the_registry() -> None:
+    assert metrics.attribution_of("fcp") == metrics.Attribution("render_blocking", (), False)
+    assert metrics.attribution_of("lcp").resource_types == ("image", "font")
+    assert metrics.attribution_of("tbt").requests == "none"
+    assert metrics.attribution_of("load") == metrics.Attribution()
+    assert metrics.attribution_of("step.checkout.duration_ms") == metrics.Attribution()
+
+
+def test_har_page_timings_and_the_headline_metric() -> None:
+    assert metrics.har_timings() == {
+        "_TTFB": "ttfb",
+        "_firstContentfulPaint": "fcp",
+        "_largestContentfulPaint": "lcp",
+        "onContentLoad": "dom_content_loaded",
+        "onLoad": "load",
+    }
+    assert metrics.HEADLINE == "lcp"
