@@ -45,7 +45,8 @@ class Served:
 
     ``header_bytes`` is the length of the status line + header fields + blank line as
     written; ``body_bytes`` the body bytes written (0 for HEAD, 204 and the WebSocket 101,
-    whose frames are not counted). Times are ``time.time()`` seconds: ``started_at`` once
+    whose frames are not counted); ``delay_ms`` the delay added on purpose before answering.
+    Times are ``time.time()`` seconds: ``started_at`` once
     the request head was read, ``finished_at`` when the last write began (the entry is
     logged then, so a client that has read a response always finds it logged).
     ``path`` has no query string; ``query`` holds it.
@@ -60,6 +61,7 @@ class Served:
     started_at: float
     finished_at: float
     query: str = ""
+    delay_ms: int = 0  # the delay the site added on purpose (URL and configured delays)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -68,6 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 300  # seconds an idle keep-alive connection or WebSocket may stay open
     server: _Server
+    _delay_ms = 0  # of the request being answered (a keep-alive handler answers several)
 
     def setup(self) -> None:
         super().setup()
@@ -87,6 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         started = time.time()
+        self._delay_ms = 0
         site = self.server.site
         split = urlsplit(self.path)
         req = Request(
@@ -102,13 +106,15 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             delay = delay_param(req, "delay")
             if (req.host, req.path) == WEBSOCKET_PATH and self.command == "GET":
-                self._sleep(delay + site.configured_delay(req.host, req.path))
+                self._delay_ms = delay + site.configured_delay(req.host, req.path)
+                self._sleep(self._delay_ms)
                 self._websocket(req, split.query, started)
                 return
             response = route(self.command, req)
         except BadParameter:
             delay, response = 0, Response(400, content.BAD_PARAMETER_BODY)
-        self._sleep(delay + response.delay_ms + site.configured_delay(req.host, req.path))
+        self._delay_ms = delay + response.delay_ms + site.configured_delay(req.host, req.path)
+        self._sleep(self._delay_ms)
         self._write(req, split.query, started, response)
 
     def _drain_request_body(self) -> bool:
@@ -156,6 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
             started,
             time.time(),
             query,
+            self._delay_ms,
         )
         site = self.server.site
         site._record(served)

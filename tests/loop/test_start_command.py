@@ -14,7 +14,7 @@ def _start(tmp_path: Path, run: int) -> tuple[Process, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "GRAPHITE_HOST")
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "GRAPHITE_HOST", "PYTHONUNBUFFERED")
     }
     env["PERFITE_VAR_DIR"] = str(tmp_path / "var")
     port, demo_port = free_port(), free_port()

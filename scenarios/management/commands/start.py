@@ -88,6 +88,7 @@ class Command(BaseCommand):
         url = f"http://{options['bind']}:{options['port']}/"
         if self._wait_for_web(options["bind"], options["port"], processes["web"]):
             self.stdout.write(login_box(url, password, None if options["verbose"] else logs))
+            self.stdout.flush()  # it runs until Ctrl-C: a pipe or a log must get the box now
         stopping = False
 
         def stop(*_: Any) -> None:
