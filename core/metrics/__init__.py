@@ -1,25 +1,13 @@
 """The metric registry and the one formatter: every metric's name, label, unit and treatment.
 
-Read :mod:`core.metrics.registry` for the entries and :mod:`core.metrics.units` for how values
-are printed. Everything that lists, labels, formats, stores, pushes, charts or gates metrics
-reads them from here.
+Read :mod:`core.metrics.registry` for the entries, :mod:`core.metrics.types` for what each
+flag means, :mod:`core.metrics.lookup` for reading them by name and :mod:`core.metrics.units`
+for how values are printed. Everything that lists, labels, formats, stores, pushes, charts
+or gates metrics reads them from here.
 """
 
-from core.metrics.registry import (
-    CONTENT_CLASS,
-    ENTITY,
-    FAMILIES,
+from core.metrics.lookup import (
     HEADLINE,
-    HOST,
-    PAGE,
-    PARTY,
-    STEP,
-    TOTALS,
-    TOTALS_FAMILIES,
-    Attribution,
-    Family,
-    Metric,
-    UnknownMetric,
     attribution_of,
     family,
     format_value,
@@ -35,6 +23,18 @@ from core.metrics.registry import (
     unit_of,
     unit_symbol,
 )
+from core.metrics.registry import (
+    CONTENT_CLASS,
+    ENTITY,
+    FAMILIES,
+    HOST,
+    PAGE,
+    PARTY,
+    STEP,
+    TOTALS,
+    TOTALS_FAMILIES,
+)
+from core.metrics.types import Attribution, Family, Metric, UnknownMetric
 from core.metrics.units import BYTES, COUNT, MISSING, MS, SCORE, Unit, format_in
 
 __all__ = [

@@ -169,21 +169,21 @@ def test_a_history_comparison_measures_only_the_branch(
     assert done.verdict == "regression"
 
 
-def test_a_history_comparison_without_stored_base_runs_is_an_error(
+def test_a_history_comparison_without_stored_base_runs_is_refused_before_any_run(
     scenario: Scenario, synthetic_agent: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        created = comparisons.create_comparison(
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(comparisons.ComparisonError) as refused,
+    ):
+        comparisons.create_comparison(
             scenario, iterations=3, branch="feature", commit="f00", base_branch="main"
         )
-    done = created
-    for _ in range(6):
-        with django_capture_on_commit_callbacks(execute=True):
-            done = comparisons.advance(created.pk)
-    assert done.status == Comparison.ERROR
-    assert done.error == (
+    assert str(refused.value) == (
         "only 0 stored succeeded runs of base branch 'main' found (need 3); run the base first"
     )
+    assert not Comparison.objects.exists() and not Run.objects.exists()
+    assert synthetic_agent.count == 0
 
 
 def test_failed_runs_are_replaced_until_more_fail_than_the_iterations(

@@ -1,0 +1,125 @@
+"""Reading the registry: a metric by name (page metric or family member), lists by flag,
+units, labels and the one formatter applied to a name."""
+
+from dataclasses import replace
+
+from core.metrics.registry import FAMILIES, PAGE
+from core.metrics.types import WHOLE_LOAD, Attribution, Family, Metric, UnknownMetric
+from core.metrics.units import MS, Unit, format_in
+
+_PAGE = {metric.name: metric for metric in PAGE}
+_FAMILIES = {family.prefix: family for family in FAMILIES}
+# A field named without its family (a threshold's ``time_ms``, a host measure): every field
+# name has one unit in every family, so the bare name is enough to print it.
+_FIELD_UNITS = {field.name: field.unit for family in FAMILIES for field in family.fields}
+
+
+def page_metric(name: str) -> Metric:
+    """The page metric ``name``; UnknownMetric if there is none."""
+    try:
+        return _PAGE[name]
+    except KeyError:
+        raise UnknownMetric(name) from None
+
+
+def page_names(**flags: bool) -> tuple[str, ...]:
+    """Page metric names, in registry order, whose flags match (``column=True`` …)."""
+    return tuple(m.name for m in PAGE if all(getattr(m, k) == v for k, v in flags.items()))
+
+
+def page_metrics(**flags: bool) -> tuple[Metric, ...]:
+    """Page metrics, in registry order, whose flags match (``charted=True`` …)."""
+    return tuple(m for m in PAGE if all(getattr(m, k) == v for k, v in flags.items()))
+
+
+def family(prefix: str) -> Family:
+    try:
+        return _FAMILIES[prefix]
+    except KeyError:
+        raise UnknownMetric(prefix) from None
+
+
+def split_name(name: str) -> tuple[Family, str, Metric] | None:
+    """``party.third.transfer_bytes`` → (PARTY, "third", its field); None for a page metric.
+
+    Members may contain dots (hosts): the field is the last component.
+    """
+    prefix, dot, rest = name.partition(".")
+    if not dot or prefix not in _FAMILIES:
+        return None
+    member, dot, field = rest.rpartition(".")
+    if not dot or not member:
+        raise UnknownMetric(name)
+    fam = _FAMILIES[prefix]
+    return fam, member, fam.field(field)
+
+
+def metric(name: str) -> Metric:
+    """The metric called ``name`` (page metric or family member), labelled for display.
+
+    Raises UnknownMetric for a name the registry cannot place.
+    """
+    if name in _PAGE:
+        return _PAGE[name]
+    parts = split_name(name)
+    if parts is None:
+        raise UnknownMetric(name)
+    fam, member, field = parts
+    return replace(field, name=name, label=f"{fam.member_label(member)} {field.label.lower()}")
+
+
+def is_known(name: str) -> bool:
+    try:
+        metric(name)
+    except UnknownMetric:
+        return False
+    return True
+
+
+def headline() -> Metric:
+    """The metric shown and asked about when none is named (LCP)."""
+    return next(m for m in PAGE if m.headline)
+
+
+HEADLINE = headline().name
+
+
+def attribution_of(name: str) -> Attribution:
+    """How a change of timing ``name`` is traced to requests: its own rule, else the whole
+    load (every request before its moment, plus blocking)."""
+    try:
+        found = metric(name).attribution
+    except UnknownMetric:
+        found = None
+    return found or WHOLE_LOAD
+
+
+def har_timings() -> dict[str, str]:
+    """HAR ``pageTimings`` keys (standard and browsertime/WebPageTest ones) → metric names."""
+    return {m.har_timing: m.name for m in PAGE if m.har_timing}
+
+
+def unit_of(name: str) -> Unit:
+    """The unit of ``name``: a page metric, a family member or a bare family field
+    (``time_ms``, ``failed``); a name the registry cannot place is taken to be a time in ms."""
+    try:
+        return metric(name).unit
+    except UnknownMetric:
+        return _FIELD_UNITS.get(name, MS)
+
+
+def label_of(name: str) -> str:
+    try:
+        return metric(name).label
+    except UnknownMetric:
+        return name
+
+
+def format_value(name: str, value: float | None, *, signed: bool = False) -> str:
+    """``value`` of metric ``name`` in its unit (see core.metrics.units.format_in)."""
+    return format_in(unit_of(name), value, signed=signed)
+
+
+def unit_symbol(name: str) -> str:
+    """The short unit printed beside a value or on an axis: ``ms``, ``B`` or ``""``."""
+    return unit_of(name).symbol
