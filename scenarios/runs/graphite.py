@@ -1,12 +1,15 @@
 """The one module that talks to Graphite: metric names, and delivery of the outbox.
 
 Names (documented in README):
-  <prefix>.<scenario>.<location>.<browser>.<metric>                  page metrics
-  <prefix>.<scenario>.<location>.<browser>.party.<first|third>.<m>   party splits
-  <prefix>.<scenario>.<location>.<browser>.domain.<host_>.<m>        per host (dots → _)
-  <prefix>.<scenario>.<location>.<browser>.entity.<entity_>.<m>      per third-party entity
-  <prefix>.<scenario>.<location>.<browser>.type.<class>.<m>          per content class
-  <prefix>.<scenario>.<location>.<browser>.step.<step>.duration_ms   per measured step
+  <root>.<scenario>.<location>.<browser>.<metric>                  page metrics
+  <root>.<scenario>.<location>.<browser>.party.<first|third>.<m>   party splits
+  <root>.<scenario>.<location>.<browser>.domain.<host_>.<m>        per host (dots → _)
+  <root>.<scenario>.<location>.<browser>.entity.<entity_>.<m>      per third-party entity
+  <root>.<scenario>.<location>.<browser>.type.<class>.<m>          per content class
+  <root>.<scenario>.<location>.<browser>.step.<step>.duration_ms   per measured step
+where <root> is <prefix> for scheduled runs (the monitoring series) and <prefix>.<kind> for
+every other kind (manual, ci, imported, …), or nothing at all for those with
+PERFITE_GRAPHITE_OTHER_KINDS=off.
 """
 
 import fcntl
@@ -25,7 +28,7 @@ from django.db import models, transaction
 
 from core import metrics
 from core.metrics import page_names
-from scenarios.models import GraphitePoint
+from scenarios.models import GraphitePoint, Run
 
 PAGE_METRICS = page_names(graphite=True)
 # The splits pushed per member, in path order: the family's node, then its pushed fields.
@@ -46,10 +49,29 @@ def node(value: str) -> str:
     return _UNSAFE.sub("_", value).strip("_") or "_"
 
 
-def base_path(scenario: str, location: str, browser: str) -> str:
-    prefix = settings.GRAPHITE_PREFIX
+def root(kind: str = Run.KIND_SCHEDULED) -> str | None:
+    """The path every point of a run of ``kind`` starts with: ``<prefix>`` for scheduled runs,
+    ``<prefix>.<kind>`` for the other kinds, None when those are not pushed
+    (PERFITE_GRAPHITE_OTHER_KINDS=off). Kept under the prefix so that carbon's retention
+    rules for it apply to every kind."""
+    prefix = [settings.GRAPHITE_PREFIX] if settings.GRAPHITE_PREFIX else []
+    if kind == Run.KIND_SCHEDULED:
+        return ".".join(prefix)
+    if settings.PERFITE_GRAPHITE_OTHER_KINDS == "off":
+        return None
+    return ".".join([*prefix, node(kind)])
+
+
+def base_path(
+    scenario: str, location: str, browser: str, kind: str = Run.KIND_SCHEDULED
+) -> str | None:
+    """``<root>.<scenario>.<location>.<browser>`` for a run of ``kind``; None when runs of that
+    kind are not pushed."""
+    top = root(kind)
+    if top is None:
+        return None
     parts = [node(scenario), node(location or "local"), node(browser or "chromium")]
-    return ".".join([prefix, *parts] if prefix else parts)
+    return ".".join([top, *parts] if top else parts)
 
 
 def metric_paths(base: str, result: dict[str, Any]) -> Iterator[tuple[str, float]]:
@@ -70,14 +92,32 @@ def metric_paths(base: str, result: dict[str, Any]) -> Iterator[tuple[str, float
 
 
 def points_for_run(run: Any, result: dict[str, Any]) -> Iterator[tuple[str, float, int]]:
-    """(path, value, unix seconds) for a stored run; the timestamp is the run's start."""
+    """(path, value, unix seconds) for a stored run; the timestamp is the run's start. Nothing
+    for a kind that is not pushed."""
     when = run.started_at or run.created_at
     base = base_path(
-        run.scenario.slug, run.location.name if run.location else "", result.get("browser", "")
+        run.scenario.slug,
+        run.location.name if run.location else "",
+        result.get("browser", ""),
+        run.kind,
     )
+    if base is None:
+        return
     stamp = int(when.timestamp())
     for path, value in metric_paths(base, result):
         yield path, value, stamp
+
+
+def queue_run(run: Any, result: dict[str, Any]) -> int:
+    """Queue the points of a stored run in the outbox (inside the caller's transaction).
+    Returns how many; nothing when Graphite is off or runs of its kind are not pushed."""
+    if not enabled():
+        return 0
+    points = GraphitePoint.objects.bulk_create(
+        GraphitePoint(path=path, value=value, timestamp=stamp)
+        for path, value, stamp in points_for_run(run, result)
+    )
+    return len(points)
 
 
 def queue_release(release: Any) -> int:
