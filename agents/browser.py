@@ -127,6 +127,10 @@ class _Collected:
     actions: list[dict[str, Any]] = field(default_factory=list)
     inflight: int = 0
     last_activity: float = field(default_factory=time.monotonic)
+    crashed: bool = False  # the page's renderer died: the machine failed, not the site
+
+    def crash(self, _page: Page) -> None:
+        self.crashed = True
 
     def snapshot(self, page: Page) -> None:
         try:
@@ -287,7 +291,8 @@ def measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
 
     Page errors (HTTP >= 400 on the first document, a selector that never appears, an
     unreachable host) give a result with status ``failed`` or ``timed_out`` and the browser's
-    error. A crashed or closed browser raises InfrastructureError (worth a retry).
+    error. A crashed or closed browser, or a crash of the page's renderer process, raises
+    InfrastructureError (worth a retry).
     Safe to call from a thread that uses the ORM: the browser work runs on the pool's thread.
     """
     return pool.call(_measure, spec, pool)
@@ -338,6 +343,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
             )
         _block(context, list(setup.get("block") or []))
         page = context.new_page()
+        page.on("crash", collected.crash)
         _wire_tracking(context, page, collected)
         _track_network(page, collected)
         try:
@@ -373,6 +379,9 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
             ):
                 raise InfrastructureError(f"browser died during the run: {exc}") from exc
             status, error = "failed", _first_line(exc)
+        # A renderer crash reaches the steps first as their own error (a goto aborted with
+        # net::ERR_ABORTED, "Page crashed"), and the crash event follows; this evaluation
+        # fails on a crashed page only once the event has come.
         collected.snapshot(page)
         screenshot, screenshot_error = _screenshot(page, spec)
     finally:
@@ -386,6 +395,8 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         har = None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if collected.crashed:
+        raise InfrastructureError(f"the page's renderer crashed: {error or 'during the run'}")
     result = build_result(
         spec=spec,
         status=status,

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PERFITE_VAR_DIR", BASE_DIR / "var"))
@@ -287,6 +288,13 @@ PERFITE_AGENT_SPOOL_MAX_BYTES = env_int("PERFITE_AGENT_SPOOL_MAX_BYTES", 2 * 102
 GRAPHITE_HOST = os.environ.get("GRAPHITE_HOST", "")
 GRAPHITE_PORT = env_int("GRAPHITE_PORT", 2003)
 GRAPHITE_PREFIX = os.environ.get("GRAPHITE_PREFIX", "perfite")
+# Runs other than scheduled ones (manual, CI, imported, …): "separate" pushes them under
+# <prefix>.<kind>, away from the monitoring series; "off" pushes none of them.
+PERFITE_GRAPHITE_OTHER_KINDS = os.environ.get("PERFITE_GRAPHITE_OTHER_KINDS", "separate").lower()
+if PERFITE_GRAPHITE_OTHER_KINDS not in {"separate", "off"}:
+    raise ImproperlyConfigured(
+        f"PERFITE_GRAPHITE_OTHER_KINDS={PERFITE_GRAPHITE_OTHER_KINDS!r}: use separate or off"
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

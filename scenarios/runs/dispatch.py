@@ -6,6 +6,9 @@ create the same runs twice; after downtime a scenario runs once and resumes its 
 
 "Try it now" (``try_now``) sends its run to the location's now-queue, which agents serve
 before their scheduled runs (see agents/management/commands/agent.py).
+
+A run the broker did not take stays queued, flagged ``broker unreachable``; every tick sends
+such runs again (``resend_unsent``), so they run once the broker is back.
 """
 
 import logging
@@ -26,20 +29,29 @@ RUN_TASK = "agents.tasks.run_scenario"
 # trip to Redis, and threads overlap those waits (1,000 x 3 runs: ~2.0 s -> ~1.2 s).
 SEND_THREADS = 4
 SEND_THREADS_FROM = 400
+# The flag of a run the broker did not take, and how many of those a tick sends again.
+UNSENT = "broker unreachable"
+RESEND_PER_TICK = 250
+
+
+def unsent_flag(error: object) -> str:
+    """The flag of a run not sent because of ``error``: ``broker unreachable: <error>``."""
+    return f"{UNSENT}: {error}"[:200]
 
 
 def enqueue_run(run: Run, queue: str = "") -> None:
     """Send ``run_scenario`` to ``queue`` (by default the run's location queue) once the
-    transaction commits. When the broker is unreachable the run stays queued, flagged."""
+    transaction commits. When the broker is unreachable the run stays queued, flagged, and
+    a later tick sends it again (``resend_unsent``)."""
     queue = queue or (run.location.queue if run.location else "agents.local")
     run_id = run.pk
 
     def send() -> None:
         try:
             app.send_task(RUN_TASK, args=[run_id], queue=queue)
-        except Exception as exc:  # broker down: the run stays queued; the reaper reports it
+        except Exception as exc:  # broker down: the run stays queued; a later tick re-sends it
             log.warning("could not enqueue run %s on %s: %s", run_id, queue, exc)
-            Run.objects.filter(pk=run_id).update(flagged=f"broker unreachable: {exc}"[:200])
+            Run.objects.filter(pk=run_id).update(flagged=unsent_flag(exc))
 
     transaction.on_commit(send)
 
@@ -78,13 +90,17 @@ def create_runs(
 
 
 def dispatch_due(now: datetime | None = None, batch_size: int = 250) -> list[int]:
-    """Claim every due, unpaused scenario and create its runs; return the new run ids.
+    """Send again the runs the broker did not take (``resend_unsent``), then claim every due,
+    unpaused scenario and create its runs; return the new run ids.
 
     Works in batches of ``batch_size`` scenarios, one transaction each, in primary-key order
     (so racing ticks on PostgreSQL lock rows in the same order and never deadlock). Each
     scenario is still claimed by its own compare-and-swap on ``next_due_at``; the runs of a
     batch are inserted together and sent to the broker over one connection after commit.
     """
+    resent = resend_unsent()
+    if resent:
+        log.info("sent %d runs the broker had not taken", len(resent))
     now = now or timezone.now()
     live = {loc.pk: loc.has_live_agent for loc in Location.objects.all()}
     due_ids = list(
@@ -173,8 +189,8 @@ def _send(jobs: list[tuple[int, str]]) -> tuple[list[int], str]:
 
 def enqueue_runs(runs: list[Run]) -> None:
     """Send ``run_scenario`` for each saved run once the transaction commits. When the broker
-    is unreachable, the unsent runs stay queued and are flagged (the reaper reports them
-    later) without trying each one in turn. Large batches go over SEND_THREADS connections,
+    is unreachable, the unsent runs stay queued and are flagged (a later tick sends them
+    again) without trying each one in turn. Large batches go over SEND_THREADS connections,
     each sending its contiguous share in order."""
     jobs = [(run.pk, run.location.queue if run.location else "agents.local") for run in runs]
     if not jobs:
@@ -191,10 +207,51 @@ def enqueue_runs(runs: list[Run]) -> None:
         for unsent, error in outcomes:
             if unsent:
                 log.warning("could not enqueue %d runs: %s", len(unsent), error)
-                flag = f"broker unreachable: {error}"[:200]
-                Run.objects.filter(pk__in=unsent).update(flagged=flag)
+                Run.objects.filter(pk__in=unsent).update(flagged=unsent_flag(error))
 
     transaction.on_commit(send)
+
+
+def resend_queue(run: Run) -> str:
+    """Where a run the broker did not take is sent again: a manual run to its location's
+    now-queue (someone asked for it, a while ago by now), any other to the location's queue."""
+    if run.location is None:
+        return "agents.local"
+    return now_queue(run.location) if run.kind == Run.KIND_MANUAL else run.location.queue
+
+
+def resend_unsent(limit: int = RESEND_PER_TICK) -> list[int]:
+    """Send ``run_scenario`` again for up to ``limit`` queued runs flagged ``broker
+    unreachable``, oldest first (to ``resend_queue``), clearing the flag of each one sent;
+    return their ids. At the first failure (the broker is still down) the rest keep their
+    flag, with the new reason.
+
+    Each run is taken by a compare-and-swap on its flag, inside one transaction that holds
+    the rows (skip_locked) until the sends are done: two racing ticks never send a run twice,
+    and a tick that dies half-way leaves every flag in place for the next one.
+    """
+    with transaction.atomic():
+        waiting = list(
+            Run.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("location")
+            .filter(status=Run.QUEUED, flagged__startswith=UNSENT)
+            .order_by("pk")[:limit]
+        )
+        taken = [
+            run
+            for run in waiting
+            if Run.objects.filter(pk=run.pk, status=Run.QUEUED, flagged=run.flagged).update(
+                flagged=""
+            )
+        ]
+        if not taken:
+            return []
+        unsent, error = _send([(run.pk, resend_queue(run)) for run in taken])
+        if unsent:
+            log.warning("could not send again %d runs: %s", len(unsent), error)
+            Run.objects.filter(pk__in=unsent).update(flagged=unsent_flag(error))
+    missed = set(unsent)
+    return [run.pk for run in taken if run.pk not in missed]
 
 
 def run_now(scenario: Scenario, locations: list[Location] | None = None) -> list[Run]:

@@ -1,16 +1,24 @@
 """The one module that talks to Graphite: metric names, and delivery of the outbox.
 
 Names (documented in README):
-  <prefix>.<scenario>.<location>.<browser>.<metric>                  page metrics
-  <prefix>.<scenario>.<location>.<browser>.party.<first|third>.<m>   party splits
-  <prefix>.<scenario>.<location>.<browser>.domain.<host_>.<m>        per host (dots → _)
-  <prefix>.<scenario>.<location>.<browser>.entity.<entity_>.<m>      per third-party entity
-  <prefix>.<scenario>.<location>.<browser>.type.<class>.<m>          per content class
-  <prefix>.<scenario>.<location>.<browser>.step.<step>.duration_ms   per measured step
+  <root>.<scenario>.<location>.<browser>.<metric>                  page metrics
+  <root>.<scenario>.<location>.<browser>.party.<first|third>.<m>   party splits
+  <root>.<scenario>.<location>.<browser>.domain.<host_>.<m>        per host (dots → _)
+  <root>.<scenario>.<location>.<browser>.entity.<entity_>.<m>      per third-party entity
+  <root>.<scenario>.<location>.<browser>.type.<class>.<m>          per content class
+  <root>.<scenario>.<location>.<browser>.step.<step>.duration_ms   per measured step
+where <root> is <prefix> for scheduled runs (the monitoring series) and <prefix>.<kind> for
+every other kind (manual, ci, imported, …), or nothing at all for those with
+PERFITE_GRAPHITE_OTHER_KINDS=off.
 """
 
+import fcntl
+import os
 import re
 import socket
+import struct
+import termios
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,12 +28,16 @@ from django.db import models, transaction
 
 from core import metrics
 from core.metrics import page_names
-from scenarios.models import GraphitePoint
+from scenarios.models import GraphitePoint, Run
 
 PAGE_METRICS = page_names(graphite=True)
 # The splits pushed per member, in path order: the family's node, then its pushed fields.
 FAMILIES = tuple((family, family.field_names(graphite=True)) for family in metrics.FAMILIES)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+# Points per connection (about 100 KB): each batch is confirmed, or re-sent, as a whole.
+BATCH_POINTS = 1000
+# How long carbon may take to read a batch and close its side before it counts as unconfirmed.
+CONFIRM_TIMEOUT_S = 10.0
 
 
 def enabled() -> bool:
@@ -37,10 +49,29 @@ def node(value: str) -> str:
     return _UNSAFE.sub("_", value).strip("_") or "_"
 
 
-def base_path(scenario: str, location: str, browser: str) -> str:
-    prefix = settings.GRAPHITE_PREFIX
+def root(kind: str = Run.KIND_SCHEDULED) -> str | None:
+    """The path every point of a run of ``kind`` starts with: ``<prefix>`` for scheduled runs,
+    ``<prefix>.<kind>`` for the other kinds, None when those are not pushed
+    (PERFITE_GRAPHITE_OTHER_KINDS=off). Kept under the prefix so that carbon's retention
+    rules for it apply to every kind."""
+    prefix = [settings.GRAPHITE_PREFIX] if settings.GRAPHITE_PREFIX else []
+    if kind == Run.KIND_SCHEDULED:
+        return ".".join(prefix)
+    if settings.PERFITE_GRAPHITE_OTHER_KINDS == "off":
+        return None
+    return ".".join([*prefix, node(kind)])
+
+
+def base_path(
+    scenario: str, location: str, browser: str, kind: str = Run.KIND_SCHEDULED
+) -> str | None:
+    """``<root>.<scenario>.<location>.<browser>`` for a run of ``kind``; None when runs of that
+    kind are not pushed."""
+    top = root(kind)
+    if top is None:
+        return None
     parts = [node(scenario), node(location or "local"), node(browser or "chromium")]
-    return ".".join([prefix, *parts] if prefix else parts)
+    return ".".join([top, *parts] if top else parts)
 
 
 def metric_paths(base: str, result: dict[str, Any]) -> Iterator[tuple[str, float]]:
@@ -61,14 +92,32 @@ def metric_paths(base: str, result: dict[str, Any]) -> Iterator[tuple[str, float
 
 
 def points_for_run(run: Any, result: dict[str, Any]) -> Iterator[tuple[str, float, int]]:
-    """(path, value, unix seconds) for a stored run; the timestamp is the run's start."""
+    """(path, value, unix seconds) for a stored run; the timestamp is the run's start. Nothing
+    for a kind that is not pushed."""
     when = run.started_at or run.created_at
     base = base_path(
-        run.scenario.slug, run.location.name if run.location else "", result.get("browser", "")
+        run.scenario.slug,
+        run.location.name if run.location else "",
+        result.get("browser", ""),
+        run.kind,
     )
+    if base is None:
+        return
     stamp = int(when.timestamp())
     for path, value in metric_paths(base, result):
         yield path, value, stamp
+
+
+def queue_run(run: Any, result: dict[str, Any]) -> int:
+    """Queue the points of a stored run in the outbox (inside the caller's transaction).
+    Returns how many; nothing when Graphite is off or runs of its kind are not pushed."""
+    if not enabled():
+        return 0
+    points = GraphitePoint.objects.bulk_create(
+        GraphitePoint(path=path, value=value, timestamp=stamp)
+        for path, value, stamp in points_for_run(run, result)
+    )
+    return len(points)
 
 
 def queue_release(release: Any) -> int:
@@ -89,12 +138,14 @@ def queue_release(release: Any) -> int:
     return len(paths)
 
 
-def push_outbox(batch_size: int = 5000) -> int:
-    """Send queued points to carbon over TCP; delete what was sent. Returns the count sent.
+def push_outbox(batch_size: int = BATCH_POINTS) -> int:
+    """Send queued points to carbon, ``batch_size`` per connection, deleting a batch only once
+    carbon has confirmed it (``deliver``). Returns the count delivered.
 
-    Raises OSError when carbon cannot be reached, leaving the points queued for the retry.
-    Carbon keeps one value per (path, timestamp), so a point re-sent after a broken
-    connection still lands once.
+    Raises OSError at the first batch carbon did not confirm (unreachable, reset, timed out),
+    leaving it and the rest queued for the retry, with the reason on the batch's points.
+    A batch that was not confirmed may still have reached carbon, in part: it is sent again,
+    and carbon keeps one value per (path, timestamp), so a point sent twice lands once.
     """
     sender = graphyte.Sender(settings.GRAPHITE_HOST, port=settings.GRAPHITE_PORT, prefix=None)
     sent = 0
@@ -111,17 +162,56 @@ def push_outbox(batch_size: int = 5000) -> int:
             ids = [p.id for p in batch]
             message = b"".join(sender.build_message(p.path, p.value, p.timestamp) for p in batch)
             try:
-                with socket.create_connection(
-                    (settings.GRAPHITE_HOST, settings.GRAPHITE_PORT), timeout=5
-                ) as sock:
-                    sock.sendall(message)
+                deliver(message)
             except OSError as exc:
-                error = str(exc)[:500]
+                failure = exc
             else:
                 GraphitePoint.objects.filter(id__in=ids).delete()
                 sent += len(batch)
                 continue
         GraphitePoint.objects.filter(id__in=ids).update(
-            attempts=models.F("attempts") + 1, last_error=error
+            attempts=models.F("attempts") + 1,
+            last_error=(str(failure) or type(failure).__name__)[:500],
         )
-        raise OSError(error)
+        raise failure
+
+
+def deliver(message: bytes) -> None:
+    """Send ``message`` (plaintext protocol lines) to carbon over one connection and return
+    once carbon has read all of it; raise OSError when that is not certain.
+
+    The plaintext protocol has no acknowledgement, and ``sendall()`` returning only means the
+    bytes reached our kernel. What carbon does give is an orderly close: it reads a connection
+    to its end, then closes its side. So the batch is sent, our side shut (SHUT_WR), and the
+    connection read until carbon's end. Not confirmed: a reset (carbon died, or closed with
+    bytes unread), no end within CONFIRM_TIMEOUT_S, or an end while bytes of ours are still
+    unacknowledged (carbon closed before they arrived, and resets them when they do).
+    """
+    deadline = time.monotonic() + CONFIRM_TIMEOUT_S
+    address = (settings.GRAPHITE_HOST, settings.GRAPHITE_PORT)
+    with socket.create_connection(address, timeout=CONFIRM_TIMEOUT_S) as sock:
+        sock.sendall(message)
+        sock.shutdown(socket.SHUT_WR)
+        try:
+            while sock.recv(4096):  # carbon writes nothing back; what a relay writes is ignored
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+        except TimeoutError:
+            raise TimeoutError(
+                f"carbon did not close the connection within {CONFIRM_TIMEOUT_S} s of the batch"
+            ) from None
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error:
+            raise OSError(error, f"carbon closed the connection in error: {os.strerror(error)}")
+        if unacknowledged_bytes(sock):
+            raise ConnectionAbortedError("carbon closed the connection before it had the batch")
+
+
+def unacknowledged_bytes(sock: socket.socket) -> int:
+    """Bytes sent on ``sock`` that the peer has not acknowledged yet (Linux's SIOCOUTQ, which
+    is TIOCOUTQ); 0 on a platform that cannot tell."""
+    try:
+        raw = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except OSError:
+        return 0
+    return int(struct.unpack("i", raw)[0])

@@ -15,7 +15,7 @@ from core.har.files import gzip_json, validate_har
 from core.har.redact import sanitize_har, sanitize_result
 from core.metrics import HOST
 from core.result.validate import ResultError, validate_result
-from scenarios.models import GraphitePoint, Run, RunHost
+from scenarios.models import Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
 from scenarios.runs import graphite
 from scenarios.runs.memory import gc_paused
@@ -56,8 +56,9 @@ def store_result(
     Validates both first (raising ResultError / HarError and writing nothing), strips
     credentials from the HAR and the result's URLs (core.har.redact, with the scenario's
     extra secret names), saves the HAR gzipped, copies page metrics into columns, writes the
-    per-host rows, fills the Graphite outbox and, after commit, queues alert evaluation and
-    the Graphite push. Idempotent: a second delivery of the same run changes nothing.
+    per-host rows, fills the Graphite outbox (named by the run's kind: only scheduled runs go
+    to the monitoring series) and, after commit, queues alert evaluation and the Graphite
+    push. Idempotent: a second delivery of the same run changes nothing.
     """
     validate_result(result)
     if har is not None:
@@ -103,11 +104,7 @@ def store_result(
         )
         for host, totals in HOST.members(result)
     )
-    if graphite.enabled():
-        GraphitePoint.objects.bulk_create(
-            GraphitePoint(path=path, value=value, timestamp=stamp)
-            for path, value, stamp in graphite.points_for_run(run, result)
-        )
+    if graphite.queue_run(run, result):
         transaction.on_commit(_queue_graphite_push)
     transaction.on_commit(lambda: _queue_after_run(run.pk))
     if run.comparison_id:

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -187,7 +188,8 @@ class Carbon:
     """A throwaway carbon-cache writing whisper files under ``root``, restartable on the same
     ports, behind a counting relay: ``port`` is where Perfite sends, ``lines`` counts every
     ``path timestamp`` pair carbon was handed. The relay listens only while carbon runs, so a
-    sender sees carbon's own "connection refused" when it is down."""
+    sender sees carbon's own "connection refused" when it is down, and it ends a connection
+    as carbon does: closed in order once carbon closed its side, reset when carbon reset."""
 
     def __init__(self, root: Path) -> None:
         self.program = require_program(
@@ -263,6 +265,13 @@ class Carbon:
                     for line in complete:
                         path, _value, stamp = line.decode().split()
                         self.lines[(path, int(stamp))] += 1
+            # The sender's end, passed on: carbon closes its side once it has read everything.
+            upstream.shutdown(socket.SHUT_WR)
+            try:
+                while upstream.recv(65536):
+                    pass
+            except ConnectionResetError:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def whisper_file(self, path: str) -> Path:
         return self.whisper_dir.joinpath(*path.split(".")).with_suffix(".wsp")

@@ -1,5 +1,9 @@
-"""A real carbon-cache receives the outbox: documented names, right values, each point once."""
+"""A real carbon-cache receives the outbox: documented names, right values, each point once,
+also when carbon dies in the middle of a batch."""
 
+import socket
+import struct
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from scenarios.models import GraphitePoint, Location, Run, Scenario
+from scenarios.runs import graphite as outbox
 from scenarios.runs.store import store_result
 from scenarios.runs.tasks import push_graphite_outbox
 from tests.loop.conftest import Loop
@@ -98,14 +103,17 @@ def graphite(carbon: Carbon) -> Iterator[Carbon]:
         yield carbon
 
 
-def stored_run(slug: str, ttfb: float, seconds_ago: int) -> tuple[Run, int]:
-    """A run of scenario ``slug`` in eu-west stored with the document above; (run, stamp)."""
+def stored_run(
+    slug: str, ttfb: float, seconds_ago: int, kind: str = Run.KIND_SCHEDULED, now: Any = None
+) -> tuple[Run, int]:
+    """A run of scenario ``slug`` in eu-west stored with the document above, started
+    ``seconds_ago`` before ``now`` (default: the present); (run, stamp)."""
     location = Location.objects.get_or_create(name="eu-west")[0]
     scenario = Scenario.objects.get_or_create(
         slug=slug, defaults={"name": slug, "url": "http://www.example.localhost/", "paused": True}
     )[0]
-    started = (timezone.now() - timedelta(seconds=seconds_ago)).replace(microsecond=0)
-    run = Run.objects.create(scenario=scenario, location=location)
+    started = ((now or timezone.now()) - timedelta(seconds=seconds_ago)).replace(microsecond=0)
+    run = Run.objects.create(scenario=scenario, location=location, kind=kind)
     assert store_result(run.pk, result_document(started, ttfb), None, agent_name="a")
     return run, int(started.timestamp())
 
@@ -165,3 +173,103 @@ def test_points_stored_while_carbon_is_down_arrive_once_when_it_returns(
     sent = {key: n for key, n in graphite.lines.items() if key[0].startswith("perfite.outage.")}
     assert len(sent) == 3 * per_run
     assert set(sent.values()) == {1}
+
+
+class DyingCarbon:
+    """In front of carbon, a carbon that dies in the middle of every batch (the probe's): it
+    reads ``cut_after`` bytes of a connection, hands them to carbon (which keeps their
+    complete lines), then resets the connection (SO_LINGER 0)."""
+
+    def __init__(self, carbon_port: int, cut_after: int = 3000) -> None:
+        self.carbon_port = carbon_port
+        self.cut_after = cut_after
+        self.cuts = 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.server.getsockname()[1])
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            data = b""
+            while len(data) < self.cut_after and (chunk := conn.recv(self.cut_after - len(data))):
+                data += chunk
+            with socket.create_connection(("127.0.0.1", self.carbon_port)) as upstream:
+                upstream.sendall(data)
+                upstream.shutdown(socket.SHUT_WR)
+                while upstream.recv(4096):
+                    pass
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            self.cuts += 1
+
+    def stop(self) -> None:
+        self.server.shutdown(socket.SHUT_RDWR)
+        self.server.close()
+        self.thread.join(10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_cut_mid_way_by_a_dying_carbon_all_arrive_when_a_good_one_takes_them(
+    loop: Loop, graphite: Carbon
+) -> None:
+    runs = {ttfb: stored_run("cut", ttfb, 120 - 10 * i) for i, ttfb in enumerate((1.5, 2.5, 3.5))}
+    expected = {
+        (path, stamp): value
+        for ttfb, (_run, stamp) in runs.items()
+        for path, value in expected_points("perfite.cut.eu-west.chromium", ttfb).items()
+    }
+    assert GraphitePoint.objects.count() == len(expected) == 3 * 31
+
+    dying = DyingCarbon(graphite.port)
+    try:
+        with override_settings(GRAPHITE_PORT=dying.port):
+            for _ in range(3):
+                with pytest.raises(OSError):
+                    outbox.push_outbox(batch_size=100)
+    finally:
+        dying.stop()
+    assert dying.cuts == 3
+    assert GraphitePoint.objects.count() == len(expected)  # nothing taken for delivered
+    # Each cut connection handed carbon the first lines of the same batch.
+    early = {key: n for key, n in graphite.lines.items() if key[0].startswith("perfite.cut.")}
+    assert 0 < len(early) < 100 and set(early.values()) == {3}
+
+    assert outbox.push_outbox(batch_size=100) == len(expected)
+    assert not GraphitePoint.objects.exists()
+    for ttfb, (_run, stamp) in runs.items():
+        wait_for_whisper(graphite, expected_points("perfite.cut.eu-west.chromium", ttfb), stamp)
+    # Every point is in whisper with its value, once: the early lines were written 4 times,
+    # and carbon kept one value per (path, timestamp).
+    for (path, stamp), value in expected.items():
+        assert [v for t, v in graphite.values(path, stamp) if t == stamp] == [value], path
+    sent = {key: n for key, n in graphite.lines.items() if key[0].startswith("perfite.cut.")}
+    assert set(sent) == set(expected)
+    assert {key: n for key, n in sent.items() if n > 1} == {key: 4 for key in early}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_in_one_second_keep_their_own_rows_and_graphite_the_last_value(
+    loop: Loop, graphite: Carbon
+) -> None:
+    now = timezone.now()
+    first, stamp = stored_run("twin", 40.5, 30, now=now)
+    second, same = stored_run("twin", 50.5, 30, now=now)
+    stored_run("twin", 60.5, 30, kind=Run.KIND_CI, now=now)
+    assert same == stamp
+    assert outbox.push_outbox() == 3 * len(expected_points("perfite.twin.eu-west.chromium", 0))
+    wait_for_whisper(graphite, {"perfite.twin.eu-west.chromium.ttfb": 0}, stamp)
+    wait_for_whisper(graphite, {"perfite.ci.twin.eu-west.chromium.ttfb": 0}, stamp)
+    # One (path, timestamp), one value in Graphite: the last written. The database has both.
+    assert graphite.values("perfite.twin.eu-west.chromium.ttfb", stamp) == [(stamp, 50.5)]
+    assert list(
+        Run.objects.filter(scenario__slug="twin", kind=Run.KIND_SCHEDULED)
+        .order_by("pk")
+        .values_list("pk", "ttfb")
+    ) == [(first.pk, 40.5), (second.pk, 50.5)]
+    # A CI run of the same second has its own series: it takes nothing from the monitoring one.
+    assert graphite.values("perfite.ci.twin.eu-west.chromium.ttfb", stamp) == [(stamp, 60.5)]

@@ -1,0 +1,122 @@
+"""Graphite names by run kind: scheduled runs are the monitoring series under
+``<prefix>.<scenario>…``; the other kinds go under ``<prefix>.<kind>.<scenario>…``, or
+nowhere with PERFITE_GRAPHITE_OTHER_KINDS=off."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from scenarios.models import GraphitePoint, Location, Run, Scenario
+from scenarios.runs import graphite
+from scenarios.runs.store import store_result
+
+DASHBOARD = Path(__file__).parents[2] / "deploy/grafana/dashboards/perfite.json"
+
+
+@pytest.fixture
+def pushed(settings: Any) -> Any:
+    settings.GRAPHITE_HOST = "127.0.0.1"
+    settings.GRAPHITE_PREFIX = "perfite"
+    settings.PERFITE_GRAPHITE_OTHER_KINDS = "separate"
+    return settings
+
+
+def stored(kind: str) -> tuple[Run, int]:
+    """A run of scenario ``shop`` in eu-west of ``kind``, stored with page metrics ttfb and
+    requests; (run, the unix second it started)."""
+    location = Location.objects.get_or_create(name="eu-west")[0]
+    scenario = Scenario.objects.get_or_create(
+        slug="shop", defaults={"name": "Shop", "url": "http://www.example.localhost/"}
+    )[0]
+    started = timezone.now().replace(microsecond=0)
+    run = Run.objects.create(scenario=scenario, location=location, kind=kind)
+    result = {
+        "status": "succeeded",
+        "browser": "chromium",
+        "started_at": started.isoformat(),
+        "metrics": {"ttfb": 12.5, "requests": 4},
+    }
+    assert store_result(run.pk, result, None)
+    return run, int(started.timestamp())
+
+
+def outbox() -> set[tuple[str, float, int]]:
+    return set(GraphitePoint.objects.values_list("path", "value", "timestamp"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "prefix", "base"),
+    [
+        (Run.KIND_SCHEDULED, "perfite", "perfite.shop.eu-west.chromium"),
+        (Run.KIND_CI, "perfite", "perfite.ci.shop.eu-west.chromium"),
+        (Run.KIND_MANUAL, "perfite", "perfite.manual.shop.eu-west.chromium"),
+        (Run.KIND_IMPORTED, "perfite", "perfite.imported.shop.eu-west.chromium"),
+        (Run.KIND_SCHEDULED, "", "shop.eu-west.chromium"),
+        (Run.KIND_CI, "", "ci.shop.eu-west.chromium"),
+    ],
+)
+def test_each_kind_has_its_own_root_under_the_prefix(
+    pushed: Any, kind: str, prefix: str, base: str
+) -> None:
+    pushed.GRAPHITE_PREFIX = prefix
+    assert graphite.base_path("shop", "eu-west", "chromium", kind) == base
+
+
+def test_with_other_kinds_off_only_scheduled_runs_have_names(pushed: Any) -> None:
+    pushed.PERFITE_GRAPHITE_OTHER_KINDS = "off"
+    assert graphite.base_path("shop", "eu-west", "chromium") == "perfite.shop.eu-west.chromium"
+    for kind in (Run.KIND_CI, Run.KIND_MANUAL, Run.KIND_IMPORTED):
+        assert graphite.base_path("shop", "eu-west", "chromium", kind) is None
+
+
+@pytest.mark.django_db
+def test_a_scheduled_run_fills_the_monitoring_series(
+    pushed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        _, stamp = stored(Run.KIND_SCHEDULED)
+    assert outbox() == {
+        ("perfite.shop.eu-west.chromium.ttfb", 12.5, stamp),
+        ("perfite.shop.eu-west.chromium.requests", 4.0, stamp),
+    }
+    assert len(callbacks) == 2  # the Graphite push and alert evaluation
+
+
+@pytest.mark.django_db
+def test_a_ci_run_goes_under_the_ci_root_and_never_into_the_monitoring_series(
+    pushed: Any,
+) -> None:
+    _, stamp = stored(Run.KIND_CI)
+    assert outbox() == {
+        ("perfite.ci.shop.eu-west.chromium.ttfb", 12.5, stamp),
+        ("perfite.ci.shop.eu-west.chromium.requests", 4.0, stamp),
+    }
+    assert not GraphitePoint.objects.filter(path__startswith="perfite.shop.").exists()
+
+
+@pytest.mark.django_db
+def test_with_other_kinds_off_a_ci_run_queues_no_point_and_no_push(
+    pushed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    pushed.PERFITE_GRAPHITE_OTHER_KINDS = "off"
+    with django_capture_on_commit_callbacks() as callbacks:
+        stored(Run.KIND_CI)
+        stored(Run.KIND_MANUAL)
+    assert outbox() == set()
+    assert len(callbacks) == 2  # alert evaluation of each run, no Graphite push
+
+
+def test_the_grafana_scenario_list_leaves_out_the_kind_roots_and_release_events() -> None:
+    """``perfite.*`` lists the kind roots beside the scenarios; the dashboard's scenario
+    variable filters them out with its regex (a JavaScript one: lookaheads are the same)."""
+    variables = json.loads(DASHBOARD.read_text())["templating"]["list"]
+    (scenario,) = [v for v in variables if v["name"] == "scenario"]
+    pattern = re.compile(scenario["regex"].strip("/"))
+    others = [kind for kind, _ in Run.KINDS if kind != Run.KIND_SCHEDULED]
+    assert [node for node in [*others, "events"] if pattern.search(node)] == []
+    listed = ["shop", "checkout", "ci-smoke", "manual_login", "eventsx"]
+    assert [node for node in listed if pattern.search(node)] == listed
