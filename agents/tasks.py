@@ -24,6 +24,11 @@ from core.result.build import unmeasured_result
 
 log = logging.getLogger(__name__)
 
+# Claim retries 5, 10, 20, 40, then 60 s apart: about ten minutes, past the lost-run cutoff.
+CLAIM_RETRIES = 12
+# A browser or renderer that fails is retried twice, 5 and 10 s later, in a fresh browser.
+BROWSER_RETRIES = 2
+
 
 def _warm_up() -> None:
     try:
@@ -56,21 +61,20 @@ def warm_browser(**_: Any) -> None:
     name="agents.tasks.run_scenario",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(InfrastructureError,),
-    retry_backoff=5,
-    retry_backoff_max=120,
-    max_retries=2,
+    max_retries=CLAIM_RETRIES,
     soft_time_limit=settings.RUN_TASK_SOFT_LIMIT_S,
     time_limit=settings.RUN_TASK_TIME_LIMIT_S,
 )
-def run_scenario(self: Any, run_id: int) -> str:
+def run_scenario(self: Any, run_id: int, browser_failures: int = 0) -> str:
     """Claim run ``run_id``, measure it, deliver the result. Returns what became of it.
 
-    Page errors are results (status failed / timed_out), not retried; a crashed browser
-    raises and is retried with backoff by the decorator. An unreachable server is retried
-    for a claim (nothing was measured yet, for up to the lost-run cutoff); a finished
-    measurement is never measured again: it waits in the agent's spool (agents.spool) until
-    the server takes it. A result the server refuses for good becomes a failed run saying why.
+    Page errors are results (status failed / timed_out), not retried. A crashed browser or
+    renderer is retried with backoff (``BROWSER_RETRIES`` times, counted in
+    ``browser_failures``), and after that the run is delivered failed with the reason. An
+    unreachable server is retried for a claim (nothing was measured yet, for up to the
+    lost-run cutoff); a finished measurement is never measured again: it waits in the
+    agent's spool (agents.spool) until the server takes it. A result the server refuses for
+    good becomes a failed run saying why.
     """
     delivery = default_delivery()
     name = agent_name()
@@ -87,11 +91,22 @@ def run_scenario(self: Any, run_id: int) -> str:
     try:
         measurement = measure(spec, shared_pool())
         result, har, shot = measurement.result, measurement.har, measurement.screenshot
-    except InfrastructureError:
+    except (InfrastructureError, SoftTimeLimitExceeded) as exc:
         shared_pool().reset()  # a crashed browser: the retry starts a fresh one
-        raise
-    except SoftTimeLimitExceeded:
-        raise InfrastructureError(f"run {run_id} exceeded the task time limit") from None
+        broke = (
+            exc
+            if isinstance(exc, InfrastructureError)
+            else InfrastructureError(f"run {run_id} exceeded the task time limit")
+        )
+        if browser_failures < BROWSER_RETRIES:
+            raise self.retry(
+                exc=broke,
+                countdown=5 * 2**browser_failures,
+                kwargs={"browser_failures": browser_failures + 1},
+            ) from None
+        # The last attempt: a failed run saying why, not a run left running until reaped.
+        result = failed(spec, started, "the browser failed on every attempt", broke)
+        har = shot = None
     except Exception as exc:  # noqa: BLE001 - a bug or bad input: a failed run, never a lost one
         log.exception("run %s could not be measured", run_id)
         result = failed(spec, started, "the agent could not measure this run", exc)
@@ -105,10 +120,6 @@ def run_scenario(self: Any, run_id: int) -> str:
         report_browser_version(delivery, name, result)
         return str(result["status"])
     return outcome
-
-
-# Claim retries 5, 10, 20, 40, then 60 s apart: about ten minutes, past the lost-run cutoff.
-CLAIM_RETRIES = 12
 
 
 def failed(spec: dict[str, Any], started: str, why: str, exc: BaseException) -> dict[str, Any]:

@@ -58,3 +58,25 @@ def test_a_run_the_agent_cannot_measure_is_delivered_failed_with_the_reason(
     from core.result.validate import validate_result
 
     assert validate_result(result) is result
+
+
+def test_a_browser_failing_on_every_attempt_ends_in_a_failed_run_saying_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    delivery = Mock()
+    delivery.claim.return_value = {"url": "http://www.example.localhost/", "scenario": "s"}
+    monkeypatch.setattr(tasks, "shared_pool", Mock)
+    monkeypatch.setattr(tasks, "default_delivery", lambda: delivery)
+
+    def crash(spec: dict[str, Any], used: Any) -> Any:
+        raise InfrastructureError("the page's renderer crashed: Target crashed")
+
+    monkeypatch.setattr(tasks, "measure", crash)
+
+    assert tasks.run_scenario(7, browser_failures=tasks.BROWSER_RETRIES) == "failed"
+    (run_id, result, har, _name, _shot), _ = delivery.deliver.call_args
+    assert (run_id, har, result["status"]) == (7, None, "failed")
+    assert result["error"] == (
+        "the browser failed on every attempt: InfrastructureError: "
+        "the page's renderer crashed: Target crashed"
+    )

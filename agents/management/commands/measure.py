@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agents.browser import BrowserNotFound, measure
+from agents.browser import BrowserNotFound, InfrastructureError, measure
 from agents.pool import shared_pool
 from agents.scenario_file import spec_from_target
 from core.har.redact import sanitize_har
@@ -94,6 +94,8 @@ class Command(BaseCommand):
                     )
         except BrowserNotFound as exc:
             raise CommandError(str(exc)) from exc
+        except InfrastructureError as exc:  # the browser or the page's renderer crashed
+            raise CommandError(f"the browser failed, nothing was measured: {exc}") from exc
         if options["har_out"] and har is not None:
             with open(options["har_out"], "w", encoding="utf-8") as handle:
                 json.dump(sanitize_har(har), handle)
