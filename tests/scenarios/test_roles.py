@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.roles import EDIT_PERMS, VIEW_PERMS, can_edit, can_view, is_admin
 from scenarios.runs.store import store_result
-from tests.ci.factories import result
+from tests.factories import home_result
 from tests.roles import role
 
 HAR = {
@@ -71,7 +71,7 @@ def run(db: None) -> Run:
     location = Location.objects.create(name="local")
     scenario.locations.add(location)
     run = Run.objects.create(scenario=scenario, location=location, kind=Run.KIND_CI)
-    store_result(run.pk, result(100.0), HAR)
+    store_result(run.pk, home_result(100.0), HAR)
     return run
 
 
