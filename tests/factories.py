@@ -372,7 +372,7 @@ STATIC = "static.example.localhost"
 ADS = "ads.other.localhost"
 
 
-def home_result(
+def home_run(
     fcp: float,
     *,
     ad_ms: float = 20.0,
@@ -383,7 +383,7 @@ def home_result(
     ad_path: str = "/ad.js?v=1",
     status: str = "succeeded",
     error: str | None = None,
-) -> Json:
+) -> Measured:
     """A home-page run of scenario ``demo``: the document (first byte at ``ttfb``, 2 ms
     later complete), a render-blocking CSS, the render-blocking ad script taking ``ad_ms``
     (8,200 bytes), a 2,000-byte image, then ``extra`` requests.
@@ -399,7 +399,7 @@ def home_result(
         *extra,
     ]
     tasks = [Task(fcp, 50.0 + blocking, f"http://{ADS}{ad_path}")] if blocking else []
-    return page(
+    return measured(
         url=f"http://{WWW}/",
         requests=requests,
         ttfb=ttfb,
@@ -411,6 +411,11 @@ def home_result(
         status=status,
         error=error,
     )
+
+
+def home_result(fcp: float, **shape: Any) -> Json:
+    """The result document of :func:`home_run` (same parameters)."""
+    return home_run(fcp, **shape).result
 
 
 def result_doc(
