@@ -15,6 +15,7 @@ from scenarios.alerts.tasks import notify_incident
 from scenarios.models import Channel, Incident, Run, Scenario, Threshold
 from scenarios.models.alerts import Notification
 from scenarios.runs.store import store_result
+from tests.factories import page
 
 from .conftest import MakeRun, Receiver
 
@@ -131,7 +132,7 @@ def test_a_dead_channel_shows_its_error_and_never_blocks_result_storage(
     Threshold.objects.create(scenario=scenario, metric="lcp", value=2500, window_runs=1)
     channel = Channel.objects.create(name="dead", kind=Channel.WEBHOOK, target=dead_url())
     run = Run.objects.create(scenario=scenario, location=scenario.locations.get())
-    result = {"status": "succeeded", "metrics": {"lcp": 3000.0}, "hosts": {}}
+    result = page(url="https://shop.example.com/", scenario="shop", location="eu", lcp=3000.0)
     with django_capture_on_commit_callbacks(execute=True):
         assert store_result(run.pk, result, None) is True
     run.refresh_from_db()

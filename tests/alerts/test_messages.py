@@ -6,7 +6,7 @@ from core.stats.attribution import attribute
 from core.stats.budgets import evaluate_budgets
 from scenarios.alerts.messages import fmt, opened_message, resolved_message
 from scenarios.models import Incident, Location, Scenario, Threshold
-from tests.ci.factories import WWW, request, result
+from tests.factories import WWW, home_result, req
 
 OPENED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -49,9 +49,9 @@ def test_a_resolved_incident_without_its_value_says_so_with_a_dash() -> None:
 def test_a_megabyte_is_a_million_bytes_in_alerts_attribution_and_budgets() -> None:
     incident = host_incident(value=1_000_000, limit=900_000, note="last run")
     alert = opened_message(incident)
-    big = request(WWW, "/big.js", 30.0, 5.0, transfer=1_000_000)
-    base = [result(f) for f in (100.0, 104.0, 98.0)]
-    branch = [result(f, extra=[big]) for f in (100.0, 104.0, 98.0)]
+    big = req(WWW, "/big.js", 30.0, 5.0, bytes=1_000_000)
+    base = [home_result(f) for f in (100.0, 104.0, 98.0)]
+    branch = [home_result(f, extra=[big]) for f in (100.0, 104.0, 98.0)]
     explained = attribute("transfer_bytes", base, branch)["message"]
     document = {"parties": {"third": {"transfer_bytes": 1_000_000}}}
     [budget] = evaluate_budgets({"party.third.transfer_bytes": 900_000}, [document])

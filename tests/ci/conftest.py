@@ -124,7 +124,7 @@ def viewer_client(make_user: MakeUser) -> APIClient:
 
 
 class SyntheticAgent:
-    """Answers every run at once with a synthetic result (tests/ci/factories.py).
+    """Answers every run at once with a synthetic result (tests/factories.py).
 
     The run's URL says what to report: ``?fcp=400&ad=300`` gives FCP ≈ 400 ms and a 300 ms
     render-blocking ad script, both plus a few ms of jitter set by the run's rank within its
@@ -142,7 +142,7 @@ class SyntheticAgent:
 
         from scenarios.models.run import claim_run
         from scenarios.runs.store import store_result
-        from tests.ci.factories import result
+        from tests.factories import home_result
 
         run_id = int((args or [])[0])
         spec = claim_run(run_id, "synthetic")
@@ -156,9 +156,13 @@ class SyntheticAgent:
             ).count()
         jitter = self.JITTER[index % len(self.JITTER)]
         self.count += 1
-        doc = result(query.get("fcp", 100.0) + jitter, ad_ms=query.get("ad", 20.0) + jitter)
-        if query.get("fail"):
-            doc = {**doc, "status": "failed", "error": "HTTP 500 for the page"}
+        fail = bool(query.get("fail"))
+        doc = home_result(
+            query.get("fcp", 100.0) + jitter,
+            ad_ms=query.get("ad", 20.0) + jitter,
+            status="failed" if fail else "succeeded",
+            error="HTTP 500 for the page" if fail else None,
+        )
         store_result(run_id, doc, None, agent_name="synthetic")
 
 

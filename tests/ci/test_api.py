@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.runs.store import store_result
-from tests.ci.factories import result
+from tests.factories import home_result
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +164,7 @@ def test_runs_are_listed_filtered_and_exported_as_csv(
 ) -> None:
     for commit, fcp in (("aaa", 100.0), ("bbb", 200.0)):
         run = Run.objects.create(scenario=scenario, kind=Run.KIND_CI, branch="main", commit=commit)
-        store_result(run.pk, result(fcp), har())
+        store_result(run.pk, home_result(fcp), har())
     listed = editor_client.get("/api/runs/", {"commit": "bbb"}).json()
     assert listed["count"] == 1
     assert listed["results"][0]["metrics"]["fcp"] == 200.0
@@ -180,7 +180,7 @@ def test_a_runs_har_is_served_gzipped_without_cookies(
     scenario: Scenario, editor_client: APIClient
 ) -> None:
     run = Run.objects.create(scenario=scenario, kind=Run.KIND_CI)
-    store_result(run.pk, result(100.0), har())
+    store_result(run.pk, home_result(100.0), har())
     answer = editor_client.get(f"/api/runs/{run.pk}/har/")
     assert answer.status_code == 200
     stored = json.loads(gzip.decompress(b"".join(answer.streaming_content)))
@@ -196,7 +196,7 @@ def test_a_release_is_recorded_and_reported_before_and_after(
     now = timezone.now()
     for minute, fcp in enumerate((100, 104, 98, 102, 101, 40, 38, 41, 37, 39)):
         run = Run.objects.create(scenario=scenario, location=scenario.locations.get())
-        store_result(run.pk, result(float(fcp)), None)
+        store_result(run.pk, home_result(float(fcp)), None)
         Run.objects.filter(pk=run.pk).update(created_at=now - timedelta(minutes=20 - minute))
     created = editor_client.post(
         "/api/releases/",
@@ -365,7 +365,7 @@ def test_a_run_finishing_after_its_comparison_was_cancelled_moves_nothing_on(
         (running,) = Run.objects.filter(comparison_id=created["id"])
         Run.objects.filter(pk=running.pk).update(status=Run.RUNNING)
         workflow.cancel(created["id"], "stop")
-        assert store_result(running.pk, result(100.0), None)
+        assert store_result(running.pk, home_result(100.0), None)
         workflow.run_finished(running.pk)
     assert Run.objects.filter(comparison_id=created["id"]).count() == 1
     assert Comparison.objects.get(pk=created["id"]).status == Comparison.CANCELLED

@@ -3,11 +3,11 @@
 import pytest
 
 from core.stats.budgets import evaluate_budgets, metric_values, validate_budgets
-from tests.ci.factories import result
+from tests.factories import home_result
 
 
 def test_named_metrics_cover_page_metrics_and_every_split() -> None:
-    values = metric_values(result(100.0, ad_ms=30.0))
+    values = metric_values(home_result(100.0, ad_ms=30.0))
     assert values["lcp"] == 100.0
     assert values["party.third.transfer_bytes"] == 8200.0
     assert values["party.first.requests"] == 3.0
@@ -16,7 +16,7 @@ def test_named_metrics_cover_page_metrics_and_every_split() -> None:
 
 
 def test_budgets_are_judged_on_the_median_of_the_runs() -> None:
-    runs = [result(f) for f in (100.0, 900.0, 120.0, 110.0, 2000.0)]
+    runs = [home_result(f) for f in (100.0, 900.0, 120.0, 110.0, 2000.0)]
     checked = {b.metric: b for b in evaluate_budgets({"lcp": 115, "fcp": 120}, runs)}
     assert checked["lcp"].median == 120.0
     assert checked["lcp"].passed is False
@@ -26,7 +26,7 @@ def test_budgets_are_judged_on_the_median_of_the_runs() -> None:
 
 
 def test_a_split_absent_from_a_run_counts_as_zero() -> None:
-    runs = [result(100.0), result(100.0), result(100.0)]
+    runs = [home_result(100.0), home_result(100.0), home_result(100.0)]
     checked = evaluate_budgets(
         {"type.font.transfer_bytes": 0, "entity.cdn.localhost.requests": 0}, runs
     )
@@ -34,13 +34,13 @@ def test_a_split_absent_from_a_run_counts_as_zero() -> None:
 
 
 def test_a_budget_no_run_can_be_checked_on_fails() -> None:
-    checked = evaluate_budgets({"speed_index": 1000}, [result(100.0)])
+    checked = evaluate_budgets({"speed_index": 1000}, [home_result(100.0)])
     assert (checked[0].median, checked[0].passed) == (None, False)
     assert checked[0].message == "speed_index: no run has a value, budget 1,000 ms"
 
 
 def test_third_party_bytes_budget_fails_when_the_ad_grows() -> None:
-    runs = [result(100.0)] * 3
+    runs = [home_result(100.0)] * 3
     checked = evaluate_budgets(
         {"party.third.transfer_bytes": 8000, "third_party_blocking_ms": 0}, runs
     )

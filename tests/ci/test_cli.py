@@ -19,7 +19,7 @@ from django.conf import settings
 
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.runs.store import store_result
-from tests.ci.factories import result
+from tests.factories import home_result
 
 # Every test runs perfite-ci as a child process.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.system]
@@ -125,7 +125,7 @@ def test_history_mode_takes_the_first_ancestor_with_runs_from_a_file(
             branch="main",
             commit="p2",
         )
-        store_result(run.pk, result(fcp), None)
+        store_result(run.pk, home_result(fcp), None)
     (tmp_path / "ancestors").write_text("p1\np2\np3\n")
     done = perfite_ci(
         "compare",

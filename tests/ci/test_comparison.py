@@ -13,7 +13,7 @@ from scenarios.ci import workflow as comparisons
 from scenarios.ci.releases import release_report
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.runs.store import store_result
-from tests.ci.factories import result
+from tests.factories import home_result
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def stored_run(scenario: Scenario, branch: str, commit: str, fcp: float, **field
         commit=commit,
         **fields,
     )
-    store_result(run.pk, result(fcp), None)
+    store_result(run.pk, home_result(fcp), None)
     return run
 
 

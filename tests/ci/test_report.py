@@ -7,10 +7,10 @@ from typing import Any
 
 from core.stats.report import compare_runs
 from perfite_ci import report
-from tests.ci.factories import result
+from tests.factories import home_result
 
-BASE = [result(f) for f in (100.0, 104.0, 98.0, 102.0, 101.0)]
-SLOW = [result(f + 400, ad_ms=420.0) for f in (100.0, 104.0, 98.0, 102.0, 101.0)]
+BASE = [home_result(f) for f in (100.0, 104.0, 98.0, 102.0, 101.0)]
+SLOW = [home_result(f + 400, ad_ms=420.0) for f in (100.0, 104.0, 98.0, 102.0, 101.0)]
 
 
 def comparison(before: list[Any], after: list[Any], **extra: Any) -> dict[str, Any]:

@@ -8,8 +8,7 @@ from django.test import Client
 
 from dashboard.compare import CompareError, host_deltas, metric_deltas, parse_ids
 from scenarios.models import Comparison, Run, Scenario
-
-from .conftest import result_doc
+from tests.factories import result_doc
 
 
 def test_ids_are_parsed_in_order_without_duplicates() -> None:
@@ -86,7 +85,7 @@ def test_a_run_links_to_a_comparison_with_the_previous_success(
     viewer_client: Client, make_run: Callable[..., Run]
 ) -> None:
     first = make_run()
-    make_run(result_doc() | {"status": "failed"})
+    make_run(result_doc(status="failed", error="HTTP 500 for http://www.example.com/"))
     latest = make_run()
 
     html = viewer_client.get(f"/runs/{latest.pk}/").content.decode()

@@ -14,19 +14,21 @@ from django.test import Client
 from core.metrics import page_metrics
 from dashboard.waterfall import MARKS
 from scenarios.models import Run
-
-from .conftest import result_doc, totals
+from tests.factories import req, result_doc
 
 STYLESHEET = Path(__file__).parents[2] / "dashboard/static/dashboard/dashboard.css"
 
 
 def megabyte_run(make_run: Callable[..., Run]) -> Run:
-    """A run that moved exactly 1,000,000 bytes (all from one host) and has no LCP."""
+    """A run that moved exactly 1,000,000 bytes (999,900 of body, all from one host) and has
+    no LCP."""
     doc: dict[str, Any] = result_doc(
-        hosts={"www.example.com": totals(2, 1_000_000, 40.0, party="first", entity="example.com")}
+        lcp=None,
+        requests=[
+            req("www.example.com", "/", 0.0, 40.0, kind="document", bytes=1200, body=1100),
+            req("www.example.com", "/app.js", 50.0, 40.0, bytes=998_800),
+        ],
     )
-    doc["metrics"]["transfer_bytes"] = 1_000_000
-    doc["metrics"]["lcp"] = None
     return make_run(doc)
 
 
@@ -82,7 +84,7 @@ def test_the_scenario_list_shows_the_summary_metrics_in_the_one_unit(
     headers = re.findall(r'<th scope="col" class="num">([^<]+)</th>', html)
     assert headers == ["TTFB", "LCP", "Transfer", "Third-party bytes", "Alerts"]
     cells = re.findall(r'<td class="num">([^<]+)(?:<br>|</td>)', html)
-    assert cells[:4] == ["10 ms", "—", "1.0 MB", "1.2 kB"]
+    assert cells[:4] == ["10 ms", "—", "1.0 MB", "0 B"]
     assert '<option value="lcp" selected>LCP</option>' in html
 
 
@@ -101,7 +103,7 @@ def test_the_latest_runs_table_shows_the_summary_metrics(
     assert (
         f'<span class="status succeeded">{run.get_status_display()}</span></td>'
         '<td class="num">10 ms</td><td class="num">—</td><td class="num">1.0 MB</td>'
-        '<td class="num">1.2 kB</td>'
+        '<td class="num">0 B</td>'
     ) in html
 
 

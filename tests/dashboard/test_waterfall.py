@@ -3,18 +3,18 @@
 import pytest
 
 from dashboard.waterfall import build_waterfall, totals_table
-
-from .conftest import request_doc, result_doc
+from tests.factories import Navigation, page, req, result_doc
 
 
 def test_rows_are_in_start_order_and_numbered() -> None:
     doc = result_doc(
         requests=[
-            request_doc("b.example.com", "first", 50.0),
-            request_doc("a.example.com", "first", 0.0),
-            request_doc("c.other.com", "third", 25.0),
+            req("b.example.com", "/asset", 50.0, 40.0),
+            req("a.example.com", "/asset", 0.0, 40.0),
+            req("c.other.com", "/asset", 25.0, 40.0),
         ]
     )
+    doc["requests"].reverse()  # the builder sorts them; the waterfall must not rely on it
 
     wf = build_waterfall(doc)
 
@@ -28,10 +28,7 @@ def test_rows_are_in_start_order_and_numbered() -> None:
 
 
 def test_bars_are_placed_in_percent_of_the_span() -> None:
-    doc = result_doc(
-        requests=[request_doc("a.com", "first", 0.0), request_doc("b.com", "first", 60.0)]
-    )
-    doc["pages"] = []
+    doc = page(requests=[req("a.com", "/", 0.0, 40.0), req("b.com", "/", 60.0, 40.0)])
 
     wf = build_waterfall(doc)
 
@@ -40,8 +37,16 @@ def test_bars_are_placed_in_percent_of_the_span() -> None:
 
 
 def test_phases_split_ssl_out_of_connect_and_follow_each_other() -> None:
-    doc = result_doc(requests=[request_doc("a.com", "first", 0.0)])
-    doc["pages"] = []
+    phases = {
+        "blocked": 1.0,
+        "dns": 2.0,
+        "connect": 8.0,
+        "ssl": 3.0,
+        "send": 0.5,
+        "wait": 20.0,
+        "receive": 5.5,
+    }
+    doc = page(requests=[req("a.com", "/", 0.0, 40.0, scheme="https", timings=phases)])
 
     segments = build_waterfall(doc).rows[0].segments
 
@@ -58,8 +63,9 @@ def test_phases_split_ssl_out_of_connect_and_follow_each_other() -> None:
 
 
 def test_not_applicable_timings_are_left_out() -> None:
-    request = request_doc("a.com", "first", 0.0)
-    request["timings"] = {
+    doc = result_doc(requests=[req("a.com", "/", 0.0, 40.0)])
+    # Hand-made: HAR's "not applicable" and garbage, as an imported document could carry.
+    doc["requests"][0]["timings"] = {
         "blocked": -1,
         "dns": -1,
         "connect": -1,
@@ -68,17 +74,17 @@ def test_not_applicable_timings_are_left_out() -> None:
         "wait": 30.0,
         "receive": "junk",
     }
-    doc = result_doc(requests=[request])
 
     assert [s.phase for s in build_waterfall(doc).rows[0].segments] == ["wait"]
 
 
 def test_page_marks_are_offset_by_the_page_start() -> None:
-    doc = result_doc(requests=[request_doc("a.com", "first", 0.0)])
-    doc["pages"] = [
-        {"started_ms": 0.0, "metrics": {"fcp": 20.0, "load": 50.0}},
-        {"started_ms": 100.0, "metrics": {"load": 100.0}},
-    ]
+    doc = page(
+        requests=[req("a.com", "/", 0.0, 40.0)],
+        fcp=20.0,
+        load=50.0,
+        navigations=[Navigation("http://www.example.localhost/next", 100.0, load=100.0)],
+    )
 
     wf = build_waterfall(doc)
 
@@ -97,10 +103,17 @@ def test_an_empty_or_missing_result_gives_an_empty_waterfall() -> None:
 
 
 def test_totals_tables_list_heaviest_first() -> None:
-    rows = totals_table(result_doc(), "entities")
+    doc = result_doc(
+        requests=[
+            req("www.example.com", "/", 0.0, 40.0, kind="document", bytes=1200),
+            req("ads.other.com", "/ad.js", 50.0, 40.0, bytes=5000),
+        ]
+    )
 
-    assert [r["name"] for r in rows] == ["example.com", "other.com"]
-    assert rows[0]["transfer_bytes"] == 1200
+    rows = totals_table(doc, "entities")
+
+    assert [r["name"] for r in rows] == ["other.com", "example.com"]
+    assert [r["transfer_bytes"] for r in rows] == [5000, 1200]
 
 
 def test_totals_table_refuses_unknown_keys() -> None:

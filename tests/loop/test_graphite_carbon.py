@@ -5,7 +5,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,74 +17,64 @@ from scenarios.models import GraphitePoint, Location, Run, Scenario
 from scenarios.runs import graphite as outbox
 from scenarios.runs.store import store_result
 from scenarios.runs.tasks import push_graphite_outbox
+from tests.factories import page, req
 from tests.loop.conftest import Loop
 from tests.loop.services import Carbon, wait_until
 
-TOTALS = {
-    "requests": 3,
-    "failed": 0,
-    "body_bytes": 3000,
-    "transfer_bytes": 3300,
-    "time_ms": 45.5,
-    "blocking_ms": 0.0,
-}
+# The two requests of the run below, as totals: the page's document and a third-party script.
+DOCUMENT = {"requests": 1, "body_bytes": 3000, "transfer_bytes": 3300, "time_ms": 40.0}
+AD = {"requests": 1, "body_bytes": 1500, "transfer_bytes": 1700, "time_ms": 5.5}
 
 
-def result_document(started: Any, ttfb: float) -> dict[str, Any]:
-    """A small result document with one member of every group the names cover."""
-    return {
-        "schema": 1,
-        "scenario": "shop",
-        "location": "eu-west",
-        "browser": "chromium",
-        "browser_version": "156.0.0.0",
-        "url": "http://www.example.localhost/",
-        "started_at": started.isoformat(),
-        "finished_at": (started + timedelta(seconds=2)).isoformat(),
-        "status": "succeeded",
-        "error": None,
-        "metrics": {
-            "ttfb": ttfb,
-            "fcp": 80.5,
-            "lcp": None,
-            "requests": 4,
-            "transfer_bytes": 5000,
-            "body_bytes": 4500,
-        },
-        "requests": [],
-        "steps": [{"name": "search box", "started_ms": 500.0, "duration_ms": 230.5}],
-        "parties": {"first": TOTALS, "third": {**TOTALS, "requests": 1}},
-        "hosts": {
-            "www.example.localhost": {**TOTALS, "party": "first", "entity": "example.localhost"}
-        },
-        "entities": {
-            "other.localhost": {**TOTALS, "party": "third", "hosts": ["ads.other.localhost"]},
-            "example.localhost": {**TOTALS, "party": "first", "hosts": []},
-        },
-        "content_classes": {"js": {**TOTALS, "requests": 2}},
-    }
+def result_document(started: datetime, ttfb: float) -> dict[str, Any]:
+    """A small run with members of every group the names cover, and an LCP it did not
+    measure."""
+    return page(
+        scenario="shop",
+        location="eu-west",
+        started_at=started,
+        requests=[
+            req("www.example.localhost", "/", 0.0, 40.0, kind="document", bytes=3300, body=3000),
+            req("ads.other.localhost", "/ad.js", 50.0, 5.5, bytes=1700, body=1500),
+        ],
+        ttfb=ttfb,
+        fcp=80.5,
+        dcl=70.5,
+        load=120.5,
+        steps=[("search box", 500.0, 230.5)],
+    )
 
 
 def expected_points(base: str, ttfb: float) -> dict[str, float]:
     """Every path (README's scheme) the document above yields, with its value."""
     points = {
+        f"{base}.dns": 0.0,
+        f"{base}.connect": 0.0,
         f"{base}.ttfb": ttfb,
         f"{base}.fcp": 80.5,
-        f"{base}.requests": 4.0,
+        f"{base}.cls": 0.0,
+        f"{base}.tbt": 0.0,
+        f"{base}.dom_content_loaded": 70.5,
+        f"{base}.load": 120.5,
+        f"{base}.fully_loaded": 120.5,
+        f"{base}.requests": 2.0,
         f"{base}.transfer_bytes": 5000.0,
         f"{base}.body_bytes": 4500.0,
         f"{base}.step.search_box.duration_ms": 230.5,
     }
     groups = {
-        "party.first": TOTALS,
-        "party.third": {**TOTALS, "requests": 1},
-        "domain.www_example_localhost": TOTALS,
-        "entity.other_localhost": TOTALS,
-        "type.js": {**TOTALS, "requests": 2},
+        "party.first": DOCUMENT,
+        "party.third": AD,
+        "domain.www_example_localhost": DOCUMENT,
+        "domain.ads_other_localhost": AD,
+        "entity.other_localhost": AD,
+        "type.html": DOCUMENT,
+        "type.js": AD,
     }
     for group, totals in groups.items():
-        for metric in ("requests", "transfer_bytes", "body_bytes", "time_ms", "blocking_ms"):
+        for metric in ("requests", "transfer_bytes", "body_bytes", "time_ms"):
             points[f"{base}.{group}.{metric}"] = float(totals[metric])
+        points[f"{base}.{group}.blocking_ms"] = 0.0
     return points
 
 

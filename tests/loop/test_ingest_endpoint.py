@@ -12,6 +12,7 @@ from django.test import Client
 
 from scenarios.models import Agent, GraphitePoint, Location, Run, RunHost, Scenario
 from scenarios.models.run import claim_run
+from tests.factories import page
 
 HAR = {
     "log": {
@@ -31,34 +32,9 @@ HAR = {
         ],
     }
 }
-RESULT = {
-    "schema": 1,
-    "scenario": "shop",
-    "location": "eu-west",
-    "browser": "chromium",
-    "started_at": "2026-11-23T10:00:00+00:00",
-    "finished_at": "2026-11-23T10:00:01+00:00",
-    "status": "succeeded",
-    "error": None,
-    "metrics": {"ttfb": 12.0, "requests": 1},
-    "requests": [],
-    "steps": [],
-    "parties": {},
-    "content_classes": {},
-    "entities": {},
-    "hosts": {
-        "www.example.localhost": {
-            "requests": 1,
-            "failed": 0,
-            "body_bytes": 10,
-            "transfer_bytes": 20,
-            "time_ms": 5.0,
-            "blocking_ms": 0.0,
-            "party": "first",
-            "entity": "example.localhost",
-        }
-    },
-}
+RESULT = page(
+    scenario="shop", location="eu-west", ttfb=12.0, fcp=80.0, lcp=95.0, dcl=70.0, load=120.0
+)
 
 
 @pytest.fixture
@@ -198,7 +174,8 @@ def test_the_same_delivery_twice_is_stored_once(agent_run: tuple[Run, str], medi
     assert stored["log"]["entries"][0]["request"]["headers"] == [
         {"name": "Cookie", "value": "[removed by perfite]"}
     ]
-    assert GraphitePoint.objects.count() == 2 + 5  # ttfb, requests; one host's five totals
+    # Every page metric; the five totals of both parties, the one host and the one type.
+    assert GraphitePoint.objects.count() == 13 + 4 * 5
 
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4

@@ -15,26 +15,10 @@ from django.utils import timezone
 from scenarios.models import Run, Scenario
 from scenarios.runs.retention import purge_hars
 from scenarios.runs.store import store_result
+from tests.factories import measured
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 96  # 100 bytes with a JPEG signature
-HAR = {
-    "log": {
-        "entries": [
-            {
-                "startedDateTime": "2026-11-23T10:00:00.000Z",
-                "request": {"url": "http://www.example.localhost/", "headers": []},
-                "response": {"status": 200, "headers": []},
-            }
-        ]
-    }
-}
-RESULT: dict[str, Any] = {
-    "status": "succeeded",
-    "error": None,
-    "metrics": {"lcp": 100.0},
-    "hosts": {},
-    "requests": [],
-}
+RESULT, HAR = measured(url="http://x.localhost/", scenario="s", ttfb=10.0, lcp=100.0)
 
 
 @pytest.fixture
@@ -73,7 +57,7 @@ def test_files_of_runs_past_the_retention_go_and_their_results_stay(
     assert (report.deleted, report.bytes_freed) == (1, old.har_size + len(JPEG))
     old.refresh_from_db()
     assert (old.har.name, old.har_size, old.screenshot.name) == ("", 0, "")
-    assert old.result is not None and old.result["metrics"] == {"lcp": 100.0}
+    assert old.result == RESULT
     assert (old.status, old.lcp) == (Run.SUCCEEDED, 100.0)
     recent.refresh_from_db()
     assert recent.har and recent.screenshot

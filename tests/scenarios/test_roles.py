@@ -12,28 +12,8 @@ from rest_framework.test import APIClient
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.roles import EDIT_PERMS, VIEW_PERMS, can_edit, can_view, is_admin
 from scenarios.runs.store import store_result
-from tests.ci.factories import result
+from tests.factories import home_run
 from tests.roles import role
-
-HAR = {
-    "log": {
-        "version": "1.2",
-        "creator": {"name": "test", "version": "1"},
-        "entries": [
-            {
-                "startedDateTime": "2026-11-23T10:00:00.000Z",
-                "time": 10.0,
-                "request": {
-                    "method": "GET",
-                    "url": "http://www.example.localhost/",
-                    "headers": [{"name": "Cookie", "value": "secret"}],
-                },
-                "response": {"status": 200, "headers": [], "content": {"size": 10}},
-                "timings": {"wait": 5.0, "receive": 5.0},
-            }
-        ],
-    }
-}
 
 MakeUser = Callable[..., User]
 
@@ -71,7 +51,7 @@ def run(db: None) -> Run:
     location = Location.objects.create(name="local")
     scenario.locations.add(location)
     run = Run.objects.create(scenario=scenario, location=location, kind=Run.KIND_CI)
-    store_result(run.pk, result(100.0), HAR)
+    store_result(run.pk, *home_run(100.0))
     return run
 
 
