@@ -14,7 +14,7 @@ from scenarios.models import GraphitePoint, Location, Run, Scenario
 from scenarios.runs import graphite
 from scenarios.runs.store import store_result
 
-DASHBOARD = Path(__file__).parents[2] / "deploy/grafana/dashboards/perfite.json"
+DASHBOARD = Path(__file__).parents[3] / "deploy/grafana/dashboards/perfite.json"
 
 
 @pytest.fixture
