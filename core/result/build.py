@@ -143,58 +143,52 @@ def build_result(
         for t in first.get("longTasks", [])
     ]
     base = origin or 0.0
-    return without_nul(
-        {
-            "schema": SCHEMA,
-            "scenario": spec.get("scenario"),
-            "location": spec.get("location") or "",
-            "browser": "chromium",
-            "browser_version": browser_version,
-            "url": spec.get("url"),
-            "started_at": started_at,
-            "finished_at": finished_at,
-            "status": status,
-            "error": error,
-            "metrics": metrics,
-            "lcp_element": (first.get("lcp") or {}).get("element"),
-            "pages": pages,
-            "steps": [
-                {
-                    "name": m["name"],
-                    "started_ms": _r(m["start"] - base),
-                    "duration_ms": _r(m["end"] - m["start"]),
-                }
-                for m in marks
-            ],
-            "actions": [
-                {
-                    **{k: v for k, v in a.items() if k not in ("start", "end")},
-                    "started_ms": _r(a["start"] - base),
-                    "duration_ms": _r(a["end"] - a["start"]),
-                }
-                for a in actions
-            ],
-            "requests": records,
-            **groups,
-            "long_tasks": long_tasks,
-            "websockets": _websockets(ws_events, base),
-        }
-    )
+    return {
+        "schema": SCHEMA,
+        "scenario": spec.get("scenario"),
+        "location": spec.get("location") or "",
+        "browser": "chromium",
+        "browser_version": browser_version,
+        "url": spec.get("url"),
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "status": status,
+        "error": without_nul(error),
+        "metrics": metrics,
+        "lcp_element": without_nul((first.get("lcp") or {}).get("element")),
+        "pages": pages,
+        "steps": [
+            {
+                "name": m["name"],
+                "started_ms": _r(m["start"] - base),
+                "duration_ms": _r(m["end"] - m["start"]),
+            }
+            for m in marks
+        ],
+        "actions": [
+            {
+                **{k: v for k, v in a.items() if k not in ("start", "end")},
+                "started_ms": _r(a["start"] - base),
+                "duration_ms": _r(a["end"] - a["start"]),
+            }
+            for a in actions
+        ],
+        "requests": records,
+        **groups,
+        "long_tasks": long_tasks,
+        "websockets": _websockets(ws_events, base),
+    }
 
 
-def without_nul(value: Any) -> Any:
-    """``value`` with every NUL character in its texts replaced by U+FFFD.
+def without_nul(text: Any) -> Any:
+    """``text`` with every NUL character replaced by U+FFFD (anything else unchanged).
 
     A page can put NUL into what the collector reads (an element id becomes ``lcp_element``);
-    databases refuse it in text, so the document never carries one.
+    databases refuse it in text, so the document never carries one. URLs, hosts and header
+    values cannot hold one (the browser refuses them), so only the page's free texts pass
+    through here, not the whole document.
     """
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {without_nul(k): without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_nul(item) for item in value]
-    return value
+    return text.replace("\x00", "\ufffd") if isinstance(text, str) else text
 
 
 def unmeasured_result(
@@ -231,7 +225,7 @@ def unmeasured_result(
         "started_at": started_at,
         "finished_at": finished_at,
         "status": "failed",
-        "error": error,
+        "error": without_nul(error),
         "metrics": metrics,
         "lcp_element": None,
         "pages": [],
