@@ -185,6 +185,9 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PERFITE_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 PERFITE_MAX_HAR_BYTES = env_int("PERFITE_MAX_HAR_BYTES", 200 * 1024 * 1024)
+# HARs are read as a stream (scenarios.runs.har_spool); these bound what one may hold.
+PERFITE_MAX_HAR_ENTRIES = env_int("PERFITE_MAX_HAR_ENTRIES", 20_000)
+PERFITE_MAX_HAR_VALUE_BYTES = env_int("PERFITE_MAX_HAR_VALUE_BYTES", 32 * 1024 * 1024)
 PERFITE_MAX_SCREENSHOT_BYTES = env_int("PERFITE_MAX_SCREENSHOT_BYTES", 5 * 1024 * 1024)
 
 # --- How long a run may live ----------------------------------------------

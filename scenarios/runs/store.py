@@ -1,23 +1,23 @@
 """Writes that cross systems: storing a delivered result (database + file storage + outbox)."""
 
 import logging
+import tempfile
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from core.har.analyse import repair_har
-from core.har.files import gzip_json, validate_har
-from core.har.redact import sanitize_har, sanitize_result
+from core.har.redact import sanitize_result
 from core.metrics import HOST
 from core.result.validate import ResultError, validate_result
 from scenarios.models import GraphitePoint, Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
 from scenarios.runs import graphite
+from scenarios.runs.har_spool import SpooledHar, spool_document, write_stored_har
 from scenarios.runs.memory import gc_paused
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _when(value: Any, default: datetime) -> datetime:
 def store_result(
     run_id: int,
     result: dict[str, Any],
-    har: dict[str, Any] | None,
+    har: dict[str, Any] | SpooledHar | None,
     agent_name: str = "",
     screenshot: bytes | None = None,
 ) -> bool:
@@ -55,13 +55,14 @@ def store_result(
 
     Validates both first (raising ResultError / HarError and writing nothing), strips
     credentials from the HAR and the result's URLs (core.har.redact, with the scenario's
-    extra secret names), saves the HAR gzipped, copies page metrics into columns, writes the
+    extra secret names), saves the HAR gzipped (read back one entry at a time when it comes
+    spooled: scenarios.runs.har_spool), copies page metrics into columns, writes the
     per-host rows, fills the Graphite outbox and, after commit, queues alert evaluation and
     the Graphite push. Idempotent: a second delivery of the same run changes nothing.
     """
     validate_result(result)
-    if har is not None:
-        validate_har(har)
+    if har is not None and not isinstance(har, SpooledHar):
+        har = spool_document(har)
     image = screenshot_type(screenshot) if screenshot is not None else ""
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to location
     run = (
@@ -86,10 +87,11 @@ def store_result(
         setattr(run, name, metrics.get(name))
     if har is not None:
         # The HAR people download carries the repairs the numbers were computed with.
-        repaired = repair_har(har, measured.get("requests") or [])
-        payload = gzip_json(sanitize_har(repaired, secret_names))
-        run.har.save(f"run-{run.pk}.har.gz", ContentFile(payload), save=False)
-        run.har_size = len(payload)
+        with tempfile.TemporaryFile(prefix="perfite-har-gz-") as payload:
+            size = write_stored_har(har, measured.get("requests") or [], secret_names, payload)
+            payload.seek(0)
+            run.har.save(f"run-{run.pk}.har.gz", File(payload), save=False)
+        run.har_size = size
     if screenshot is not None:
         run.screenshot.save(f"run-{run.pk}.{image}", ContentFile(screenshot), save=False)
     run.save()

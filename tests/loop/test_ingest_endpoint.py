@@ -13,7 +13,7 @@ from django.test import Client
 from scenarios.models import Agent, GraphitePoint, Location, Run, RunHost, Scenario
 from scenarios.models.run import claim_run
 
-HAR = {
+HAR: dict[str, Any] = {
     "log": {
         "version": "1.2",
         "creator": {"name": "t", "version": "1"},
@@ -286,3 +286,45 @@ def test_a_run_taken_over_by_another_agent_takes_only_the_new_agents_result(
     assert (run.attempts, run.agent_name) == (2, "eu-west-2")
     assert post(run, token).status_code == 409
     assert post(run, other).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("har", "longest", "reason"),
+    [
+        (
+            gzip.compress(b'{"log": {"entries": [' + b" " * 20_000_000 + b"]}}"),
+            5_000_000,
+            "HAR larger than 1000000 bytes once decompressed",
+        ),
+        (
+            gzip.compress(json.dumps({"log": {"entries": HAR["log"]["entries"] * 3}}).encode()),
+            500_000,
+            "the HAR has more than 2 entries",
+        ),
+        (
+            gzip.compress(
+                json.dumps(
+                    {"log": {"entries": [{**HAR["log"]["entries"][0], "x": "y" * 600_000}]}}
+                ).encode()
+            ),
+            500_000,
+            "a value in the HAR is longer than 500000 bytes",
+        ),
+    ],
+    ids=["gzip-bomb", "too-many-entries", "value-too-long"],
+)
+def test_a_har_over_a_limit_is_refused_with_the_limit_and_stores_nothing(
+    agent_run: tuple[Run, str],
+    media: Path,
+    settings: Any,
+    har: bytes,
+    longest: int,
+    reason: str,
+) -> None:
+    settings.PERFITE_MAX_HAR_BYTES = 1_000_000
+    settings.PERFITE_MAX_HAR_ENTRIES = 2
+    settings.PERFITE_MAX_HAR_VALUE_BYTES = longest
+    run, token = agent_run
+    response = post(run, token, har=har)
+    assert (response.status_code, response.json()) == (400, {"error": reason})
+    assert_nothing_stored(run, media)
