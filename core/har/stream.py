@@ -68,9 +68,6 @@ class _Source:
         self.total = 0
         self._since_event = 0
 
-    def event_seen(self) -> None:
-        self._since_event = 0
-
     def read(self, size: int = CHUNK) -> bytes:
         if size <= 0:  # ijson reads 0 bytes to learn whether the stream gives bytes or text
             return b""
@@ -144,22 +141,21 @@ class HarStream:
         limits, source = self._limits, self._source
         # One frame per open container: [container, its pending key, is it log.entries?]
         stack: list[list[Any]] = []
-        entries_seen = False
+        entries_seen = inside = False  # inside: log.entries is open
         skeleton_items = 0
-        at_entries = len(self._entries_path)  # the stack index of the entries' frame
         for event, value in ijson.basic_parse(source, buf_size=CHUNK, use_float=True):
-            source.event_seen()
+            source._since_event = 0  # an event: no value is still being read
             if event == "map_key":
                 stack[-1][1] = value
                 continue
-            if not (len(stack) > at_entries and stack[at_entries][2]):
+            if not inside:
                 skeleton_items += 1
                 if skeleton_items > limits.max_skeleton_items:
                     raise HarError(
                         f"the HAR holds more than {limits.max_skeleton_items} values "
                         "outside its entries"
                     )
-            if event in ("start_map", "start_array"):
+            if event == "start_map" or event == "start_array":
                 if len(stack) >= limits.max_depth:
                     raise HarError(f"the HAR is nested deeper than {limits.max_depth} levels")
                 container: Any = {} if event == "start_map" else []
@@ -167,24 +163,33 @@ class HarStream:
                 if is_entries:
                     if entries_seen:
                         raise HarError("not a HAR: log has two 'entries' lists")
-                    entries_seen = True
+                    entries_seen = inside = True
                 if not (stack and stack[-1][2]):
                     self._attach(stack, container)
                 stack.append([container, None, is_entries])
                 continue
-            if event in ("end_map", "end_array"):
-                value = stack.pop()[0]
+            if event == "end_map" or event == "end_array":
+                frame = stack.pop()
+                if frame[2]:
+                    inside = False
                 if not (stack and stack[-1][2]):
                     continue  # attached when it started
+                value = frame[0]
             elif event == "string" and len(value) > limits.max_value_bytes:
                 raise _too_long(limits)
-            if stack and stack[-1][2]:
+            if not stack:
+                self.skeleton = value
+                continue
+            top = stack[-1]
+            if top[2]:
                 self.count += 1
                 if self.count > limits.max_entries:
                     raise HarError(f"the HAR has more than {limits.max_entries} entries")
                 yield value
+            elif type(top[0]) is dict:
+                top[0][top[1]] = value
             else:
-                self._attach(stack, value)
+                top[0].append(value)
 
     def _at_entries(self, stack: list[list[Any]]) -> bool:
         """Whether an array starting now is the one at ``_entries_path``: every open container

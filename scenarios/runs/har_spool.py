@@ -19,6 +19,8 @@ import tempfile
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
 from django.conf import settings
@@ -218,6 +220,27 @@ def write_stored_har(
     tail = deflate.flush()
     out.write(tail)
     return written + len(tail)
+
+
+@dataclass(frozen=True)
+class GzippedHar:
+    """A HAR as it is stored: gzipped in a temporary file (at its start), and its size."""
+
+    file: IO[bytes]
+    size: int
+
+
+@contextmanager
+def gzipped_har(
+    har: SpooledHar | Mapping[str, Any], records: Sequence[Any], secret_names: Iterable[str]
+) -> Iterator[GzippedHar]:
+    """The stored form of ``har`` (see write_stored_har) in a temporary file, for the
+    ``with`` block. Raises HarError for a HAR in memory that is not one."""
+    spooled = har if isinstance(har, SpooledHar) else spool_document(har)
+    with tempfile.TemporaryFile(prefix="perfite-har-gz-") as payload:
+        size = write_stored_har(spooled, records, secret_names, payload)
+        payload.seek(0)
+        yield GzippedHar(payload, size)
 
 
 def _entries(har: SpooledHar, order: list[int] | None, records: Sequence[Any]) -> Iterator[Any]:

@@ -11,6 +11,7 @@ is one page load, so a HAR holding several pages is refused (docs/architecture.m
 
 import math
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from core.har.files import HarError, validate_har
 from core.metrics import page_metric
 from core.result.validate import ResultError
 from scenarios.models import Run, Scenario
-from scenarios.runs.har_spool import SpooledHar, spool_document
+from scenarios.runs.har_spool import GzippedHar, SpooledHar, gzipped_har, spool_document
 from scenarios.runs.store import store_result
 
 # HAR pageTimings keys (standard and the browsertime/WebPageTest extensions) → page metrics;
@@ -190,7 +191,11 @@ def import_result(
     else:
         assert clean is not None
         result = result_from_metrics(clean, scenario, tool)
-    with transaction.atomic():
+    # Gzipped before the transaction: a large HAR never holds the database's write lock.
+    stored: AbstractContextManager[GzippedHar | None] = nullcontext(None)
+    if har is not None:
+        stored = gzipped_har(har, result.get("requests") or [], scenario.secret_names or [])
+    with stored as payload, transaction.atomic():
         run = Run.objects.create(
             scenario=scenario,
             location=None,
@@ -200,6 +205,6 @@ def import_result(
             agent_name=(tool or "import")[:200],
             **{k: str(v)[:200] for k, v in (meta or {}).items() if k in META_FIELDS and v},
         )
-        store_result(run.pk, result, har)
+        store_result(run.pk, result, payload)
     run.refresh_from_db()
     return run
