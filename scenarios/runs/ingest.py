@@ -51,7 +51,10 @@ def heartbeat(request: HttpRequest) -> JsonResponse:
         return _bad("heartbeat body must be JSON")
     if not isinstance(body, dict):
         return _bad("heartbeat body must be a JSON object")
-    agent.record_heartbeat(body)
+    try:
+        agent.record_heartbeat(body)
+    except ValueError as exc:
+        return _bad(str(exc))
     return JsonResponse({"ok": True, "agent": agent.name, "location": agent.location.name})
 
 

@@ -328,3 +328,38 @@ def test_a_har_over_a_limit_is_refused_with_the_limit_and_stores_nothing(
     response = post(run, token, har=har)
     assert (response.status_code, response.json()) == (400, {"error": reason})
     assert_nothing_stored(run, media)
+
+
+def _beat(token: str, body: dict[str, Any]) -> Any:
+    return Client().post(
+        "/api/ingest/heartbeat/",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+
+@pytest.mark.parametrize("concurrency", [10**12, 0, -1, 2.5, True, "4"])
+def test_a_heartbeat_with_an_impossible_concurrency_is_a_400(
+    agent_run: tuple[Run, str], concurrency: Any
+) -> None:
+    _, token = agent_run
+    answer = _beat(token, {"concurrency": concurrency})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "concurrency must be a whole number from 1 to 1000"},
+    )
+    assert Agent.objects.get().concurrency == 1
+
+
+def test_a_heartbeats_versions_are_cut_to_their_columns(agent_run: tuple[Run, str]) -> None:
+    _, token = agent_run
+    version = "<b>9.9</b>\x00" + "x" * 10_000
+    answer = _beat(token, {"version": version, "browser_version": "1" * 500, "concurrency": 3})
+    assert answer.status_code == 200
+    agent = Agent.objects.get()
+    assert (agent.version, agent.browser_version, agent.concurrency) == (
+        ("<b>9.9</b>" + "x" * 10_000)[:50],
+        "1" * 100,
+        3,
+    )
