@@ -72,6 +72,11 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
             runs = runs.filter(scenario__slug=params["scenario"])
         if params.get("location"):
             runs = runs.filter(location__name=params["location"])
+        comparison = params.get("comparison")
+        if comparison and not (
+            comparison.isascii() and comparison.isdigit() and len(comparison) < 19
+        ):
+            raise ValidationError({"comparison": "a comparison id: a whole number"})
         for name in RUN_FILTERS:
             if params.get(name):
                 runs = runs.filter(**{name: params[name]})
