@@ -304,6 +304,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Perfite API",
     "DESCRIPTION": "Synthetic web-performance monitoring: scenarios, runs, CI comparisons.",
     "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,  # the schema does not describe its own endpoint
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "scenarios.api.schema.document_errors",  # 4xx answers, rules serializers cannot state
+    ],
     # Fields named alike with different choices: one enum name each in the schema.
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "scenarios.models.run.Run.STATUSES",

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
@@ -42,8 +42,32 @@ POLL_EVERY_S = 0.2
 
 
 class Pages(LimitOffsetPagination):
+    """``?limit=`` (1 to 1000, default 100) and ``?offset=`` (from 0); anything else is a 400
+    saying so, rather than a page the caller did not ask for."""
+
     default_limit = 100
     max_limit = 1000
+
+    def get_limit(self, request: Request) -> int | None:
+        return self._whole(request, self.limit_query_param, 1, self.default_limit)
+
+    def get_offset(self, request: Request) -> int:
+        return self._whole(request, self.offset_query_param, 0, 0)
+
+    def _whole(self, request: Request, name: str, least: int, default: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < least:
+            raise ValidationError({name: f"a whole number from {least}"})
+        return min(int(raw), self.max_limit) if name == self.limit_query_param else int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            least = 1 if parameter["name"] == self.limit_query_param else 0
+            parameter["schema"]["minimum"] = least
+        return parameters
 
 
 class ScenarioViewSet(viewsets.ReadOnlyModelViewSet):
@@ -56,8 +80,15 @@ class ScenarioViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 RUN_FILTERS = ("branch", "commit", "kind", "status", "role", "comparison")
+RUN_PARAMETERS = [
+    OpenApiParameter("scenario", str, description="Scenario slug"),
+    OpenApiParameter("location", str, description="Location name"),
+    *(OpenApiParameter(name, str) for name in RUN_FILTERS if name != "comparison"),
+    OpenApiParameter("comparison", int, description="Runs of this CI comparison"),
+]
 
 
+@extend_schema_view(list=extend_schema(parameters=RUN_PARAMETERS))
 class RunViewSet(viewsets.ReadOnlyModelViewSet):
     """Runs, newest first; filter with ?scenario=slug&branch=&commit=&kind=&status=&role=&
     comparison=&location=."""
@@ -99,7 +130,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
             content_type="application/gzip",
         )
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(parameters=RUN_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"])
     def csv(self, request: Request) -> HttpResponse:
         """The filtered runs as CSV, one row per run with its page metrics (at most 10 000)."""
@@ -127,6 +158,14 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         return response
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("scenario", str, description="Scenario slug"),
+            *(OpenApiParameter(name, str) for name in ("branch", "commit", "status")),
+        ]
+    )
+)
 class ComparisonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """CI comparisons: POST to start one, GET to follow it (``?wait=S`` waits up to S seconds
     for progress before answering)."""
