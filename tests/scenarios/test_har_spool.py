@@ -242,3 +242,18 @@ def test_too_many_entries_in_memory_are_refused(settings: Any) -> None:
     with pytest.raises(HarError) as refused:
         spool_document(har())
     assert str(refused.value) == "the HAR has more than 2 entries"
+
+
+def test_a_json_body_nested_too_deep_to_walk_is_stored_redacted(run: Run) -> None:
+    document = har()
+    deep = "[" * 100_000 + "]" * 100_000
+    post = {"mimeType": "application/json", "text": deep}
+    document["log"]["entries"][1]["request"]["postData"] = post
+    upload = io.BytesIO(gzip.compress(json.dumps(document).encode()))
+    assert store_result(run.pk, measured(document), spool_upload(upload, gzipped=True)) is True
+    run.refresh_from_db()
+    stored = json.loads(gzip.decompress(run.har.read()))
+    assert stored["log"]["entries"][0]["request"]["postData"] == {
+        "mimeType": "application/json",
+        "text": "[removed by perfite]",
+    }
