@@ -57,6 +57,7 @@ STANDARD = (
         server=True,
     ),
     Bench("ci", "ci_ab.py", ("--trials", "1", "--runs", "2", "--no-write")),
+    Bench("har-ingest", "har_ingest.py", ("--mb", "20", "--entries", "400", "--no-write")),
 )
 
 

@@ -33,9 +33,9 @@ class WaterfallRow:
     entity: str
     content_class: str
     status: int | None
-    transfer_bytes: int
-    started_ms: float
-    duration_ms: float
+    transfer_bytes: int | None  # None: not in the document (shown "—", never 0)
+    started_ms: float | None  # as above; the bar is drawn from 0 then
+    duration_ms: float | None
     failed: bool
     error: str
     render_blocking: bool
@@ -71,6 +71,13 @@ def _ms(value: Any) -> float:
     except (TypeError, ValueError):
         return 0.0
     return number if number > 0 else 0.0
+
+
+def _known(value: Any) -> float | None:
+    """A number the document holds (≥ 0), or None when it is absent or not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return max(float(value), 0.0)
 
 
 def _pct(value: float, span: float) -> float:
@@ -116,6 +123,10 @@ def build_waterfall(result: dict[str, Any] | None) -> Waterfall:
             segments.append(Segment(phase, _pct(cursor, span), _pct(ms, span), round(ms, 1)))
             cursor += ms
         status = request.get("status")
+        transfer = _known(request.get("transfer_bytes"))
+        known_start, known_duration = (
+            _known(request.get(key)) for key in ("started_ms", "duration_ms")
+        )
         rows.append(
             WaterfallRow(
                 number=number,
@@ -126,9 +137,9 @@ def build_waterfall(result: dict[str, Any] | None) -> Waterfall:
                 entity=str(request.get("entity") or ""),
                 content_class=str(request.get("content_class") or "other"),
                 status=status if isinstance(status, int) else None,
-                transfer_bytes=int(_ms(request.get("transfer_bytes"))),
-                started_ms=round(start, 1),
-                duration_ms=round(duration, 1),
+                transfer_bytes=None if transfer is None else int(transfer),
+                started_ms=None if known_start is None else round(known_start, 1),
+                duration_ms=None if known_duration is None else round(known_duration, 1),
                 failed=bool(request.get("failed")),
                 error=str(request.get("error") or ""),
                 render_blocking=bool(request.get("render_blocking")),

@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "perfite.middleware.RefuseNulCharacters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -186,6 +187,9 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PERFITE_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 PERFITE_MAX_HAR_BYTES = env_int("PERFITE_MAX_HAR_BYTES", 200 * 1024 * 1024)
+# HARs are read as a stream (scenarios.runs.har_spool); these bound what one may hold.
+PERFITE_MAX_HAR_ENTRIES = env_int("PERFITE_MAX_HAR_ENTRIES", 20_000)
+PERFITE_MAX_HAR_VALUE_BYTES = env_int("PERFITE_MAX_HAR_VALUE_BYTES", 32 * 1024 * 1024)
 PERFITE_MAX_SCREENSHOT_BYTES = env_int("PERFITE_MAX_SCREENSHOT_BYTES", 5 * 1024 * 1024)
 
 # --- How long a run may live ----------------------------------------------
@@ -308,6 +312,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Perfite API",
     "DESCRIPTION": "Synthetic web-performance monitoring: scenarios, runs, CI comparisons.",
     "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,  # the schema does not describe its own endpoint
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "scenarios.api.schema.document_errors",  # 4xx answers, rules serializers cannot state
+    ],
     # Fields named alike with different choices: one enum name each in the schema.
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "scenarios.models.run.Run.STATUSES",

@@ -14,3 +14,6 @@ urlpatterns = [
     path("api/", include("scenarios.urls")),
     path("", include("dashboard.urls")),
 ]
+
+handler400 = "scenarios.api.errors.bad_request"
+handler404 = "scenarios.api.errors.page_not_found"

@@ -127,7 +127,7 @@ def _post_data(post: Any, secret: SecretNames) -> Any:
         elif "json" in mime:
             try:
                 clean["text"] = json.dumps(redact_json(json.loads(text), secret))
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deep to walk
                 clean["text"] = REDACTED
         elif clean.get("params"):
             clean["text"] = REDACTED  # multipart: the fields above, not the raw body

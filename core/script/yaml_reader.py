@@ -18,12 +18,16 @@ from core.script.steps import StepArgs, build_step, duration_ms
 _SIZE = re.compile(r"(\d{1,9})\s*[x×]\s*(\d{1,9})", re.IGNORECASE)  # bounded: int() is safe
 _DURATION = re.compile(r"(\d{1,9}(?:\.\d{1,9})?)\s*(ms|s)?", re.IGNORECASE)
 _TAG = "tag:yaml.org,2002:"
+# A script nests 3 levels (steps, a step, its arguments); PyYAML's composer recurses once per
+# level, so a document nested near Python's recursion limit would crash it.
+MAX_DEPTH = 20
 
 
 def read_yaml(text: str) -> list[dict[str, Any]]:
     """The validated steps of a YAML script; ScriptError for invalid YAML, a document that is
     not a list of steps, an empty list, or any invalid step."""
     try:
+        _check_depth(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -44,6 +48,21 @@ def read_yaml(text: str) -> list[dict[str, Any]]:
         raise ScriptError(_ln(node), "script has no steps")
     loader = yaml.SafeLoader("")  # only to construct int scalars with YAML's own rules
     return [_yaml_step(item, loader) for item in node.value]
+
+
+def _check_depth(text: str) -> None:
+    """Raise ScriptError at the line where the YAML nests deeper than MAX_DEPTH. PyYAML's
+    parser is iterative: its events can be counted at any depth."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                line = mark.line + 1 if mark is not None else None
+                raise ScriptError(line, f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
 
 
 def _ln(node: Node) -> int:

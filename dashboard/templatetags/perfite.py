@@ -4,6 +4,7 @@ Metric values go through the one formatter of :mod:`core.metrics`, so a megabyte
 the megabyte of an alert message (1,000,000 B) and a missing value is ``—``.
 """
 
+import math
 from typing import Any
 
 from django import template
@@ -28,17 +29,29 @@ def _unit(name_or_unit: str) -> Unit:
     raise UnknownMetric(name_or_unit)
 
 
+def _measured(value: Any) -> float | None:
+    """``value`` as a number, or None when it was not measured: None, a key the document
+    lacks (the template engine passes ``""``), or anything that is not a finite number."""
+    if value is None or isinstance(value, bool | str | bytes):
+        return None
+    try:
+        number = float(value)  # int, float, Decimal, numpy numbers
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 @register.filter
 def metric(value: Any, name_or_unit: str) -> str:
     """``1234.5|metric:"lcp"`` → ``"1,234 ms"``, ``1000000|metric:"bytes"`` → ``"1.0 MB"``;
-    ``—`` for a value that was not measured."""
-    return format_in(_unit(name_or_unit), value)
+    ``—`` for a value that was not measured (absent, null, not a number)."""
+    return format_in(_unit(name_or_unit), _measured(value))
 
 
 @register.filter
 def metric_change(value: Any, name_or_unit: str) -> str:
     """A difference, signed: ``40|metric_change:"lcp"`` → ``"+40 ms"``; ``—`` when unknown."""
-    return format_in(_unit(name_or_unit), value, signed=True)
+    return format_in(_unit(name_or_unit), _measured(value), signed=True)
 
 
 @register.filter

@@ -12,9 +12,16 @@ from scenarios.roles import can_edit
 from scenarios.runs import graphite
 
 
+def _url_text(help_text: str) -> serializers.CharField:
+    """A URL as stored: it may be empty, or hold what a browser accepts but a strict URI
+    does not (spaces, quotes), so the schema says text, not ``format: uri``."""
+    return serializers.CharField(read_only=True, help_text=help_text)
+
+
 class ScenarioSerializer(serializers.ModelSerializer):
     """A scenario; readers who may not edit get its script without credential values."""
 
+    url = _url_text("The page measured first")
     locations = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     script = serializers.SerializerMethodField()
 
@@ -52,6 +59,8 @@ class RunSerializer(serializers.ModelSerializer):
     location = serializers.SlugRelatedField(slug_field="name", read_only=True)
     metrics = serializers.SerializerMethodField()
     har_available = serializers.SerializerMethodField()
+    target_url = _url_text("The URL measured instead of the scenario's; empty when none")
+    build_url = _url_text("The CI build's page; empty when none")
 
     class Meta:
         model = Run
@@ -208,6 +217,9 @@ class ComparisonSerializer(serializers.ModelSerializer):
     mode = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     runs = serializers.SerializerMethodField()
+    branch_url = _url_text("The branch's URL; empty: the scenario's")
+    base_url = _url_text("The base's URL (paired runs); empty when comparing with history")
+    build_url = _url_text("The CI build's page; empty when none")
 
     class Meta:
         model = Comparison

@@ -4,29 +4,37 @@ import csv
 import io
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.har.files import HarError, gunzip_json
+from core.har.files import HarError, check_log
+from core.har.stream import HarStream
 from core.result.validate import ResultError
 from scenarios.api import serializers as s
 from scenarios.ci import workflow as comparisons
 from scenarios.ci.releases import release_report
 from scenarios.models import Comparison, Release, Run, Scenario
 from scenarios.roles import ReadOrEdit
+from scenarios.runs.har_spool import (
+    SpooledHar,
+    har_limits,
+    spool_document,
+    spool_stream,
+    spool_upload,
+)
 from scenarios.runs.imports import import_result
 
 MAX_WAIT_S = 30.0
@@ -34,8 +42,32 @@ POLL_EVERY_S = 0.2
 
 
 class Pages(LimitOffsetPagination):
+    """``?limit=`` (1 to 1000, default 100) and ``?offset=`` (from 0); anything else is a 400
+    saying so, rather than a page the caller did not ask for."""
+
     default_limit = 100
     max_limit = 1000
+
+    def get_limit(self, request: Request) -> int | None:
+        return self._whole(request, self.limit_query_param, 1, self.default_limit)
+
+    def get_offset(self, request: Request) -> int:
+        return self._whole(request, self.offset_query_param, 0, 0)
+
+    def _whole(self, request: Request, name: str, least: int, default: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < least:
+            raise ValidationError({name: f"a whole number from {least}"})
+        return min(int(raw), self.max_limit) if name == self.limit_query_param else int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            least = 1 if parameter["name"] == self.limit_query_param else 0
+            parameter["schema"]["minimum"] = least
+        return parameters
 
 
 class ScenarioViewSet(viewsets.ReadOnlyModelViewSet):
@@ -48,8 +80,15 @@ class ScenarioViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 RUN_FILTERS = ("branch", "commit", "kind", "status", "role", "comparison")
+RUN_PARAMETERS = [
+    OpenApiParameter("scenario", str, description="Scenario slug"),
+    OpenApiParameter("location", str, description="Location name"),
+    *(OpenApiParameter(name, str) for name in RUN_FILTERS if name != "comparison"),
+    OpenApiParameter("comparison", int, description="Runs of this CI comparison"),
+]
 
 
+@extend_schema_view(list=extend_schema(parameters=RUN_PARAMETERS))
 class RunViewSet(viewsets.ReadOnlyModelViewSet):
     """Runs, newest first; filter with ?scenario=slug&branch=&commit=&kind=&status=&role=&
     comparison=&location=."""
@@ -64,6 +103,11 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
             runs = runs.filter(scenario__slug=params["scenario"])
         if params.get("location"):
             runs = runs.filter(location__name=params["location"])
+        comparison = params.get("comparison")
+        if comparison and not (
+            comparison.isascii() and comparison.isdigit() and len(comparison) < 19
+        ):
+            raise ValidationError({"comparison": "a comparison id: a whole number"})
         for name in RUN_FILTERS:
             if params.get(name):
                 runs = runs.filter(**{name: params[name]})
@@ -86,7 +130,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
             content_type="application/gzip",
         )
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(parameters=RUN_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"])
     def csv(self, request: Request) -> HttpResponse:
         """The filtered runs as CSV, one row per run with its page metrics (at most 10 000)."""
@@ -114,6 +158,14 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         return response
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("scenario", str, description="Scenario slug"),
+            *(OpenApiParameter(name, str) for name in ("branch", "commit", "status")),
+        ]
+    )
+)
 class ComparisonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """CI comparisons: POST to start one, GET to follow it (``?wait=S`` waits up to S seconds
     for progress before answering)."""
@@ -210,39 +262,78 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(release_report(self.get_object(), runs=runs))
 
 
+class ImportJSONParser(JSONParser):
+    """JSON bodies of /api/imports/, read as a stream: the entries of the HAR in ``har`` go to
+    a spool (scenarios.runs.har_spool) one at a time, under the HAR limits, and ``har`` is
+    that SpooledHar; the rest of the body is parsed as usual."""
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        har_stream = HarStream(stream, har_limits(), gzipped=False, at=("har",))
+        try:
+            spooled = spool_stream(har_stream, keep_analysed=True)
+        except HarError as exc:
+            raise ParseError(str(exc)) from exc
+        body = spooled.skeleton
+        if isinstance(body, dict) and isinstance(body.get("har"), dict):
+            spooled.skeleton = body["har"]
+            body["har"] = spooled
+        else:
+            spooled.close()
+        return body
+
+
 class ImportView(APIView):
     """Store a HAR and/or named metrics from another tool as an imported run of a scenario."""
 
     permission_classes = [ReadOrEdit]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [ImportJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=s.ImportSerializer, responses={201: s.RunSerializer})
     def post(self, request: Request) -> Response:
-        incoming = s.ImportSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
+        data, har = request.data, None
+        if isinstance(data, Mapping) and isinstance(data.get("har"), SpooledHar):
+            # Streamed by ImportJSONParser: not for the serializer.
+            data, har = {k: v for k, v in data.items() if k != "har"}, data["har"]
         try:
-            har = _har(data)
-            metrics = data.get("metrics")
-            if isinstance(metrics, str):
-                metrics = json.loads(metrics)
-            run = import_result(
-                data["scenario"], har=har, metrics=metrics, tool=data.get("tool", ""), meta=data
-            )
-        except (ResultError, HarError, json.JSONDecodeError) as exc:
-            raise ValidationError(str(exc)) from exc
+            incoming = s.ImportSerializer(data=data)
+            incoming.is_valid(raise_exception=True)
+            fields = incoming.validated_data
+            try:
+                har = har or _har(fields)
+                metrics = fields.get("metrics")
+                if isinstance(metrics, str):
+                    metrics = json.loads(metrics)
+                run = import_result(
+                    fields["scenario"],
+                    har=har,
+                    metrics=metrics,
+                    tool=fields.get("tool", ""),
+                    meta=fields,
+                )
+            except (ResultError, HarError, json.JSONDecodeError) as exc:
+                raise ValidationError(str(exc)) from exc
+        finally:
+            if har is not None:
+                har.close()
         return Response(s.RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
-def _har(data: dict[str, Any]) -> dict[str, Any] | None:
-    if data.get("har_file") is not None:
-        raw = data["har_file"].read()
-        if raw[:2] == b"\x1f\x8b":
-            return gunzip_json(raw, max_bytes=settings.PERFITE_MAX_HAR_BYTES)
-        return dict(json.loads(raw))
+def _har(data: dict[str, Any]) -> SpooledHar | None:
+    """The HAR of an import form: a ``har_file`` upload (gzip or plain) or a ``har`` field
+    (JSON text, or an object), spooled with the parts analysis reads kept."""
+    upload = data.get("har_file")
+    if upload is not None:
+        return spool_upload(upload, size=upload.size, keep_analysed=True)
     har = data.get("har")
     if isinstance(har, str):
-        har = json.loads(har)
-    if har is not None and not isinstance(har, dict):
-        raise HarError("har must be a JSON object")
-    return har
+        text = io.BytesIO(har.encode())
+        return spool_upload(text, gzipped=False, keep_analysed=True)
+    if har is None:
+        return None
+    check_log(har)
+    return spool_document(har, keep_analysed=True)

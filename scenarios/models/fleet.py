@@ -35,6 +35,9 @@ class Location(models.Model):
         return self.live_agents().exists()
 
 
+MAX_CONCURRENCY = 1000  # runs at once on one agent; far beyond what one machine measures well
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -71,15 +74,28 @@ class Agent(models.Model):
         return cls.objects.filter(token_hash=hash_token(token), revoked=False).first()
 
     def record_heartbeat(self, info: dict[str, object]) -> None:
-        """Mark the agent seen now, keeping the version details it reported."""
+        """Mark the agent seen now, keeping the version details it reported.
+
+        Versions are cut to their columns' length (NUL characters dropped: no database
+        stores them). Raises ValueError, saving nothing, when ``concurrency`` is given but is
+        not a whole number from 1 to MAX_CONCURRENCY.
+        """
+        concurrency = info.get("concurrency")
+        if concurrency is not None and (
+            isinstance(concurrency, bool)
+            or not isinstance(concurrency, int)
+            or not 1 <= concurrency <= MAX_CONCURRENCY
+        ):
+            raise ValueError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}")
         self.last_seen = timezone.now()
         fields = ["last_seen"]
         for key in ("version", "browser_version"):
-            if isinstance(info.get(key), str):
-                setattr(self, key, str(info[key])[:100])
+            value = info.get(key)
+            if isinstance(value, str):
+                length = getattr(self._meta.get_field(key), "max_length", None)
+                setattr(self, key, value.replace("\x00", "")[:length])
                 fields.append(key)
-        concurrency = info.get("concurrency")
-        if isinstance(concurrency, int) and concurrency > 0:
+        if concurrency is not None:
             self.concurrency = concurrency
             fields.append("concurrency")
         self.save(update_fields=fields)

@@ -11,6 +11,7 @@ is one page load, so a HAR holding several pages is refused (docs/architecture.m
 
 import math
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from core.har.files import HarError, validate_har
 from core.metrics import page_metric
 from core.result.validate import ResultError
 from scenarios.models import Run, Scenario
+from scenarios.runs.har_spool import GzippedHar, SpooledHar, gzipped_har, spool_document
 from scenarios.runs.store import store_result
 
 # HAR pageTimings keys (standard and the browsertime/WebPageTest extensions) → page metrics;
@@ -163,21 +165,25 @@ def result_from_metrics(
 def import_result(
     scenario: Scenario,
     *,
-    har: Mapping[str, Any] | None = None,
+    har: Mapping[str, Any] | SpooledHar | None = None,
     metrics: Any = None,
     tool: str = "",
     meta: Mapping[str, str] | None = None,
 ) -> Run:
     """Store a HAR and/or named metrics as an imported run of ``scenario``; return the run.
 
-    Raises ResultError / HarError (writing nothing) when the input is unusable.
+    A spooled HAR (scenarios.runs.har_spool) must have been spooled with ``keep_analysed``:
+    the result is computed from the analysed part of its entries, and the HAR is stored from
+    the spool. Raises ResultError / HarError (writing nothing) when the input is unusable.
     """
     if har is None and metrics is None:
         raise ResultError("post a HAR ('har') or named metrics ('metrics')")
     clean = clean_metrics(metrics) if metrics is not None else None
+    if har is not None and not isinstance(har, SpooledHar):
+        har = spool_document(har, keep_analysed=True)
     if har is not None:
         try:
-            result = result_from_har(har, scenario, clean)
+            result = result_from_har(har.for_analysis(), scenario, clean)
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, HarError | ResultError):
                 raise
@@ -185,7 +191,11 @@ def import_result(
     else:
         assert clean is not None
         result = result_from_metrics(clean, scenario, tool)
-    with transaction.atomic():
+    # Gzipped before the transaction: a large HAR never holds the database's write lock.
+    stored: AbstractContextManager[GzippedHar | None] = nullcontext(None)
+    if har is not None:
+        stored = gzipped_har(har, result.get("requests") or [], scenario.secret_names or [])
+    with stored as payload, transaction.atomic():
         run = Run.objects.create(
             scenario=scenario,
             location=None,
@@ -195,6 +205,6 @@ def import_result(
             agent_name=(tool or "import")[:200],
             **{k: str(v)[:200] for k, v in (meta or {}).items() if k in META_FIELDS and v},
         )
-        store_result(run.pk, result, dict(har) if har is not None else None)
+        store_result(run.pk, result, payload)
     run.refresh_from_db()
     return run

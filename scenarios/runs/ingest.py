@@ -14,10 +14,11 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from core.har.files import HarError, gunzip_json
+from core.har.files import HarError
 from core.result.validate import ResultError
 from scenarios.models import Agent, Run
 from scenarios.models.run import claim_run
+from scenarios.runs.har_spool import SpooledHar, spool_upload
 from scenarios.runs.memory import gc_paused
 from scenarios.runs.store import store_result
 
@@ -50,7 +51,10 @@ def heartbeat(request: HttpRequest) -> JsonResponse:
         return _bad("heartbeat body must be JSON")
     if not isinstance(body, dict):
         return _bad("heartbeat body must be a JSON object")
-    agent.record_heartbeat(body)
+    try:
+        agent.record_heartbeat(body)
+    except ValueError as exc:
+        return _bad(str(exc))
     return JsonResponse({"ok": True, "agent": agent.name, "location": agent.location.name})
 
 
@@ -71,9 +75,10 @@ def claim(request: HttpRequest, run_id: int) -> JsonResponse:
 
 def _read_upload(
     request: HttpRequest,
-) -> tuple[dict[str, Any], dict[str, Any] | None, bytes | None]:
+) -> tuple[dict[str, Any], SpooledHar | None, bytes | None]:
     """(result, har, screenshot) from a multipart upload: field/file 'result' (JSON), file
-    'har' (gzip), file 'screenshot' (JPEG or PNG)."""
+    'har' (gzip, read as a stream into a spool the caller closes), file 'screenshot' (JPEG
+    or PNG)."""
     raw = request.POST.get("result")
     if raw is None and "result" in request.FILES:
         raw = request.FILES.getlist("result")[0].read().decode("utf-8", "replace")
@@ -85,8 +90,7 @@ def _read_upload(
         raise ResultError(f"result is not valid JSON: {exc}") from exc
     har = None
     if "har" in request.FILES:
-        upload = request.FILES.getlist("har")[0]
-        har = gunzip_json(upload.read(), max_bytes=settings.PERFITE_MAX_HAR_BYTES)
+        har = spool_upload(request.FILES.getlist("har")[0], gzipped=True)
     screenshot = None
     if "screenshot" in request.FILES:
         screenshot = request.FILES.getlist("screenshot")[0].read()
@@ -109,11 +113,15 @@ def ingest_run(request: HttpRequest, run_id: int) -> JsonResponse:
         return _bad("this agent has not claimed this run", 409)
     if run.status != Run.RUNNING and run.result is None:
         return _bad(f"the run is {run.status}: it takes no result any more", 409)
+    har = None
     try:
         with gc_paused():
             result, har, screenshot = _read_upload(request)
             stored = store_result(run_id, result, har, agent_name=agent.name, screenshot=screenshot)
     except (ResultError, HarError) as exc:
         return _bad(str(exc))
+    finally:
+        if har is not None:
+            har.close()
     agent.record_heartbeat({})
     return JsonResponse({"stored": stored, "run": run_id}, status=201 if stored else 200)

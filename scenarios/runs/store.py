@@ -1,23 +1,24 @@
 """Writes that cross systems: storing a delivered result (database + file storage + outbox)."""
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from core.har.analyse import repair_har
-from core.har.files import gzip_json, validate_har
-from core.har.redact import sanitize_har, sanitize_result
+from core.har.redact import sanitize_result
 from core.metrics import HOST
 from core.result.validate import ResultError, validate_result
 from scenarios.models import Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
 from scenarios.runs import graphite
+from scenarios.runs.har_spool import GzippedHar, SpooledHar, gzipped_har
 from scenarios.runs.memory import gc_paused
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,10 @@ def _when(value: Any, default: datetime) -> datetime:
 
 
 @gc_paused()
-@transaction.atomic
 def store_result(
     run_id: int,
     result: dict[str, Any],
-    har: dict[str, Any] | None,
+    har: dict[str, Any] | SpooledHar | GzippedHar | None,
     agent_name: str = "",
     screenshot: bytes | None = None,
 ) -> bool:
@@ -55,15 +55,44 @@ def store_result(
 
     Validates both first (raising ResultError / HarError and writing nothing), strips
     credentials from the HAR and the result's URLs (core.har.redact, with the scenario's
-    extra secret names), saves the HAR gzipped, copies page metrics into columns, writes the
+    extra secret names), saves the HAR gzipped (read back one entry at a time when it comes
+    spooled: scenarios.runs.har_spool), copies page metrics into columns, writes the
     per-host rows, fills the Graphite outbox (named by the run's kind: only scheduled runs go
     to the monitoring series) and, after commit, queues alert evaluation and the Graphite
     push. Idempotent: a second delivery of the same run changes nothing.
+
+    The HAR is gzipped before the run is locked (or comes gzipped, by gzipped_har): writing
+    a large one never holds the database's write lock, which is the whole file's on SQLite.
     """
     validate_result(result)
-    if har is not None:
-        validate_har(har)
     image = screenshot_type(screenshot) if screenshot is not None else ""
+    gzipped: AbstractContextManager[GzippedHar | None] = nullcontext(None)
+    if isinstance(har, GzippedHar):
+        gzipped = nullcontext(har)
+    elif har is not None:
+        row = (
+            Run.objects.filter(pk=run_id)
+            .values("scenario__secret_names")
+            .annotate(stored=ExpressionWrapper(Q(result__isnull=False), BooleanField()))
+            .get()
+        )
+        if row["stored"]:
+            return False  # a repeated delivery: nothing to gzip
+        names = row["scenario__secret_names"] or []
+        gzipped = gzipped_har(har, result.get("requests") or [], names)
+    with gzipped as payload:
+        return _store(run_id, result, payload, agent_name, screenshot, image)
+
+
+@transaction.atomic
+def _store(
+    run_id: int,
+    result: dict[str, Any],
+    har: GzippedHar | None,
+    agent_name: str,
+    screenshot: bytes | None,
+    image: str,
+) -> bool:
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to location
     run = (
         Run.objects.select_for_update(of=("self",))
@@ -74,7 +103,7 @@ def store_result(
         return False
     now = timezone.now()
     secret_names = run.scenario.secret_names or []
-    measured, result = result, sanitize_result(result, secret_names)
+    result = sanitize_result(result, secret_names)
     run.result = result
     run.status = result["status"]
     run.error = result.get("error") or ""
@@ -86,11 +115,8 @@ def store_result(
     for name in METRIC_FIELDS:
         setattr(run, name, metrics.get(name))
     if har is not None:
-        # The HAR people download carries the repairs the numbers were computed with.
-        repaired = repair_har(har, measured.get("requests") or [])
-        payload = gzip_json(sanitize_har(repaired, secret_names))
-        run.har.save(f"run-{run.pk}.har.gz", ContentFile(payload), save=False)
-        run.har_size = len(payload)
+        run.har.save(f"run-{run.pk}.har.gz", File(har.file), save=False)
+        run.har_size = har.size
     if screenshot is not None:
         run.screenshot.save(f"run-{run.pk}.{image}", ContentFile(screenshot), save=False)
     run.save()

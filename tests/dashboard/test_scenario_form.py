@@ -213,3 +213,16 @@ def test_a_chosen_location_is_kept_and_no_other_is_added(
 
     scenario = Scenario.objects.get(slug="search")
     assert list(scenario.locations.values_list("name", flat=True)) == [location.name]
+
+
+def test_a_yaml_script_nested_a_thousand_levels_is_a_form_error(editor_client: Client) -> None:
+    deep = "- navigate:\n" + "".join("  " * (n + 1) + f"k{n}:\n" for n in range(1000))
+    response = editor_client.post("/scenarios/new/", form_data(script_format="yaml", script=deep))
+    assert response.status_code == 400
+    assert not Scenario.objects.exists()
+    error = re.search(
+        r'<p class="field-error" id="id_script_error" role="alert">([^<]*)</p>',
+        response.content.decode(),
+    )
+    assert error is not None
+    assert error.group(1) == "line 21: invalid YAML: nested more than 20 levels deep"

@@ -1,5 +1,7 @@
 """Waterfall rows from a result document: order, bar geometry, phases, marks, filters."""
 
+from typing import Any
+
 import pytest
 
 from dashboard.waterfall import build_waterfall, totals_table
@@ -119,3 +121,31 @@ def test_totals_tables_list_heaviest_first() -> None:
 def test_totals_table_refuses_unknown_keys() -> None:
     with pytest.raises(ValueError, match="no totals table 'requests'"):
         totals_table(result_doc(), "requests")
+
+
+def test_a_request_missing_its_numbers_shows_them_absent_not_zero() -> None:
+    bare = {"url": "http://a.example.com/", "host": "a.example.com", "party": "first"}
+    row = build_waterfall({"requests": [bare]}).rows[0]
+    assert (row.transfer_bytes, row.started_ms, row.duration_ms) == (None, None, None)
+    assert (row.left, row.width) == (0.0, 0.2)
+
+
+@pytest.mark.parametrize(
+    ("partial", "shown"),
+    [
+        ({"steps": [{"name": "a", "duration_ms": 1}]}, '<td>a</td><td class="num">—</td>'),
+        ({"hosts": {"h": {"requests": 1}}}, '<td class="num">—</td><td class="num">—</td>'),
+        (
+            {"requests": [{"url": "http://h/", "host": "h", "party": "first"}]},
+            'title="starts —, takes —"',
+        ),
+    ],
+    ids=["step-without-start", "host-without-bytes", "request-without-numbers"],
+)
+def test_the_run_page_shows_an_absent_number_as_a_dash(
+    viewer_client: Any, make_run: Any, partial: dict[str, Any], shown: str
+) -> None:
+    run = make_run({**result_doc(), **partial})
+    page = viewer_client.get(f"/runs/{run.pk}/")
+    assert page.status_code == 200
+    assert shown in page.content.decode()

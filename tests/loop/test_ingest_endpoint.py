@@ -14,7 +14,7 @@ from scenarios.models import Agent, GraphitePoint, Location, Run, RunHost, Scena
 from scenarios.models.run import claim_run
 from tests.factories import page
 
-HAR = {
+HAR: dict[str, Any] = {
     "log": {
         "version": "1.2",
         "creator": {"name": "t", "version": "1"},
@@ -263,3 +263,80 @@ def test_a_run_taken_over_by_another_agent_takes_only_the_new_agents_result(
     assert (run.attempts, run.agent_name) == (2, "eu-west-2")
     assert post(run, token).status_code == 409
     assert post(run, other).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("har", "longest", "reason"),
+    [
+        (
+            gzip.compress(b'{"log": {"entries": [' + b" " * 20_000_000 + b"]}}"),
+            5_000_000,
+            "HAR larger than 1000000 bytes once decompressed",
+        ),
+        (
+            gzip.compress(json.dumps({"log": {"entries": HAR["log"]["entries"] * 3}}).encode()),
+            500_000,
+            "the HAR has more than 2 entries",
+        ),
+        (
+            gzip.compress(
+                json.dumps(
+                    {"log": {"entries": [{**HAR["log"]["entries"][0], "x": "y" * 600_000}]}}
+                ).encode()
+            ),
+            500_000,
+            "a value in the HAR is longer than 500000 bytes",
+        ),
+    ],
+    ids=["gzip-bomb", "too-many-entries", "value-too-long"],
+)
+def test_a_har_over_a_limit_is_refused_with_the_limit_and_stores_nothing(
+    agent_run: tuple[Run, str],
+    media: Path,
+    settings: Any,
+    har: bytes,
+    longest: int,
+    reason: str,
+) -> None:
+    settings.PERFITE_MAX_HAR_BYTES = 1_000_000
+    settings.PERFITE_MAX_HAR_ENTRIES = 2
+    settings.PERFITE_MAX_HAR_VALUE_BYTES = longest
+    run, token = agent_run
+    response = post(run, token, har=har)
+    assert (response.status_code, response.json()) == (400, {"error": reason})
+    assert_nothing_stored(run, media)
+
+
+def _beat(token: str, body: dict[str, Any]) -> Any:
+    return Client().post(
+        "/api/ingest/heartbeat/",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+
+@pytest.mark.parametrize("concurrency", [10**12, 0, -1, 2.5, True, "4"])
+def test_a_heartbeat_with_an_impossible_concurrency_is_a_400(
+    agent_run: tuple[Run, str], concurrency: Any
+) -> None:
+    _, token = agent_run
+    answer = _beat(token, {"concurrency": concurrency})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "concurrency must be a whole number from 1 to 1000"},
+    )
+    assert Agent.objects.get().concurrency == 1
+
+
+def test_a_heartbeats_versions_are_cut_to_their_columns(agent_run: tuple[Run, str]) -> None:
+    _, token = agent_run
+    version = "<b>9.9</b>\x00" + "x" * 10_000
+    answer = _beat(token, {"version": version, "browser_version": "1" * 500, "concurrency": 3})
+    assert answer.status_code == 200
+    agent = Agent.objects.get()
+    assert (agent.version, agent.browser_version, agent.concurrency) == (
+        ("<b>9.9</b>" + "x" * 10_000)[:50],
+        "1" * 100,
+        3,
+    )

@@ -17,6 +17,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from scenarios.management.commands.seed_demo import ensure_admin
 
 ADMIN = "admin"
+# Web workers: processes × threads. Threads let a worker answer the login page while another
+# of its threads ingests a large HAR (bench/har_ingest.py measures it).
+WEB_WORKERS = ("-w", "2", "--threads", "4")
 
 
 class Command(BaseCommand):
@@ -56,8 +59,7 @@ class Command(BaseCommand):
                 "perfite.wsgi",
                 "-b",
                 f"{options['bind']}:{options['port']}",
-                "-w",
-                "2",
+                *WEB_WORKERS,
                 "--timeout",
                 "120",
             ],

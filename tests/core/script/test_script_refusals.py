@@ -14,6 +14,13 @@ from .test_script import refusal
 HINT_CLICK = 'I click "<sel>"; I block "<pattern>"; I open "<url>"'
 
 REFUSALS = [
+    # nesting PyYAML's recursive composer would crash on (1,000 levels was a 500)
+    (
+        "- navigate:\n" + "".join("  " * (n + 1) + f"k{n}:\n" for n in range(1000)),
+        21,
+        "invalid YAML: nested more than 20 levels deep",
+    ),
+    ("- navigate: " + "[" * 1000 + "]" * 1000, 1, "invalid YAML: nested more than 20 levels deep"),
     # unknown action / unrecognised phrase
     ("- navigate: /\n- clik: '#a'", 2, "unknown action 'clik'"),
     (

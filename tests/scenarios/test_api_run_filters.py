@@ -1,0 +1,36 @@
+"""/api/runs/ filters: a comparison id that is not a number is a 400, never a server error."""
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.roles import role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def viewer_api(db: None) -> APIClient:
+    user = User.objects.create_user("viewer1")
+    user.groups.add(role("viewer"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.mark.parametrize("path", ["/api/runs/", "/api/runs/csv/"])
+@pytest.mark.parametrize("value", ["abc", "1 OR 1=1", "-1", "1e3", "99999999999999999999"])
+def test_a_comparison_filter_that_is_not_an_id_is_a_400(
+    viewer_api: APIClient, path: str, value: str
+) -> None:
+    answer = viewer_api.get(path, {"comparison": value})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"comparison": "a comparison id: a whole number"},
+    )
+
+
+def test_a_comparison_id_filters_runs(viewer_api: APIClient) -> None:
+    answer = viewer_api.get("/api/runs/", {"comparison": "42"})
+    assert (answer.status_code, answer.json()["count"]) == (200, 0)
