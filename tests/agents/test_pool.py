@@ -59,6 +59,7 @@ def test_a_forked_child_starts_its_own_pool(own_shared_pool: None) -> None:
     assert answer == b"own"
 
 
+@pytest.mark.system  # a real Chromium
 def test_a_disconnected_browser_is_relaunched_and_a_reset_starts_afresh() -> None:
     pool = BrowserPool()
     try:
@@ -77,6 +78,7 @@ def test_a_disconnected_browser_is_relaunched_and_a_reset_starts_afresh() -> Non
     assert version.count(".") == 3
 
 
+@pytest.mark.system  # a real Chromium
 def test_the_shared_pool_closes_cleanly_when_the_process_exits() -> None:
     script = (
         "import django; django.setup()\n"

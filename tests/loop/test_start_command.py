@@ -5,7 +5,12 @@ import re
 import signal
 from pathlib import Path
 
+import pytest
+
 from tests.loop.services import Process, free_port, manage_argv, wait_until
+
+# Starts manage.py start: web, agent, beat and the demo site.
+pytestmark = pytest.mark.system
 
 BOX_END = "Ctrl-C stops everything."
 

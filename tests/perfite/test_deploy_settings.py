@@ -26,6 +26,7 @@ def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.system  # runs manage.py in a fresh interpreter
 def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path: Path) -> None:
     env = {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -40,6 +41,7 @@ def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path:
     assert "no issues" in done.stdout
 
 
+@pytest.mark.system  # runs manage.py in a fresh interpreter
 def test_without_https_check_deploy_names_each_missing_switch(tmp_path: Path) -> None:
     env = {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "PERFITE_VAR_DIR": str(tmp_path)}
     done = _run("manage.py check --deploy", env)
@@ -47,6 +49,7 @@ def test_without_https_check_deploy_names_each_missing_switch(tmp_path: Path) ->
         assert warning in done.stdout + done.stderr
 
 
+@pytest.mark.system  # runs manage.py in a fresh interpreter
 def test_without_a_key_every_process_of_the_machine_shares_one_generated_into_var(
     tmp_path: Path,
 ) -> None:

@@ -6,6 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Each test reads the settings in a fresh interpreter.
+pytestmark = pytest.mark.system
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 READ = (
     "import json, django; django.setup(); from django.conf import settings as s; "
