@@ -1,19 +1,16 @@
-"""Requests carrying a NUL character are refused with a 400, before any view sees them.
+"""Requests carrying a NUL character in their URL are refused with a 400, before any view.
 
-No database stores U+0000 in text (PostgreSQL refuses it in a query), so a NUL in the path, a
-query parameter or a form field can only turn a lookup into a server error. One check here
-instead of one in every view: ``/api/`` answers ``{"detail": …}`` like the REST API's other
-refusals, other pages plain text. A JSON body is the parsers' and serializers' business
-(DRF's text fields refuse NUL, and so does the result validator).
+No database stores U+0000 in text (PostgreSQL refuses it in a query), so a NUL in the path or
+a query parameter can only turn a lookup into a server error. One check here instead of one
+in every view: ``/api/`` answers ``{"detail": …}`` like the REST API's other refusals, other
+pages plain text. Bodies are read by the views, after they have checked who is asking: the
+API's form parsers refuse NUL (scenarios.api.parsers), DRF's text fields and the result
+validator refuse it in JSON, Django's form fields in the dashboard's forms.
 """
 
 from collections.abc import Callable, Iterable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.http.multipartparser import MultiPartParserError
-
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _nul_in(pairs: Iterable[tuple[str, list[str]]]) -> str | None:
@@ -25,11 +22,7 @@ def _nul_in(pairs: Iterable[tuple[str, list[str]]]) -> str | None:
 
 
 class RefuseNulCharacters:
-    """A 400 naming the parameter for a NUL in the path, the query string or a form field.
-
-    Form bodies larger than DATA_UPLOAD_MAX_MEMORY_SIZE are not read here: the views that take
-    uploads refuse those unread (413), and must still be able to.
-    """
+    """A 400 naming the parameter for a NUL in the path or the query string."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -49,13 +42,4 @@ class RefuseNulCharacters:
         name = _nul_in(request.GET.lists())
         if name is not None:
             return f"query parameter {name!r} holds a NUL character"
-        if request.method in ("POST", "PUT", "PATCH") and request.content_type in FORM_TYPES:
-            length = request.META.get("CONTENT_LENGTH") or "0"
-            if length.isdigit() and int(length) <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-                try:
-                    name = _nul_in(request.POST.lists())
-                except MultiPartParserError as exc:
-                    return f"the form cannot be read: {exc}"
-                if name is not None:
-                    return f"form field {name!r} holds a NUL character"
         return None

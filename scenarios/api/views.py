@@ -13,26 +13,23 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.har.files import HarError, check_log
-from core.har.stream import HarStream
 from core.result.validate import ResultError
 from scenarios.api import serializers as s
+from scenarios.api.parsers import ImportJSONParser, NulFreeFormParser, NulFreeMultiPartParser
 from scenarios.ci import workflow as comparisons
 from scenarios.ci.releases import release_report
 from scenarios.models import Comparison, Release, Run, Scenario
 from scenarios.roles import ReadOrEdit
 from scenarios.runs.har_spool import (
     SpooledHar,
-    har_limits,
     spool_document,
-    spool_stream,
     spool_upload,
 )
 from scenarios.runs.imports import import_result
@@ -262,36 +259,11 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(release_report(self.get_object(), runs=runs))
 
 
-class ImportJSONParser(JSONParser):
-    """JSON bodies of /api/imports/, read as a stream: the entries of the HAR in ``har`` go to
-    a spool (scenarios.runs.har_spool) one at a time, under the HAR limits, and ``har`` is
-    that SpooledHar; the rest of the body is parsed as usual."""
-
-    def parse(
-        self,
-        stream: Any,
-        media_type: str | None = None,
-        parser_context: Mapping[str, Any] | None = None,
-    ) -> Any:
-        har_stream = HarStream(stream, har_limits(), gzipped=False, at=("har",))
-        try:
-            spooled = spool_stream(har_stream, keep_analysed=True)
-        except HarError as exc:
-            raise ParseError(str(exc)) from exc
-        body = spooled.skeleton
-        if isinstance(body, dict) and isinstance(body.get("har"), dict):
-            spooled.skeleton = body["har"]
-            body["har"] = spooled
-        else:
-            spooled.close()
-        return body
-
-
 class ImportView(APIView):
     """Store a HAR and/or named metrics from another tool as an imported run of a scenario."""
 
     permission_classes = [ReadOrEdit]
-    parser_classes = [ImportJSONParser, MultiPartParser, FormParser]
+    parser_classes = [ImportJSONParser, NulFreeMultiPartParser, NulFreeFormParser]
 
     @extend_schema(request=s.ImportSerializer, responses={201: s.RunSerializer})
     def post(self, request: Request) -> Response:
