@@ -225,9 +225,15 @@ class AddressPolicy:
 
 
 def canonical_host(host: str) -> str:
-    """``host`` as a browser reaches it: lower case, no trailing dot nor IPv6 brackets, and an
-    IPv4 address written in another form (``0x7f.1``, ``2130706433``) as a dotted quad."""
+    """``host`` as a browser reaches it: lower case, no trailing dot nor IPv6 brackets, an
+    international name in its ASCII (punycode) form, and an IPv4 address written in another
+    form (``0x7f.1``, ``2130706433``) as a dotted quad."""
     host = host.strip().lower().rstrip(".").removeprefix("[").removesuffix("]")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host  # no browser could reach it either
     label = host.rsplit(".", 1)[-1]
     if label.isdigit() or (
         label.startswith("0x") and all(c in "0123456789abcdef" for c in label[2:])

@@ -209,6 +209,7 @@ def test_localhost_names_are_loopback_without_asking_dns() -> None:
         ("[::FFFF:7F00:1]", "::ffff:7f00:1"),
         ("WWW.Example.com.", "www.example.com"),
         ("1.2.3.example", "1.2.3.example"),
+        ("Bücher.Example", "xn--bcher-kva.example"),
     ],
 )
 def test_hosts_are_read_as_a_browser_reads_them(written: str, canonical: str) -> None:
