@@ -25,7 +25,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agents.context_options import blocked, context_options
-from agents.proxy import explain
+from agents.proxy_errors import explain
 from core.netpolicy import canonical_host
 from core.result.build import build_result
 
@@ -418,7 +418,7 @@ def _explain_failures(
     collected: _Collected,
     error: str | None,
 ) -> str | None:
-    """Put the proxy's reasons (agents.proxy.explain) in place of Chromium's "SOCKS
+    """Put the proxy's reasons (agents.proxy_errors.explain) in place of Chromium's "SOCKS
     connection failed" in the HAR, the wire records and the run's ``error``; returns the
     error."""
     if not failures:

@@ -12,7 +12,7 @@ rebinding) is refused here, for every request of the page.
 A refused or failed connection answers the SOCKS request with an error, and Chromium fails
 that request with ERR_SOCKS_CONNECTION_FAILED; :meth:`PolicyProxy.take_report` says why
 (``blocked by the address policy: <reason>``, or the error Chromium would have given without
-the proxy: ERR_NAME_NOT_RESOLVED, ERR_CONNECTION_REFUSED …) and :func:`explain` puts that
+the proxy: ERR_NAME_NOT_RESOLVED, ERR_CONNECTION_REFUSED …) and agents.proxy_errors puts that
 back in the browser's error texts. The report also says how long each name took to look up:
 the browser no longer resolves names, so its timings put that time inside "connect".
 
@@ -26,14 +26,12 @@ import contextlib
 import errno
 import ipaddress
 import logging
-import re
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
+from agents.proxy_errors import BLOCKED
 from core.netpolicy import (
-    DEFAULT_PORTS,
     Address,
     AddressPolicy,
     canonical_host,
@@ -50,8 +48,6 @@ RESOLVE_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 15.0
 # With several addresses, one that does not answer must not use up the whole budget.
 CONNECT_ATTEMPT_S = 4.0
-BLOCKED = "blocked by the address policy: "
-SOCKS_FAILURE = "net::ERR_SOCKS_CONNECTION_FAILED"
 
 # SOCKS5 (RFC 1928) reply codes.
 _GENERAL_FAILURE = 1
@@ -77,7 +73,7 @@ class Report:
 
 class _Refused(Exception):
     """A connection request that will not be relayed: SOCKS ``code``, the browser-side
-    ``reason`` (what :func:`explain` shows)."""
+    ``reason`` (what agents.proxy_errors.explain shows)."""
 
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
@@ -409,36 +405,3 @@ def _connect_error(error: OSError) -> tuple[int, str]:
     if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
         return _NETWORK_UNREACHABLE, "net::ERR_ADDRESS_UNREACHABLE"
     return _GENERAL_FAILURE, "net::ERR_CONNECTION_FAILED"
-
-
-_FAILED_AT = re.compile(re.escape(SOCKS_FAILURE) + r"(?: at (\S+))?")
-
-
-def failure_key(url: str) -> tuple[str, int] | None:
-    """The (host, port) a request to ``url`` asks the proxy for; None without a host."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return None
-    if not host:
-        return None
-    port = port if port is not None else DEFAULT_PORTS.get(parts.scheme.lower())
-    return (canonical_host(host), port) if port is not None else None
-
-
-def explain(text: str, url: str, failures: Mapping[tuple[str, int], str]) -> str:
-    """``text`` (a browser error about ``url``, or naming its URL after "at") with the SOCKS
-    failure replaced by why the proxy failed it; unchanged when the proxy has no reason."""
-
-    def replace(match: re.Match[str]) -> str:
-        target = match.group(1) or url
-        key = failure_key(target)
-        reason = failures.get(key) if key is not None else None
-        if reason is None:
-            return match.group(0)
-        if reason.startswith(BLOCKED) or not match.group(1):
-            return reason
-        return f"{reason} at {target}"
-
-    return _FAILED_AT.sub(replace, text)

@@ -1,5 +1,5 @@
 """The address-policy proxy in process: SOCKS5 in, the policy checked after resolution for
-every connection, bytes relayed exactly, and reasons the browser's errors are rewritten with."""
+every connection, bytes relayed exactly, and the reasons of what it refused reported."""
 
 import asyncio
 import ipaddress
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agents.proxy import PolicyProxy, explain
+from agents.proxy import PolicyProxy
 from core.netpolicy import AddressPolicy, check_url
 
 LOOPBACK = AddressPolicy.parse(["127.0.0.0/8"])
@@ -234,27 +234,3 @@ def test_only_connect_requests_are_served() -> None:
 def test_a_bad_dns_map_address_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 address"):
         PolicyProxy(LOOPBACK, {"shop.test": "not-an-ip"})
-
-
-FAILURES = {
-    ("ads.example", 80): "blocked by the address policy: ads.example:80 resolves to 10.0.0.1, …",
-    ("gone.example", 443): "net::ERR_NAME_NOT_RESOLVED",
-}
-
-
-def test_the_browser_errors_are_explained_with_the_proxys_reasons() -> None:
-    socks_failed = "net::ERR_SOCKS_CONNECTION_FAILED"
-    assert (
-        explain(socks_failed, "http://ads.example/a.js", FAILURES) == FAILURES[("ads.example", 80)]
-    )
-    assert (
-        explain(f"Page.goto: {socks_failed} at https://gone.example/x", "", FAILURES)
-        == "Page.goto: net::ERR_NAME_NOT_RESOLVED at https://gone.example/x"
-    )
-    assert (
-        explain(f"line 2: navigate /: {socks_failed} at http://ads.example/", "", FAILURES)
-        == "line 2: navigate /: " + FAILURES[("ads.example", 80)]
-    )
-    # without a reason from the proxy, the browser's own text stays
-    assert explain(socks_failed, "http://other.example/", FAILURES) == socks_failed
-    assert explain("net::ERR_ABORTED", "http://ads.example/", FAILURES) == "net::ERR_ABORTED"
