@@ -288,8 +288,9 @@ def measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
     """Measure one scenario spec (see Scenario.spec) in a fresh context of a warm browser.
 
     Page errors (HTTP >= 400 on the first document, a selector that never appears, an
-    unreachable host) give a result with status ``failed`` or ``timed_out`` and the browser's
-    error. A crashed or closed browser raises InfrastructureError (worth a retry).
+    unreachable host, an address the policy refuses) give a result with status ``failed`` or
+    ``timed_out`` and the browser's error. A crashed or closed browser, or a stopped
+    address-policy proxy, raises InfrastructureError (worth a retry).
     Safe to call from a thread that uses the ORM: the browser work runs on the pool's thread.
     """
     return pool.call(_measure, spec, pool)
@@ -393,6 +394,8 @@ def _measure(spec: dict[str, Any], pool: "BrowserPool") -> Measurement:
         shutil.rmtree(workdir, ignore_errors=True)
     if proxy is not None:
         report = proxy.take_report()
+        if not proxy.alive():  # every connection after it died failed: not the site's fault
+            raise InfrastructureError("the address-policy proxy stopped during the run")
         error = _explain_failures(report.failures, har, collected, error)
         _restore_lookup_time(collected, report.lookup_ms)
     result = build_result(

@@ -114,7 +114,7 @@ class BrowserPool:
         """The running proxy a browser for ``dns`` is to use (started, or restarted when the
         policy changed or it died); None when the policy allows everything: no proxy, no
         check. Raises InfrastructureError when it cannot start."""
-        policy = self._policy or AddressPolicy.from_settings(settings)
+        policy = self._policy if self._policy is not None else AddressPolicy.from_settings(settings)
         proxy = self._proxies.get(rules)
         if proxy is not None and (
             policy.allows_everything or proxy.policy != policy or not proxy.alive()

@@ -108,3 +108,19 @@ def test_a_policy_allowing_everything_runs_no_proxy(site: Any) -> None:
         pool.close()
 
     assert (result["status"], proxy) == ("succeeded", None)
+
+
+def test_a_proxy_that_died_is_started_again_with_a_new_browser(
+    site: Any, demo_only_pool: BrowserPool
+) -> None:
+    measure(spec_for(site.url("/blank")), demo_only_pool)
+    first = demo_only_pool.call(demo_only_pool.proxy)
+    assert first is not None and first._process is not None
+    first._process.kill()
+    first._process.wait()
+
+    result = measure(spec_for(site.url("/blank")), demo_only_pool).result
+    second = demo_only_pool.call(demo_only_pool.proxy)
+
+    assert result["status"] == "succeeded", result["error"]
+    assert second is not None and second is not first and second.alive()
