@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agents.context_options import blocked, context_options
+from agents.proxy_errors import explain
+from agents.proxy_process import ProxyProcess
+from core.netpolicy import canonical_host
 from core.result.build import build_result
 
 T = TypeVar("T")
@@ -37,6 +40,8 @@ class BrowserPool(Protocol):
     def call(self, func: Callable[..., T], *args: Any) -> T: ...
 
     def browser(self, dns: dict[str, str] | None = None) -> Browser: ...
+
+    def proxy(self, dns: dict[str, str] | None = None) -> ProxyProcess | None: ...
 
     @property
     def playwright(self) -> Playwright | None: ...
@@ -89,11 +94,36 @@ def start_playwright() -> Playwright:
     return sync_playwright().start()
 
 
-def launch(playwright: Playwright, rules: str, executable_path: str, headless: bool) -> Browser:
-    """A quiet Chromium (CHROMIUM_ARGS) resolving hosts by ``rules``. Raises BrowserNotFound
-    when there is no Chromium, InfrastructureError when it fails to start."""
+def proxy_args(port: int) -> list[str]:
+    """Flags sending every connection of the browser through the address-policy proxy on
+    ``port`` (agents.proxy), which resolves the names (SOCKS5 resolves on the proxy's side)."""
+    return [
+        f"--proxy-server=socks5://127.0.0.1:{port}",
+        # Chromium sends localhost and loopback addresses around a proxy unless told not to.
+        "--proxy-bypass-list=<-loopback>",
+        # Nothing resolved by the browser itself: a name it looked up could not be connected
+        # to anyway, every connection goes through the proxy, which resolves it.
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        # WebRTC may otherwise send UDP around the proxy, to any address.
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    ]
+
+
+def launch(
+    playwright: Playwright,
+    rules: str,
+    executable_path: str,
+    headless: bool,
+    proxy_port: int | None = None,
+) -> Browser:
+    """A quiet Chromium (CHROMIUM_ARGS) connecting through the proxy on ``proxy_port`` (which
+    applies the DNS map itself), or directly, resolving hosts by ``rules``, without one.
+    Raises BrowserNotFound when there is no Chromium, InfrastructureError when it fails to
+    start."""
     args = list(CHROMIUM_ARGS)
-    if rules:
+    if proxy_port is not None:
+        args += proxy_args(proxy_port)
+    elif rules:
         args.append(f"--host-resolver-rules={rules}")
     executable = find_chromium(executable_path)
     try:
@@ -290,9 +320,10 @@ def measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     """Measure one scenario spec (see Scenario.spec) in a fresh context of a warm browser.
 
     Page errors (HTTP >= 400 on the first document, a selector that never appears, an
-    unreachable host) give a result with status ``failed`` or ``timed_out`` and the browser's
-    error. A crashed or closed browser, or a crash of the page's renderer process, raises
-    InfrastructureError (worth a retry).
+    unreachable host, an address the policy refuses) give a result with status ``failed`` or
+    ``timed_out`` and the browser's error. A crashed or closed browser, a crash of the page's
+    renderer process, or a stopped address-policy proxy raises InfrastructureError (worth a
+    retry).
     Safe to call from a thread that uses the ORM: the browser work runs on the pool's thread.
     """
     return pool.call(_measure, spec, pool)
@@ -304,6 +335,9 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     quiet_ms = int(spec.get("quiet_ms", 2000))
     deadline = time.monotonic() + float(spec.get("run_timeout_ms", 120_000)) / 1000
     browser = pool.browser(setup.get("dns") or {})
+    proxy = pool.proxy(setup.get("dns") or {})
+    if proxy is not None:
+        proxy.take_report()  # an earlier run's connections are not this run's
     workdir = tempfile.mkdtemp(prefix="perfite-")
     har_path = os.path.join(workdir, "run.har")
     collected = _Collected()
@@ -397,6 +431,12 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         shutil.rmtree(workdir, ignore_errors=True)
     if collected.crashed:
         raise InfrastructureError(f"the page's renderer crashed: {error or 'during the run'}")
+    if proxy is not None:
+        report = proxy.take_report()
+        if not proxy.alive():  # every connection after it died failed: not the site's fault
+            raise InfrastructureError("the address-policy proxy stopped during the run")
+        error = _explain_failures(report.failures, har, collected, error)
+        _restore_lookup_time(collected, report.lookup_ms)
     result = build_result(
         spec=spec,
         status=status,
@@ -414,6 +454,47 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     if screenshot_error:
         result["screenshot_error"] = screenshot_error
     return Measurement(result=result, har=har, screenshot=screenshot)
+
+
+def _explain_failures(
+    failures: dict[tuple[str, int], str],
+    har: dict[str, Any] | None,
+    collected: _Collected,
+    error: str | None,
+) -> str | None:
+    """Put the proxy's reasons (agents.proxy_errors.explain) in place of Chromium's "SOCKS
+    connection failed" in the HAR, the wire records and the run's ``error``; returns the
+    error."""
+    if not failures:
+        return error
+    for entry in (har or {}).get("log", {}).get("entries", []):
+        response = entry.get("response") or {}
+        if response.get("_failureText"):
+            url = (entry.get("request") or {}).get("url", "")
+            response["_failureText"] = explain(response["_failureText"], url, failures)
+    for record in collected.wire.values():
+        if record.get("error"):
+            record["error"] = explain(record["error"], record["url"], failures)
+    return explain(error, "", failures) if error else error
+
+
+def _restore_lookup_time(collected: _Collected, lookup_ms: dict[str, float]) -> None:
+    """Through the proxy, Chromium resolves no name: Navigation Timing shows a zero DNS time
+    and a connect time holding the proxy's lookup. Give the first document's lookup, as the
+    proxy timed it, back to DNS: it starts where connect started, and connect starts after
+    it. A document on a connection opened earlier (connect 0) is left as it is."""
+    if not collected.snapshots:
+        return
+    first = collected.snapshots[min(collected.snapshots)]
+    nav, host = first.get("nav"), urlsplit(str(first.get("url") or "")).hostname
+    lookup = lookup_ms.get(canonical_host(host)) if host else None
+    if not nav or not lookup or nav.get("connectStart") is None or nav.get("connectEnd") is None:
+        return
+    if nav["connectEnd"] - nav["connectStart"] < lookup:
+        return  # the lookup was for another connection (one opened before the document's)
+    nav["domainLookupStart"] = nav["connectStart"]
+    nav["domainLookupEnd"] = nav["connectStart"] + lookup
+    nav["connectStart"] += lookup
 
 
 def _describe(step: dict[str, Any]) -> str:

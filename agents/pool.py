@@ -4,11 +4,14 @@ Playwright's sync API runs an event loop in the thread that started it, and Djan
 ORM calls from such a thread (SynchronousOnlyOperation). So every Playwright call happens on
 the pool's own thread; callers, which write to the database, stay on theirs.
 
-A pool keeps one browser per distinct host-resolver rule set (Chromium applies
-``--host-resolver-rules`` per browser process) and relaunches one that disconnected; after a
-crash, ``reset()`` stops Playwright too, and the next run starts it afresh. The Playwright
-objects come from agents.browser, the one module importing Playwright; this module decides
-when they are made, kept and closed.
+A pool keeps one browser per distinct DNS map (Chromium applies ``--host-resolver-rules``
+per browser process) and relaunches one that disconnected; after a crash, ``reset()`` stops
+Playwright too, and the next run starts it afresh. Unless the address policy
+(core.netpolicy, read from the settings when a browser is launched) allows everything, each
+browser goes through its own address-policy proxy (agents.proxy, in a process of its own:
+agents.proxy_process), which applies that DNS map itself and checks every connection. The
+Playwright objects come from agents.browser, the one module importing Playwright; this
+module decides when they are made, kept and closed.
 
 ``shared_pool()`` is the process's pool: the agent's task, ``manage.py measure`` and the test
 suite all measure with it. It is closed at interpreter exit, and a forked child (a prefork
@@ -27,6 +30,8 @@ from typing import Any, TypeVar
 from django.conf import settings
 
 from agents import browser as engine
+from agents.proxy_process import ProxyProcess
+from core.netpolicy import AddressPolicy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,14 +39,25 @@ _Job = tuple[Callable[..., Any], tuple[Any, ...], Future[Any]]
 
 
 class BrowserPool:
-    """Warm browsers for one process, keyed by DNS rule set, all driven from one thread."""
+    """Warm browsers for one process, keyed by DNS rule set, all driven from one thread.
 
-    def __init__(self, executable_path: str = "", headless: bool = True) -> None:
+    ``policy`` is the address policy its browsers enforce (default: the settings', read at
+    each launch).
+    """
+
+    def __init__(
+        self,
+        executable_path: str = "",
+        headless: bool = True,
+        policy: AddressPolicy | None = None,
+    ) -> None:
         self._explicit = executable_path
         self._headless = headless
+        self._policy = policy
         # Touched only on the pool's thread.
         self._playwright: engine.Playwright | None = None
         self._browsers: dict[str, engine.Browser] = {}  # host-resolver rules -> browser
+        self._proxies: dict[str, ProxyProcess] = {}  # host-resolver rules -> its proxy
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
@@ -76,13 +92,50 @@ class BrowserPool:
         BrowserNotFound or InfrastructureError (agents.browser) when none can start."""
         rules = engine.host_resolver_rules(dns or {})
         browser = self._browsers.get(rules)
+        proxy = self._proxies.get(rules)
         if browser is not None and browser.is_connected():
-            return browser
+            if proxy is None or proxy.alive():
+                return browser
+            engine.shut_down([browser], None)  # its proxy died: both start afresh
         if self._playwright is None:
             self._playwright = engine.start_playwright()
-        browser = engine.launch(self._playwright, rules, self._explicit, self._headless)
+        proxy = self._proxy_for(rules, dns or {})
+        browser = engine.launch(
+            self._playwright,
+            rules,
+            self._explicit,
+            self._headless,
+            proxy_port=proxy.port if proxy is not None else None,
+        )
         self._browsers[rules] = browser
         return browser
+
+    def _proxy_for(self, rules: str, dns: dict[str, str]) -> ProxyProcess | None:
+        """The running proxy a browser for ``dns`` is to use (started, or restarted when the
+        policy changed or it died); None when the policy allows everything: no proxy, no
+        check. Raises InfrastructureError when it cannot start."""
+        policy = self._policy if self._policy is not None else AddressPolicy.from_settings(settings)
+        proxy = self._proxies.get(rules)
+        if proxy is not None and (
+            policy.allows_everything or proxy.policy != policy or not proxy.alive()
+        ):
+            self._proxies.pop(rules).close()
+            proxy = None
+        if policy.allows_everything:
+            return None
+        if proxy is None:
+            try:
+                proxy = ProxyProcess(policy, dns).start()
+            except RuntimeError as exc:
+                raise engine.InfrastructureError(str(exc)) from exc
+            self._proxies[rules] = proxy
+        return proxy
+
+    def proxy(self, dns: dict[str, str] | None = None) -> ProxyProcess | None:
+        """The proxy the browser for ``dns`` goes through; None when it has none (the policy
+        allowed everything at its launch, or it was never launched). Only on the pool's
+        thread, after ``browser(dns)``."""
+        return self._proxies.get(engine.host_resolver_rules(dns or {}))
 
     @property
     def playwright(self) -> engine.Playwright | None:
@@ -116,12 +169,16 @@ class BrowserPool:
 
     def _shut_down(self) -> None:
         browsers, playwright = list(self._browsers.values()), self._playwright
+        proxies = list(self._proxies.values())
         self._browsers.clear()
+        self._proxies.clear()
         self._playwright = None
         try:
             engine.shut_down(browsers, playwright)
         except Exception as exc:  # a dead driver cannot be stopped twice; it is gone anyway
             log.warning("could not stop the browser cleanly: %s", exc)
+        for proxy in proxies:  # after the browsers: nothing connects through them any more
+            proxy.close()
 
 
 _shared: BrowserPool | None = None

@@ -16,6 +16,9 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 def setup_django() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perfite.settings")
+    # Every bench measures the demo site, on loopback: allow it (core.netpolicy), here and in
+    # the processes a bench starts.
+    os.environ.setdefault("PERFITE_ALLOWED_NETWORKS", "127.0.0.0/8")
     import django
 
     django.setup()

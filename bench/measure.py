@@ -1,5 +1,6 @@
 """Bench for the measuring core (issue 2): measure() vs a bare Playwright load, HAR analysis
-of 5,000 entries, and peak memory while measuring.
+of 5,000 entries, peak memory while measuring, and the cost of the address-policy proxy
+(issue 11): the same loads through it and direct.
 
     python bench/measure.py [--runs 10] [--no-write]
 
@@ -22,6 +23,7 @@ setup_django()
 
 from agents.browser import measure  # noqa: E402
 from agents.pool import BrowserPool  # noqa: E402
+from core.netpolicy import AddressPolicy  # noqa: E402
 from core.result.build import build_result  # noqa: E402
 from demosite.server import DemoSite  # noqa: E402
 
@@ -64,13 +66,67 @@ def synthetic_har(entries: int) -> dict[str, Any]:
     return {"log": {"entries": rows}}
 
 
+def proxy_cost(site: DemoSite, proxied: BrowserPool, runs: int) -> list[str]:
+    """The address-policy proxy's cost: bare loads and measure() page metrics through
+    ``proxied`` and through a pool without a proxy (a policy allowing everything),
+    interleaved in the same run."""
+    direct = BrowserPool(policy=AddressPolicy.parse(["*"]))
+    url = site.url("/")
+    spec: dict[str, Any] = {"url": url, "quiet_ms": 300, "steps": [], "setup": {}}
+    pools = {"direct (PERFITE_ALLOWED_NETWORKS=*)": direct, "through the proxy": proxied}
+    bare: dict[str, list[float]] = {name: [] for name in pools}
+    metrics: dict[str, list[dict[str, Any]]] = {name: [] for name in pools}
+    try:
+        for pool in pools.values():
+            measure(spec, pool)
+            bare_load(pool, url, 300)
+        for _ in range(runs):
+            for name, pool in pools.items():
+                bare[name].append(bare_load(pool, url, 300))
+                result = measure(spec, pool).result
+                subresource_connects = [
+                    r["timings"]["connect"]
+                    for r in result["requests"]
+                    if r["resource_type"] != "document"
+                ]
+                metrics[name].append(
+                    {**result["metrics"], "sub_connect": max(subresource_connects, default=0)}
+                )
+    finally:
+        direct.close()
+    lines = [
+        "| path | bare load median s | TTFB median ms | load median ms | slowest subresource "
+        "connect median ms |",
+        "|---|---|---|---|---|",
+    ]
+    for name in pools:
+        ttfb, load, connect = (
+            statistics.median(m[key] for m in metrics[name])
+            for key in ("ttfb", "load", "sub_connect")
+        )
+        lines.append(
+            f"| {name} | {statistics.median(bare[name]):.3f} | {ttfb:.1f} | {load:.1f} | "
+            f"{connect:.1f} |"
+        )
+    names = list(pools)
+    ratio = statistics.median(bare[names[1]]) / statistics.median(bare[names[0]])
+    lines += [
+        "",
+        f"Proxy cost: a bare load through the proxy takes {ratio:.2f}x the direct one "
+        f"(median of {runs}, interleaved, home page with 300 ms network quiet).",
+    ]
+    print("\n".join(lines))
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
     args = parser.parse_args()
     site = DemoSite().start()
-    pool = BrowserPool()
+    # The default path: through the address-policy proxy, loopback (the demo site) allowed.
+    pool = BrowserPool(policy=AddressPolicy.parse(["127.0.0.0/8"]))
     lines = [
         f"Command: `python bench/measure.py --runs {args.runs}` (demo site on loopback, home "
         "page: 8 requests on 4 hosts).",
@@ -117,6 +173,7 @@ def main() -> None:
             f"{memory.peak_kb / max(bare_memory.peak_kb, 1):.2f}x (target <= 1.5x).",
         ]
         print(lines[-1])
+        lines += ["", *proxy_cost(site, pool, args.runs)]
     finally:
         pool.close()
         site.stop()

@@ -10,9 +10,11 @@ import ipaddress
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from core.har.classify import check_party_patterns
 from core.script import ScriptError, parse_script
+from scenarios import destinations
 from scenarios.models import Location, Scenario
 
 
@@ -124,8 +126,20 @@ class ScenarioForm(forms.ModelForm):
                 raise forms.ValidationError(
                     f"line {number}: {parts[1]!r} is not an IP address"
                 ) from None
+            if refusal := destinations.override_refusal(parts[0], parts[1]):
+                raise forms.ValidationError(f"line {number}: {refusal}")
             overrides[parts[0].lower()] = parts[1]
         return overrides
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        # The model reports its DNS overrides under their field name; this form edits them
+        # as dns_text (a saved value the policy now refuses is such an error).
+        by_field = getattr(error, "error_dict", None) if field is None else None
+        if by_field and "dns_overrides" in by_field:
+            renamed = dict(by_field)
+            renamed["dns_text"] = renamed.pop("dns_overrides")
+            error = ValidationError(renamed)
+        super().add_error(field, error)
 
     def clean_script(self) -> str:
         script = self.cleaned_data.get("script", "")

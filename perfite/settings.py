@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from core.netpolicy import AddressPolicy
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PERFITE_VAR_DIR", BASE_DIR / "var"))
 
@@ -273,6 +275,13 @@ PERFITE_BROWSER_PATH = os.environ.get("PERFITE_BROWSER_PATH", "")
 PERFITE_QUIET_MS = env_int("PERFITE_QUIET_MS", 2000)
 PERFITE_STEP_TIMEOUT_MS = env_int("PERFITE_STEP_TIMEOUT_MS", 30_000)
 PERFITE_HAR_CONTENT = os.environ.get("PERFITE_HAR_CONTENT", "omit")
+# Where measurements may go besides public addresses (core.netpolicy; README, "Internal
+# addresses"): CIDRs ("*" turns the policy off), and host names or globs, optionally with
+# :port, allowed whatever they resolve to. Checked on save by the server and on every
+# connection by the agent, so set them on both. A malformed entry stops the process here.
+PERFITE_ALLOWED_NETWORKS = env_list("PERFITE_ALLOWED_NETWORKS")
+PERFITE_ALLOWED_HOSTS = env_list("PERFITE_ALLOWED_HOSTS")
+AddressPolicy.parse(PERFITE_ALLOWED_NETWORKS, PERFITE_ALLOWED_HOSTS)
 PERFITE_HAR_RETENTION_DAYS = env_int("PERFITE_HAR_RETENTION_DAYS", 30)
 # Whole runs (result documents, per-host rows) go after this many days; 0 keeps them forever.
 # Thirteen months by default, so a year-on-year comparison still has its runs.

@@ -43,6 +43,19 @@ def fast_passwords() -> Iterator[None]:
         yield
 
 
+# The demo site every system test measures lives on loopback (``*.localhost`` is 127.0.0.1),
+# which the address policy refuses by default (core.netpolicy): the tests allow loopback, and
+# nothing else, for this process (its settings) and for the processes they start.
+TEST_ALLOWED_NETWORKS = "127.0.0.0/8"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_allowed() -> Iterator[None]:
+    """PERFITE_ALLOWED_NETWORKS=127.0.0.0/8 for the whole session (a test may override it)."""
+    with override_settings(PERFITE_ALLOWED_NETWORKS=[TEST_ALLOWED_NETWORKS]):
+        yield
+
+
 def require_port(host: str, port: int, how: str) -> None:
     """Fail (never skip) when a needed service is not listening."""
     try:

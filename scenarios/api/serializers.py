@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.metrics import page_names
+from scenarios import destinations
 from scenarios.ci.workflow import warmups
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.roles import can_edit
@@ -179,6 +180,15 @@ class ComparisonCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 "give base_url (paired runs) or base_branch (compare with stored runs)"
             )
+        # Both URLs are measured with the scenario's spec, so through its DNS map.
+        dns = attrs["scenario"].spec()["setup"]["dns"]
+        refused = {
+            field: [refusal]
+            for field in ("url", "base_url")
+            if attrs.get(field) and (refusal := destinations.url_refusal(attrs[field], dns))
+        }
+        if refused:
+            raise serializers.ValidationError(refused)
         return attrs
 
     def comparison_fields(self) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """What to measure: a scenario is a URL or a scripted journey, with a schedule."""
 
+import ipaddress
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from core.script import ScriptError, parse_script, validate_url
 from core.script.secrets import mask_script
 from core.spec import SpecOptions, build_spec
 from core.stats.budgets import validate_budgets
+from scenarios import destinations
 
 from .fleet import Location
 
@@ -89,6 +91,9 @@ class Scenario(models.Model):
                 errors["script"] = str(exc)
         else:
             self.steps = []
+        if refusal := self._dns_overrides_refusal():
+            errors["dns_overrides"] = refusal
+        self._check_destinations(errors)
         try:
             check_party_patterns(list(self.first_party or []))
         except ValueError as exc:
@@ -108,6 +113,41 @@ class Scenario(models.Model):
             errors["frequency_minutes"] = "give a frequency in minutes or a cron expression"
         if errors:
             raise ValidationError(errors)
+
+    def _check_destinations(self, errors: dict[str, str]) -> None:
+        """Add to ``errors`` what the address policy (scenarios.destinations) refuses: the URL,
+        a navigate step to an absolute URL, a dns step (the first refused step, with its line).
+        Names are resolved as the agent will: through the scenario's own DNS map first (the
+        overrides, then the script's dns steps, as core.spec merges them). A field already
+        refused for another reason is not checked."""
+        steps = [] if "script" in errors else self.steps
+        overrides = {} if "dns_overrides" in errors else self.dns_overrides
+        dns = {**overrides, **{s["host"]: s["address"] for s in steps if s["action"] == "dns"}}
+        if "url" not in errors and (refusal := destinations.url_refusal(self.url, dns)):
+            errors["url"] = refusal
+        for step in steps:
+            refusal = None
+            if step["action"] == "navigate" and not step["url"].startswith("/"):
+                refusal = destinations.url_refusal(step["url"], dns)
+            elif step["action"] == "dns":
+                refusal = destinations.override_refusal(step["host"], step["address"])
+            if refusal:
+                errors["script"] = str(ScriptError(step.get("line"), refusal))
+                return
+
+    def _dns_overrides_refusal(self) -> str | None:
+        """Why ``dns_overrides`` cannot be saved (not host → IP address, or an address the
+        policy refuses), None when it can."""
+        if not isinstance(self.dns_overrides, dict):
+            return "give an object of host name → IP address"
+        for host, address in self.dns_overrides.items():
+            try:
+                ipaddress.ip_address(address if isinstance(address, str) else "")
+            except ValueError:
+                return f"{address!r} (for {host}) is not an IP address"
+            if refusal := destinations.override_refusal(host, address):
+                return refusal
+        return None
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.script_format != self.FORMAT_URL and self.script and not self.steps:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from tests.conftest import TEST_ALLOWED_NETWORKS
 from tests.loop.services import (
     Process,
     celery_argv,
@@ -119,6 +120,7 @@ def process_env(redis_url: str, **extra: str) -> dict[str, str]:
         PERFITE_HEARTBEAT_EVERY="1",
         PERFITE_QUIET_MS="300",
         PERFITE_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        PERFITE_ALLOWED_NETWORKS=TEST_ALLOWED_NETWORKS,  # the demo site is on loopback
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

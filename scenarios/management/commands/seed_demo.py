@@ -37,7 +37,7 @@ class Command(BaseCommand):
             slug="demo-home",
             defaults={"name": "Demo home page", "url": base + "/", "frequency_minutes": 1},
         )
-        journey, _ = Scenario.objects.get_or_create(
+        journey, journey_created = Scenario.objects.get_or_create(
             slug="demo-search",
             defaults={
                 "name": "Demo search journey",
@@ -47,9 +47,10 @@ class Command(BaseCommand):
                 "frequency_minutes": 2,
             },
         )
-        for scenario in (home, journey):
-            scenario.full_clean()
-            scenario.save()
+        for scenario, new in ((home, created), (journey, journey_created)):
+            if new:  # one kept from an earlier seed (maybe another demo port) stays as it is
+                scenario.full_clean()
+                scenario.save()
             scenario.locations.add(location)
         if created:
             self.stdout.write(f"demo scenarios on {base}/ in location {location.name}")

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from demosite.content import HOSTS
 from scenarios.management.commands.seed_demo import ensure_admin
 
 ADMIN = "admin"
@@ -42,6 +43,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        env = {**os.environ, "PERFITE_LOCATION": "local"}
+        if not options["no_demo"]:
+            allow_demo_site(env, options["demo_port"])
         call_command("migrate", verbosity=0, interactive=False)
         call_command("collectstatic", verbosity=0, interactive=False)
         if not options["no_demo"]:
@@ -50,7 +54,6 @@ class Command(BaseCommand):
             )
         password = ensure_admin(ADMIN)
         python = sys.executable
-        env = {**os.environ, "PERFITE_LOCATION": "local"}
         commands = {
             "web": [
                 python,
@@ -136,6 +139,16 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.3)
         return web.poll() is None
+
+
+def allow_demo_site(env: dict[str, str], port: int) -> None:
+    """Let the demo's scenarios measure the demo site, which is on loopback (refused by the
+    address policy, core.netpolicy): its host names on its port join PERFITE_ALLOWED_HOSTS,
+    for this process (which seeds the scenarios, validated against the policy) and for the
+    processes in ``env``. Nothing else of loopback is allowed."""
+    allowed = [*settings.PERFITE_ALLOWED_HOSTS, *(f"{host}:{port}" for host in HOSTS)]
+    settings.PERFITE_ALLOWED_HOSTS = allowed
+    env["PERFITE_ALLOWED_HOSTS"] = ",".join(allowed)
 
 
 def login_box(url: str, password: str | None, logs: Path | None) -> str:
