@@ -158,3 +158,15 @@ def test_a_gzipped_har_file_is_imported_and_stored_sanitised(
         {"name": "Cookie", "value": "[removed by perfite]"}
     ]
     assert (run.requests, run.ttfb) == (2, 95.5)
+
+
+@pytest.mark.parametrize("form", ["json", "multipart"])
+def test_a_har_without_entries_is_imported_as_a_page_that_loaded_nothing(
+    scenario: Scenario, editor_client: APIClient, form: str
+) -> None:
+    empty = {"log": {"entries": []}}
+    har = empty if form == "json" else json.dumps(empty)
+    answer = editor_client.post("/api/imports/", {"scenario": "demo", "har": har}, format=form)
+    assert answer.status_code == 201, answer.json()
+    run = Run.objects.get()
+    assert (run.requests, json.loads(gzip.decompress(run.har.read()))) == (0, empty)
