@@ -164,7 +164,7 @@ def test_a_gzipped_har_file_is_imported_and_stored_sanitised(
 def test_a_har_without_entries_is_imported_as_a_page_that_loaded_nothing(
     scenario: Scenario, editor_client: APIClient, form: str
 ) -> None:
-    empty = {"log": {"entries": []}}
+    empty: dict[str, Any] = {"log": {"entries": []}}
     har = empty if form == "json" else json.dumps(empty)
     answer = editor_client.post("/api/imports/", {"scenario": "demo", "har": har}, format=form)
     assert answer.status_code == 201, answer.json()
