@@ -195,6 +195,84 @@ def login_times(base: str, stop: threading.Event, out: list[float]) -> None:
         time.sleep(0.2)
 
 
+class Web:
+    """gunicorn serving perfite.wsgi on a free port with ``workers`` (its -w/--threads
+    arguments), warmed up: every worker has imported and served a page."""
+
+    def __init__(self, workers: tuple[str, ...], log: Path) -> None:
+        self.workers, self.log = workers, log
+        self.base = ""
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "Web":
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        command = ["-m", "gunicorn", "perfite.wsgi", "-b", f"127.0.0.1:{port}", *self.workers]
+        self.process = subprocess.Popen(
+            [sys.executable, *command, "--timeout", "600"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("ab"),
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{self.base}/accounts/login/", timeout=60)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        for _ in range(8):
+            requests.get(f"{self.base}/accounts/login/", timeout=30).raise_for_status()
+        time.sleep(1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process is not None
+        if exc[0] is not None:
+            lines = self.log.read_text().splitlines()[-30:]
+            print("web server's log, last lines:\n" + "\n".join(lines))
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def two_at_once(
+    web: Web, token: str, runs: list[int], result: dict[str, Any], har: Path
+) -> dict[str, Any]:
+    """Two deliveries at once while the login page is loaded every 0.2 s."""
+    assert web.process is not None
+    workers = Workers(web.process.pid)
+    idle = workers.now()
+    stop, logins = threading.Event(), list[float]()
+    poller = threading.Thread(target=login_times, args=(web.base, stop, logins))
+    outcomes: list[Any] = []
+    with workers:
+        poller.start()
+        time.sleep(1)
+        pair = [
+            threading.Thread(
+                target=lambda r=r: outcomes.append(deliver(web.base, token, r, result, har))
+            )
+            for r in runs
+        ]
+        for thread in pair:
+            thread.start()
+        for thread in pair:
+            thread.join()
+        stop.set()
+        poller.join()
+    assert [o[0] for o in outcomes] == [201, 201], outcomes
+    return {
+        "seconds": round(max(o[2] for o in outcomes), 1),
+        "above_idle": above_idle(workers, idle),
+        "login_median_s": round(statistics.median(logins), 2),
+        "login_max_s": round(max(logins), 2),
+        "logins": len(logins),
+    }
+
+
 def bench(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     from scenarios.management.commands.start import WEB_WORKERS
 
@@ -209,84 +287,28 @@ def bench(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         f"{args.entries} entries (made in {time.monotonic() - started:.0f} s)",
         flush=True,
     )
-    token, runs = setup(4)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = folder / "web.log"
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "perfite.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            *WEB_WORKERS,
-            "--timeout",
-            "600",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
+    token, runs = setup(6)
     figures: dict[str, Any] = {
         "json_mb": round(json_bytes / 1e6),
         "gzip_mb": round(har.stat().st_size / 1e6, 1),
         "entries": args.entries,
         "workers": " ".join(WEB_WORKERS),
     }
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base}/accounts/login/", timeout=60)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        for _ in range(8):  # every worker has imported and served something
-            requests.get(f"{base}/accounts/login/", timeout=30).raise_for_status()
-        workers = Workers(web.pid)
-        time.sleep(1)
+    with Web(WEB_WORKERS, folder / "web.log") as web:
+        assert web.process is not None
+        workers = Workers(web.process.pid)
         idle = workers.now()
         figures["idle_rss_mb"] = round(max(r for r, _ in idle.values()) / 1024)
         figures["idle_pss_mb"] = round(max(p for _, p in idle.values()) / 1024)
         with workers:
-            status, text, seconds = deliver(base, token, runs[0], result, har)
+            status, text, seconds = deliver(web.base, token, runs[0], result, har)
         assert status == 201, (status, text)
         figures["one"] = {"seconds": round(seconds, 1), "above_idle": above_idle(workers, idle)}
         print(f"one delivery: {figures['one']}", flush=True)
-        stop, logins = threading.Event(), list[float]()
-        poller = threading.Thread(target=login_times, args=(base, stop, logins))
-        outcomes: list[Any] = []
-        with workers:
-            poller.start()
-            time.sleep(1)
-            pair = [
-                threading.Thread(
-                    target=lambda r=r: outcomes.append(deliver(base, token, r, result, har))
-                )
-                for r in runs[1:3]
-            ]
-            for thread in pair:
-                thread.start()
-            for thread in pair:
-                thread.join()
-            stop.set()
-            poller.join()
-        assert [o[0] for o in outcomes] == [201, 201], outcomes
-        figures["two"] = {
-            "seconds": round(max(o[2] for o in outcomes), 1),
-            "above_idle": above_idle(workers, idle),
-            "login_median_s": round(statistics.median(logins), 2),
-            "login_max_s": round(max(logins), 2),
-            "logins": len(logins),
-        }
+        figures["two"] = two_at_once(web, token, runs[1:3], result, har)
         print(f"two deliveries: {figures['two']}", flush=True)
         with workers:
-            status, text, seconds = deliver(base, token, runs[3], result, bomb)
+            status, text, seconds = deliver(web.base, token, runs[3], result, bomb)
         figures["probe"] = {
             "status": status,
             "answer": json.loads(text).get("error", text),
@@ -294,18 +316,23 @@ def bench(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "above_idle": above_idle(workers, idle),
         }
         print(f"probe's HAR: {figures['probe']}", flush=True)
-    except Exception:
-        print("web server's log, last lines:\n" + "\n".join(log.read_text().splitlines()[-30:]))
-        raise
-    finally:
-        web.terminate()
-        web.wait(30)
+    # The same two deliveries on 2 sync workers, as manage.py start ran them before.
+    sync = ("-w", "2")
+    figures["sync_workers"] = " ".join(sync)
+    with Web(sync, folder / "web.log") as web:
+        figures["two_sync"] = two_at_once(web, token, runs[4:6], result, har)
+    print(f"two deliveries, sync workers: {figures['two_sync']}", flush=True)
     return figures
 
 
 def report(f: dict[str, Any], argv: list[str], vendor: str) -> str:
     def mem(pair: tuple[float, float]) -> str:
         return f"{pair[0]:.0f} MB RSS / {pair[1]:.0f} MB PSS"
+
+    def logins(two: dict[str, Any]) -> str:
+        return (
+            f"median {two['login_median_s']} s, max {two['login_max_s']} s ({two['logins']} loads)"
+        )
 
     return "\n".join(
         [
@@ -321,8 +348,10 @@ def report(f: dict[str, Any], argv: list[str], vendor: str) -> str:
             "|---|---|---|---|---|",
             f"| one delivery | 201 | {f['one']['seconds']} | {mem(f['one']['above_idle'])} | — |",
             f"| two deliveries at once | 201, 201 | {f['two']['seconds']} | "
-            f"{mem(f['two']['above_idle'])} | median {f['two']['login_median_s']} s, max "
-            f"{f['two']['login_max_s']} s ({f['two']['logins']} loads) |",
+            f"{mem(f['two']['above_idle'])} | {logins(f['two'])} |",
+            f"| two at once on sync workers (`{f['sync_workers']}`) | 201, 201 | "
+            f"{f['two_sync']['seconds']} | {mem(f['two_sync']['above_idle'])} | "
+            f"{logins(f['two_sync'])} |",
             f"| the probe's HAR (2,000,000 tiny entries, 0.5 MB gzipped) | "
             f"{f['probe']['status']} `{f['probe']['answer']}` | {f['probe']['seconds']} | "
             f"{mem(f['probe']['above_idle'])} | — |",
@@ -331,7 +360,8 @@ def report(f: dict[str, Any], argv: list[str], vendor: str) -> str:
             "one entry at a time (scenarios.runs.har_spool): memory follows the largest entry "
             "and the result document, not the HAR. Before (probe at 3ceeb1a): +1.5 GB RSS for "
             "a 204 MB HAR, +2.8 GB for the probe's, and the login page took 11.1 s while two "
-            "ran on 2 sync workers.",
+            "ran on 2 sync workers. `manage.py start` now runs threads in its workers: a sync "
+            "worker busy with a delivery answers nothing else, so two deliveries held both.",
         ]
     )
 

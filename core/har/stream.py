@@ -131,6 +131,11 @@ class HarStream:
     def gzipped(self) -> bool:
         return self._source.gzipped
 
+    @property
+    def json_bytes(self) -> int:
+        """The JSON text read so far (decompressed)."""
+        return self._source.total
+
     def entries(self) -> Iterator[Any]:
         try:
             yield from self._walk()

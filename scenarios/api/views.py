@@ -276,7 +276,8 @@ class ImportView(APIView):
             incoming.is_valid(raise_exception=True)
             fields = incoming.validated_data
             try:
-                har = har or _har(fields)
+                if har is None:
+                    har = _har(fields)
                 metrics = fields.get("metrics")
                 if isinstance(metrics, str):
                     metrics = json.loads(metrics)

@@ -74,7 +74,9 @@ class SpooledHar:
             self._file.close()
             self._file = None
 
-    def __len__(self) -> int:
+    @property
+    def count(self) -> int:
+        """How many entries it holds (no __len__: an empty HAR is still a HAR)."""
         return len(self.starts)
 
     def _add(self, entry: Any) -> None:
@@ -171,7 +173,7 @@ def spool_document(har: Any, *, keep_analysed: bool = False) -> SpooledHar:
 def _repairable(har: SpooledHar, records: Sequence[Any]) -> list[int] | None:
     """The entries in start order when ``records`` (the result's requests) match them one to
     one by URL, as core.har.analyse.repair_har requires; else None (stored as they came)."""
-    order = sorted(range(len(har)), key=har.starts.__getitem__)
+    order = sorted(range(har.count), key=har.starts.__getitem__)
     if len(order) != len(records):
         return None
     for index, record in zip(order, records, strict=True):
@@ -245,7 +247,7 @@ def gzipped_har(
 
 def _entries(har: SpooledHar, order: list[int] | None, records: Sequence[Any]) -> Iterator[Any]:
     if order is None:
-        yield from (har.entry(i) for i in range(len(har)))
+        yield from (har.entry(i) for i in range(har.count))
         return
     for index, record in zip(order, records, strict=True):
         yield repair_har({"log": {"entries": [har.entry(index)]}}, [record])["log"]["entries"][0]
