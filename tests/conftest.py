@@ -10,6 +10,7 @@ test that starts a process or a browser by itself carries the mark in its module
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -25,6 +26,19 @@ SYSTEM_FIXTURES = frozenset(
         "carbon",  # tests/loop: a carbon-cache process writing whisper files
     }
 )
+
+
+# System-lane modules whose mere import is expensive (the API fuzz test builds its schema at
+# import, about 4.5 s): the fast lane does not even collect them.
+EXPENSIVE_SYSTEM_MODULES = ("test_api_fuzz.py",)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Skip collecting EXPENSIVE_SYSTEM_MODULES when the run deselects the system lane."""
+    lane = str(config.getoption("markexpr", "") or "").replace(" ", "")
+    if lane == "notsystem" and collection_path.name in EXPENSIVE_SYSTEM_MODULES:
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
