@@ -19,6 +19,14 @@ def test_json_output_is_the_result_document(site, tmp_path: Path, capsys) -> Non
     assert result["metrics"]["requests"] == len(result["requests"])
     har = json.loads(har_out.read_text())
     assert len(har["log"]["entries"]) == len(result["requests"])
+    # The repaired HAR, as stored: its sizes and times are the document's.
+    entries = har["log"]["entries"]
+    assert (
+        sum(e["response"]["_transferSize"] for e in entries)
+        == (result["metrics"]["transfer_bytes"])
+    )
+    assert [e["time"] for e in entries] == [r["duration_ms"] for r in result["requests"]]
+    assert all(e["timings"]["ssl"] == 0 for e in entries)
 
 
 def test_several_runs_print_every_run_and_the_median(site, capsys) -> None:

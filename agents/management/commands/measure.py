@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from agents.browser import BrowserNotFound, InfrastructureError, measure
 from agents.pool import shared_pool
 from agents.scenario_file import spec_from_target
+from core.har.analyse import repair_har
 from core.har.redact import sanitize_har
 from core.metrics import HOST, PAGE, SCORE, page_metrics, unit_of
 from core.script import ScriptError
@@ -97,8 +98,10 @@ class Command(BaseCommand):
         except InfrastructureError as exc:  # the browser or the page's renderer crashed
             raise CommandError(f"the browser failed, nothing was measured: {exc}") from exc
         if options["har_out"] and har is not None:
+            # The repaired HAR, as the server stores it: it agrees with the printed numbers.
+            repaired = repair_har(har, results[-1].get("requests") or [])
             with open(options["har_out"], "w", encoding="utf-8") as handle:
-                json.dump(sanitize_har(har), handle)
+                json.dump(sanitize_har(repaired), handle)
         if options["screenshot_out"] and screenshot is not None:
             with open(options["screenshot_out"], "wb") as shot:
                 shot.write(screenshot)
