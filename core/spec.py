@@ -16,10 +16,14 @@ exactly these keys; ``agents.browser.measure`` and ``core.result.build`` read th
 ``setup``
     The browser context, from ``core.script.split_setup``: ``viewport``, ``device``,
     ``user_agent``, ``headers``, ``cookies``, plus ``dns`` (host → address: the scenario's
-    overrides, then the script's ``dns`` steps, the script winning for the same host) and
-    ``block`` (the scenario's patterns, then the script's, in that order).
+    overrides, then the script's ``dns`` steps, the script winning for the same host),
+    ``block`` (the scenario's patterns, then the script's, in that order), and the script's
+    metric declarations (core.script.declarations): ``requests`` (``name``, ``method`` or
+    None, ``pattern``), ``websockets`` (``name``, ``pattern``, ``reply`` or None) and
+    ``backend`` (``name``, ``target``; read by the server, not the agent).
 ``steps``
-    The script's action steps in order, setup steps removed.
+    The script's action steps in order, setup steps removed (``evaluate`` steps stay: they
+    run where they stand).
 ``first_party``
     Host patterns counted as first party (globs or ``re:…``); empty = the page's domain.
 ``quiet_ms``, ``step_timeout_ms``, ``run_timeout_ms``

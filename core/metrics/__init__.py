@@ -23,19 +23,28 @@ from core.metrics.lookup import (
     unit_of,
     unit_symbol,
 )
+from core.metrics.names import clean_name, name_problem
 from core.metrics.registry import (
+    BACKEND,
     CONTENT_CLASS,
+    CPU,
+    CUSTOM,
     ENTITY,
     FAMILIES,
     HOST,
+    NAMED_FAMILIES,
     PAGE,
     PARTY,
+    REQUEST,
     STEP,
+    STEP_SCOPED,
     TOTALS,
     TOTALS_FAMILIES,
+    USER,
+    WEBSOCKET,
 )
 from core.metrics.types import Attribution, Family, Metric, UnknownMetric
-from core.metrics.units import BYTES, COUNT, MISSING, MS, SCORE, Unit, format_in
+from core.metrics.units import BYTES, COUNT, MISSING, MS, NUMBER, SCORE, Unit, format_in
 
 __all__ = [
     "HEADLINE",
@@ -43,7 +52,18 @@ __all__ = [
     "attribution_of",
     "har_timings",
     "headline",
+    "BACKEND",
     "BYTES",
+    "CPU",
+    "CUSTOM",
+    "NAMED_FAMILIES",
+    "NUMBER",
+    "REQUEST",
+    "STEP_SCOPED",
+    "USER",
+    "WEBSOCKET",
+    "clean_name",
+    "name_problem",
     "CONTENT_CLASS",
     "COUNT",
     "ENTITY",

@@ -3,7 +3,7 @@ units, labels and the one formatter applied to a name."""
 
 from dataclasses import replace
 
-from core.metrics.registry import FAMILIES, PAGE
+from core.metrics.registry import FAMILIES, PAGE, STEP, STEP_SCOPED
 from core.metrics.types import WHOLE_LOAD, Attribution, Family, Metric, UnknownMetric
 from core.metrics.units import MS, Unit, format_in
 
@@ -39,19 +39,49 @@ def family(prefix: str) -> Family:
         raise UnknownMetric(prefix) from None
 
 
+_STEP_SCOPED = tuple(f.prefix for f in STEP_SCOPED) + ("cpu",)
+
+
 def split_name(name: str) -> tuple[Family, str, Metric] | None:
     """``party.third.transfer_bytes`` → (PARTY, "third", its field); None for a page metric.
 
-    Members may contain dots (hosts): the field is the last component.
+    Members may contain dots (hosts): the field is the last component. A one-value family's
+    member is everything after the prefix (``user.checkout_ready``). A step's own metric
+    (``step.checkout.request.create_chat.duration_ms``) comes back as (STEP, "checkout",
+    that metric under its inner name): the step is what precedes the leftmost inner name.
     """
+    if name in _PAGE:
+        return None
     prefix, dot, rest = name.partition(".")
     if not dot or prefix not in _FAMILIES:
         return None
+    fam = _FAMILIES[prefix]
+    if fam.value is not None:
+        if not rest:
+            raise UnknownMetric(name)
+        return fam, rest, fam.value
     member, dot, field = rest.rpartition(".")
     if not dot or not member:
         raise UnknownMetric(name)
-    fam = _FAMILIES[prefix]
+    if fam is STEP and field not in fam.field_names():
+        return _step_scoped(name, rest)
     return fam, member, fam.field(field)
+
+
+def _step_scoped(name: str, rest: str) -> tuple[Family, str, Metric]:
+    """``checkout.user.ready`` (after ``step.``) → (STEP, "checkout", user.ready's metric)."""
+    start = 0
+    while (at := rest.find(".", start)) != -1:
+        inner = rest[at + 1 :]
+        if at and inner.startswith(tuple(p + "." for p in _STEP_SCOPED)):
+            try:
+                found = metric(inner)
+            except UnknownMetric:
+                found = None
+            if found is not None:
+                return STEP, rest[:at], replace(found, name=inner)
+        start = at + 1
+    raise UnknownMetric(name)
 
 
 def metric(name: str) -> Metric:
@@ -65,7 +95,15 @@ def metric(name: str) -> Metric:
     if parts is None:
         raise UnknownMetric(name)
     fam, member, field = parts
-    return replace(field, name=name, label=f"{fam.member_label(member)} {field.label.lower()}")
+    if fam.value is not None:
+        label = f"{fam.value.label} {member}"
+    elif fam is STEP and field.name not in fam.field_names():
+        label = f"{member}: {metric(field.name).label}"
+    elif fam.named:
+        label = f"{fam.label} {member} {field.label}"
+    else:
+        label = f"{fam.member_label(member)} {field.label.lower()}"
+    return replace(field, name=name, label=label, column=False, charted=False, gated=False)
 
 
 def is_known(name: str) -> bool:

@@ -9,12 +9,15 @@ correlation measures, attribution rules, HAR page timings, alert scopes, imports
 formatting. Adding a page metric is one ``Metric`` here (plus a column and migration only if
 ``column`` is true). The meaning of each flag: core.metrics.types.
 
-Names: a page metric is its bare name (``lcp``); a family member is
-``<prefix>.<member>.<field>`` (``party.third.blocking_ms``, ``step.checkout.duration_ms``).
+Names: a page metric is its bare name (``lcp``, ``cpu.script_ms``); a family member is
+``<prefix>.<member>.<field>`` (``party.third.blocking_ms``, ``step.checkout.duration_ms``);
+a member of a one-value named family is ``<prefix>.<member>`` (``user.checkout_ready``). A
+measured step carries its own user timings, named requests, JS values, WebSocket and CPU
+metrics: ``step.<step>.<that name>`` (``step.checkout.request.create_chat.duration_ms``).
 """
 
 from core.metrics.types import CRITICAL_PATH, Attribution, Family, Metric
-from core.metrics.units import BYTES, COUNT, MS, SCORE
+from core.metrics.units import BYTES, COUNT, MS, NUMBER, SCORE
 
 PAGE: tuple[Metric, ...] = (
     Metric("dns", "DNS", MS, "DNS lookup of the first document", graphite=True),
@@ -138,6 +141,42 @@ PAGE: tuple[Metric, ...] = (
     ),
 )
 
+# The page's own CPU and memory, from the browser's performance counters (Chromium's
+# Performance.getMetrics): absent, never 0, where a browser cannot give them. Per measured
+# step too: the durations are the step's share, heap and nodes the values as it ended.
+CPU: tuple[Metric, ...] = (
+    Metric(
+        "cpu.js_heap_used_bytes",
+        "JS heap used",
+        BYTES,
+        "JavaScript heap in use at the end",
+        graphite=True,
+        short_label="Heap used",
+    ),
+    Metric(
+        "cpu.js_heap_total_bytes",
+        "JS heap total",
+        BYTES,
+        "JavaScript heap reserved at the end",
+        graphite=True,
+        short_label="Heap total",
+    ),
+    Metric(
+        "cpu.script_ms",
+        "Script time",
+        MS,
+        "Time the main thread spent running script",
+        graphite=True,
+    ),
+    Metric("cpu.layout_ms", "Layout time", MS, "Time spent in layout", graphite=True),
+    Metric("cpu.style_ms", "Style time", MS, "Time spent recalculating styles", graphite=True),
+    Metric(
+        "cpu.task_ms", "Task time", MS, "Time the browser's main thread was busy", graphite=True
+    ),
+    Metric("cpu.dom_nodes", "DOM nodes", COUNT, "DOM nodes alive at the end", graphite=True),
+)
+PAGE = PAGE + CPU
+
 # The fields of a party, host, entity or content class (the result document's totals).
 TOTALS: tuple[Metric, ...] = (
     Metric("requests", "Requests", COUNT, graphite=True, cost=True),
@@ -177,5 +216,76 @@ CONTENT_CLASS = Family(
     "type", "Content class", "content_classes", "type", TOTALS, reported=("transfer_bytes",)
 )
 STEP = Family("step", "Step", "steps", "step", STEP_FIELDS)
-FAMILIES: tuple[Family, ...] = (PARTY, HOST, ENTITY, CONTENT_CLASS, STEP)
+
+# Named families: members named by the page or the scenario script, values in ``metrics``.
+USER = Family(
+    "user",
+    "User timing",
+    "metrics",
+    "user",
+    (),
+    named=True,
+    value=Metric(
+        "value",
+        "User timing",
+        MS,
+        "A performance.mark's time from navigation start, or a performance.measure's duration",
+        graphite=True,
+    ),
+)
+REQUEST_FIELDS: tuple[Metric, ...] = (
+    Metric(
+        "duration_ms", "Duration", MS, "The first matching request, start to end", graphite=True
+    ),
+    Metric(
+        "ttfb_ms", "TTFB", MS, "The first matching request: time to its first byte", graphite=True
+    ),
+    Metric("transfer_bytes", "Transfer", BYTES, "Bytes on the wire of every match", graphite=True),
+    Metric("count", "Count", COUNT, "Matching requests", graphite=True),
+    Metric("failed", "Failed", COUNT, "Matches that failed or answered 4xx/5xx", graphite=True),
+)
+REQUEST = Family("request", "Request", "metrics", "request", REQUEST_FIELDS, named=True)
+CUSTOM = Family(
+    "custom",
+    "JS value",
+    "metrics",
+    "custom",
+    (),
+    named=True,
+    value=Metric("value", "JS value", NUMBER, "A JavaScript expression's value", graphite=True),
+)
+WS_FIELDS: tuple[Metric, ...] = (
+    Metric(
+        "connect_ms", "Connect", MS, "The first matching socket: creation to open", graphite=True
+    ),
+    Metric("sent", "Frames sent", COUNT, graphite=True),
+    Metric("received", "Frames received", COUNT, graphite=True),
+    Metric("sent_bytes", "Bytes sent", BYTES, graphite=True),
+    Metric("received_bytes", "Bytes received", BYTES, graphite=True),
+    Metric(
+        "reply_ms",
+        "Reply",
+        MS,
+        "Median time from a sent frame to the next matching reply",
+        graphite=True,
+    ),
+)
+WEBSOCKET = Family("ws", "WebSocket", "metrics", "ws", WS_FIELDS, named=True)
+BACKEND = Family(
+    "backend",
+    "Backend",
+    "metrics",
+    "backend",
+    (),
+    named=True,
+    value=Metric(
+        "value", "Backend", NUMBER, "A Graphite series' mean over the run's window", graphite=True
+    ),
+)
+NAMED_FAMILIES: tuple[Family, ...] = (USER, REQUEST, CUSTOM, WEBSOCKET, BACKEND)
+# What a measured step carries of its own (``step.<step>.<name>``): not backend series, which
+# belong to the run's whole window.
+STEP_SCOPED: tuple[Family, ...] = (USER, REQUEST, CUSTOM, WEBSOCKET)
+
+FAMILIES: tuple[Family, ...] = (PARTY, HOST, ENTITY, CONTENT_CLASS, STEP, *NAMED_FAMILIES)
 TOTALS_FAMILIES: tuple[Family, ...] = (PARTY, CONTENT_CLASS, ENTITY, HOST)

@@ -95,6 +95,13 @@ class Family:
     ``graphite_node`` is the path component in Graphite; ``fields`` the metrics of a member;
     ``reported`` the fields a CI comparison report gives a row per member (the others stay in
     the run documents).
+
+    A *named* family (``named=True``: user timings, named requests, JS values, WebSockets,
+    backend series) has members the scenario or the page names; its values are flat keys of
+    the document's ``metrics`` (``request.create_chat.duration_ms``), so every surface that
+    reads ``metrics`` carries them, and an absent member is absent, never 0. A family with a
+    ``value`` instead of fields has one value per member, named ``<prefix>.<member>``
+    (``user.checkout_ready``).
     """
 
     prefix: str
@@ -104,12 +111,16 @@ class Family:
     fields: tuple[Metric, ...]
     member_labels: tuple[tuple[str, str], ...] = ()
     reported: tuple[str, ...] = ()
+    named: bool = False
+    value: Metric | None = None
 
     def member_label(self, member: str) -> str:
         """How a member is named on screen (``third`` → ``Third-party``)."""
         return dict(self.member_labels).get(member, member)
 
     def field(self, name: str) -> Metric:
+        if self.value is not None and name == self.value.name:
+            return self.value
         for metric in self.fields:
             if metric.name == name:
                 return metric

@@ -17,13 +17,17 @@ class Unit:
     name: str
     symbol: str
     min_effect: float
+    signed: bool = False  # values may be negative (a page's own numbers, a backend's series)
 
 
 MS = Unit("ms", "ms", 50.0)
 BYTES = Unit("bytes", "B", 1024.0)
 COUNT = Unit("count", "", 1.0)
 SCORE = Unit("score", "", 0.01)
-UNITS = {unit.name: unit for unit in (MS, BYTES, COUNT, SCORE)}
+# A number a page or a backend reports (``custom.*``, ``backend.*``): no unit Perfite knows,
+# so no absolute minimum effect (a comparison's relative one applies) and any sign.
+NUMBER = Unit("number", "", 0.0, signed=True)
+UNITS = {unit.name: unit for unit in (MS, BYTES, COUNT, SCORE, NUMBER)}
 
 _SIZES = ((1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "kB"))
 
@@ -53,4 +57,6 @@ def format_in(unit: Unit, value: float | None, *, signed: bool = False) -> str:
         return f"{prefix}{magnitude:.3f}"
     if magnitude == int(magnitude):
         return f"{prefix}{int(magnitude):,}"
+    if unit is NUMBER:
+        return f"{prefix}{magnitude:,.3f}".rstrip("0")
     return f"{prefix}{magnitude:,.1f}"

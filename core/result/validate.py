@@ -24,7 +24,8 @@ class ResultError(ValueError):
 
 
 def _number_or_none(value: Any, where: str, unit: Unit | None = None) -> None:
-    """A number the database can hold for ``unit`` (non-negative, finite, in range) or null."""
+    """A number the database can hold for ``unit`` (finite, in range, non-negative unless the
+    unit is signed) or null."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -32,8 +33,9 @@ def _number_or_none(value: Any, where: str, unit: Unit | None = None) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise ResultError(f"{where} must be a finite number, got {value}")
     limit = _LIMITS.get(unit.name, FLOAT_MAX) if unit is not None else FLOAT_MAX
-    if not 0 <= value <= limit:
-        raise ResultError(f"{where} must be between 0 and {limit}, got {value}")
+    low = -limit if unit is not None and unit.signed else 0
+    if not low <= value <= limit:
+        raise ResultError(f"{where} must be between {low} and {limit}, got {value}")
 
 
 def _no_nul(value: Any, where: str) -> None:

@@ -4,12 +4,34 @@ Both readers (YAML and Given/When/Then) and the step builder read these tables, 
 action or a key is added here once.
 """
 
-SETUP_ACTIONS = frozenset({"set_viewport", "emulate", "set_header", "set_cookie", "block", "dns"})
+SETUP_ACTIONS = frozenset(
+    {
+        "set_viewport",
+        "emulate",
+        "set_header",
+        "set_cookie",
+        "block",
+        "dns",
+        "request_metric",
+        "websocket_metric",
+        "backend_metric",
+    }
+)
 """Actions that configure the browser context. set_viewport only counts as setup before the
 first non-setup step; later it stays a mid-journey action (see ``split_setup``)."""
 
 ACTIONS = frozenset(
-    {"navigate", "click", "fill", "press", "select", "wait_for", "measure_start", "measure_stop"}
+    {
+        "navigate",
+        "click",
+        "fill",
+        "press",
+        "select",
+        "wait_for",
+        "measure_start",
+        "measure_stop",
+        "evaluate",
+    }
     | SETUP_ACTIONS
 )
 
@@ -31,10 +53,24 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "dns": ("host", "address"),
     "measure_start": ("name",),
     "measure_stop": ("name",),
+    "request_metric": ("name", "match"),
+    "websocket_metric": ("name", "url", "reply"),
+    "backend_metric": ("name", "target"),
+    "evaluate": ("name", "expression"),
 }
 """Keys each action accepts (in the YAML mapping form; Given/When/Then phrases name the same)."""
 
-SCALAR_ACTIONS = frozenset(FIELDS) - {"fill", "select", "set_header", "set_cookie", "dns"}
+SCALAR_ACTIONS = frozenset(FIELDS) - {
+    "fill",
+    "select",
+    "set_header",
+    "set_cookie",
+    "dns",
+    "request_metric",
+    "websocket_metric",
+    "backend_metric",
+    "evaluate",
+}
 """Actions whose bare scalar argument (`- click: "#a"`) fills their first key (wait_for and
 set_viewport read it their own way); the rest need a mapping."""
 

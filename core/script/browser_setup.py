@@ -7,11 +7,15 @@ def split_setup(steps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[
     """Separate browser-context setup from the journey's actions.
 
     Returns ``(setup, actions)``. emulate/set_header/set_cookie/block/dns steps go to setup
-    wherever they appear; set_viewport does only before the first non-setup step. Later
+    wherever they appear, and so do the metric declarations (``requests``, ``websockets`` and
+    ``backend``: lists of their step dicts without action and line, in script order);
+    set_viewport does only before the first non-setup step. Later
     values win (headers compared case-insensitively); a cookie's ``domain`` may be None,
     meaning the scenario URL's host. ``actions`` keeps the remaining step dicts in order."""
     setup: dict[str, Any] = dict(viewport=None, device=None, user_agent=None)
-    setup.update(headers={}, cookies=[], block=[], dns={})
+    setup.update(headers={}, cookies=[], block=[], dns={}, requests=[], websockets=[], backend=[])
+    declared = {"request_metric": "requests", "websocket_metric": "websockets"}
+    declared["backend_metric"] = "backend"
     actions: list[dict[str, Any]] = []
     for step in steps:
         action = step["action"]
@@ -30,6 +34,9 @@ def split_setup(steps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[
             setup["block"].extend(p for p in step["patterns"] if p not in setup["block"])
         elif action == "dns":
             setup["dns"][step["host"]] = step["address"]
+        elif action in declared:
+            kept = {k: v for k, v in step.items() if k not in ("action", "line")}
+            setup[declared[action]].append(kept)
         else:
             actions.append(step)
     return setup, actions

@@ -45,11 +45,16 @@ block ;; I block "<pattern>" ;; I block "<patterns>"
 dns ;; "<host>" resolves to "<address>" ;; (?:the host )?"<host>" resolves to "<address>"
 measure_start ;; I start measuring "<name>" ;; I start measuring "<name>"
 measure_stop ;; I stop measuring "<name>" ;; I stop measuring "<name>"
+request_metric ;; the request "<name>" matches "<match>" ;; the request "<name>" matches "<match>"
+websocket_metric ;; the websocket "<name>" matches "<url>" ;; the websocket "<name>" matches "<url>"<RE>
+backend_metric ;; the backend series "<name>" is "<target>" ;; the backend series "<name>" is "<target>"
+evaluate ;; I record "<name>" as "<expression>" ;; I (?:record|evaluate) "<name>" as "<expression>"
 """
 _MACROS = {
     "<N>": r"(?P<n>\d{1,9}(?:\.\d{1,9})?)\s*",
     "<W>x<H>": r"(?P<width>\d{1,9})\s*[x×]\s*(?P<height>\d{1,9})",
     "<DOM>": r'(?: (?:for|on) "<domain>")?',
+    "<RE>": r'(?: with replies matching "<reply>")?',
 }
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from core.script.actions import FIELDS, MAX_VIEWPORT, MAX_WAIT_MS
+from core.script.declarations import build_declaration
 from core.script.errors import ScriptError
 from core.script.urls import validate_url
 
@@ -126,6 +127,8 @@ def build_step(a: StepArgs) -> dict[str, Any]:
         except ValueError:
             a.fail(f"invalid IP address {address!r} for dns", "address")
         step["host"] = host
+    elif act in ("request_metric", "websocket_metric", "backend_metric", "evaluate"):
+        build_declaration(a, step)
     else:  # measure_start / measure_stop
         step["name"] = a.text("name")
     step["line"] = a.line

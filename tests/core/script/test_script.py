@@ -12,6 +12,7 @@ from core.script import (
     parse_script,
     split_setup,
 )
+from tests.core.script.test_declarations import DECLARATION_ACTIONS
 
 
 def without_lines(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -120,7 +121,17 @@ def test_an_unknown_format_is_a_programming_error_not_a_script_error() -> None:
 
 
 def test_action_sets_are_exposed() -> None:
-    assert {"set_viewport", "emulate", "set_header", "set_cookie", "block", "dns"} == SETUP_ACTIONS
+    assert {
+        "set_viewport",
+        "emulate",
+        "set_header",
+        "set_cookie",
+        "block",
+        "dns",
+        "request_metric",
+        "websocket_metric",
+        "backend_metric",
+    } == SETUP_ACTIONS
     assert (
         SETUP_ACTIONS
         | {
@@ -132,6 +143,7 @@ def test_action_sets_are_exposed() -> None:
             "wait_for",
             "measure_start",
             "measure_stop",
+            "evaluate",
         }
         == ACTIONS
     )
@@ -372,8 +384,10 @@ def test_gherkin_measure_phrases_parse_in_pairs() -> None:
 def test_every_action_has_a_yaml_case_and_a_gherkin_phrase() -> None:
     yaml_actions = {expected["action"] for _, expected in YAML_CASES}
     gherkin_actions = {expected["action"] for _, expected in GHERKIN_CASES}
-    assert yaml_actions | {"measure_start", "measure_stop"} == ACTIONS
-    assert gherkin_actions | {"measure_start", "measure_stop"} == ACTIONS
+    # The metric declarations' cases are in test_declarations.py.
+    own = {"measure_start", "measure_stop", *DECLARATION_ACTIONS}
+    assert yaml_actions | own == ACTIONS
+    assert gherkin_actions | own == ACTIONS
     assert GHERKIN_PHRASES == (
         'I open "<url>"',
         'I click "<sel>"',
@@ -398,6 +412,10 @@ def test_every_action_has_a_yaml_case_and_a_gherkin_phrase() -> None:
         '"<host>" resolves to "<address>"',
         'I start measuring "<name>"',
         'I stop measuring "<name>"',
+        'the request "<name>" matches "<match>"',
+        'the websocket "<name>" matches "<url>"',
+        'the backend series "<name>" is "<target>"',
+        'I record "<name>" as "<expression>"',
     )
 
 
@@ -435,6 +453,9 @@ def test_split_setup_hoists_context_steps_and_keeps_actions_in_order() -> None:
         "cookies": [{"name": "consent", "value": "yes", "domain": ".example.com"}],
         "block": ["doubleclick.net", "*://ads.example.com/*"],
         "dns": {"www.example.com": "127.0.0.1"},
+        "requests": [],
+        "websockets": [],
+        "backend": [],
     }
     assert actions == [
         {"action": "navigate", "url": "/", "line": 4},
@@ -454,6 +475,9 @@ def test_split_setup_of_no_steps_is_an_empty_context() -> None:
             "cookies": [],
             "block": [],
             "dns": {},
+            "requests": [],
+            "websockets": [],
+            "backend": [],
         },
         [],
     )
