@@ -309,6 +309,24 @@ if PERFITE_GRAPHITE_OTHER_KINDS not in {"separate", "off"}:
         f"PERFITE_GRAPHITE_OTHER_KINDS={PERFITE_GRAPHITE_OTHER_KINDS!r}: use separate or off"
     )
 
+# Backend series (a script's backend_metric): the Graphite-web render API the server reads each
+# run's window from, e.g. http://graphite:8080 (README, "Backend series"). Set by the operators,
+# never by a scenario; empty turns the fetch off (declared series are then recorded as errors).
+PERFITE_BACKEND_GRAPHITE_URL = os.environ.get("PERFITE_BACKEND_GRAPHITE_URL", "").strip()
+if PERFITE_BACKEND_GRAPHITE_URL and not PERFITE_BACKEND_GRAPHITE_URL.startswith(
+    ("http://", "https://")
+):
+    # The value is not repeated: it may hold the render API's credentials.
+    raise ImproperlyConfigured("PERFITE_BACKEND_GRAPHITE_URL must start with http:// or https://")
+# Seconds to connect and to read each target's answer; seconds after a run is stored before
+# its window is read (its last points may reach Graphite later); seconds the window is widened
+# by on each side (keep the delay under PERFITE_VISIBILITY_TIMEOUT); tries again while
+# Graphite does not answer (30 s, 60 s, then 120 s apart).
+PERFITE_BACKEND_TIMEOUT_S = float(os.environ.get("PERFITE_BACKEND_TIMEOUT_S", 5))
+PERFITE_BACKEND_DELAY_S = env_int("PERFITE_BACKEND_DELAY_S", 15)
+PERFITE_BACKEND_MARGIN_S = env_int("PERFITE_BACKEND_MARGIN_S", 0)
+PERFITE_BACKEND_RETRIES = env_int("PERFITE_BACKEND_RETRIES", 8)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
