@@ -17,7 +17,7 @@ from core.metrics import HOST
 from core.result.validate import ResultError, validate_result
 from scenarios.models import Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
-from scenarios.runs import graphite
+from scenarios.runs import backend, graphite
 from scenarios.runs.har_spool import GzippedHar, SpooledHar, gzipped_har
 from scenarios.runs.memory import gc_paused
 
@@ -58,8 +58,9 @@ def store_result(
     extra secret names), saves the HAR gzipped (read back one entry at a time when it comes
     spooled: scenarios.runs.har_spool), copies page metrics into columns, writes the
     per-host rows, fills the Graphite outbox (named by the run's kind: only scheduled runs go
-    to the monitoring series) and, after commit, queues alert evaluation and the Graphite
-    push. Idempotent: a second delivery of the same run changes nothing.
+    to the monitoring series) and, after commit, queues alert evaluation, the Graphite push
+    and, when the scenario declares backend series, their fetch PERFITE_BACKEND_DELAY_S later
+    (scenarios.runs.backend). Idempotent: a second delivery of the same run changes nothing.
 
     The HAR is gzipped before the run is locked (or comes gzipped, by gzipped_har): writing
     a large one never holds the database's write lock, which is the whole file's on SQLite.
@@ -133,6 +134,8 @@ def _store(
     if graphite.queue_run(run, result):
         transaction.on_commit(_queue_graphite_push)
     transaction.on_commit(lambda: _queue_after_run(run.pk))
+    if backend.declarations(run):
+        transaction.on_commit(lambda: _queue_backend_series(run.pk))
     if run.comparison_id:
         transaction.on_commit(lambda: _advance_comparison(run.pk))
     return True
@@ -163,3 +166,13 @@ def _queue_after_run(run_id: int) -> None:
         evaluate_run.delay(run_id)
     except Exception:
         log.warning("could not queue alert evaluation for run %s", run_id)
+
+
+def _queue_backend_series(run_id: int) -> None:
+    from scenarios.runs.tasks import fetch_backend_series
+
+    try:
+        # The window's last points may reach Graphite a little after the run ends.
+        fetch_backend_series.apply_async((run_id,), countdown=settings.PERFITE_BACKEND_DELAY_S)
+    except Exception:  # nothing re-sends it: the run keeps no backend series
+        log.warning("could not queue the backend series of run %s", run_id)

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from scenarios.models import Run
+from scenarios.runs import backend, graphite
 from scenarios.runs import dispatch as scheduling
-from scenarios.runs import graphite
 from scenarios.runs.retention import purge_hars, purge_runs
 
 log = logging.getLogger(__name__)
@@ -80,3 +80,31 @@ def evaluate_run(run_id: int) -> None:
     from scenarios.alerts.evaluate import evaluate_after_run
 
     evaluate_after_run(run_id)
+
+
+@shared_task(
+    name="scenarios.runs.tasks.fetch_backend_series",
+    bind=True,
+    ignore_result=True,
+    autoretry_for=(backend.GraphiteUnreachable,),
+    max_retries=settings.PERFITE_BACKEND_RETRIES,
+    retry_backoff=30,  # 30 s, 60 s, then 120 s apart: with 8 retries about 13 minutes in all
+    # Under the broker's visibility timeout (240 s by default), so Redis never hands a retry
+    # still waiting for its time to a second worker.
+    retry_backoff_max=120,
+    retry_jitter=False,
+    soft_time_limit=300,  # each target is bounded by PERFITE_BACKEND_TIMEOUT_S; this bounds all
+    time_limit=330,
+)
+def fetch_backend_series(self, run_id: int) -> int:  # type: ignore[no-untyped-def]
+    """After a run declaring backend series is stored: read them over its window and write
+    them on the run (scenarios.runs.backend). While Graphite does not answer, retried with
+    backoff; the last try records the reason on the run instead. Returns the Graphite points
+    queued for the values, whose push is queued here (beat sends them anyway)."""
+    queued = backend.fetch_for_run(run_id, final=self.request.retries >= self.max_retries)
+    if queued:
+        try:
+            push_graphite_outbox.delay()
+        except Exception:
+            log.warning("could not queue the Graphite push; the periodic task will send it")
+    return queued

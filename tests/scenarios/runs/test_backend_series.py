@@ -4,6 +4,7 @@ is a reason on that metric, never a change to the run."""
 
 import gzip
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,9 @@ import pytest
 from scenarios.models import GraphitePoint, Location, Run, Scenario
 from scenarios.runs import backend
 from scenarios.runs.store import store_result
+from scenarios.runs.tasks import fetch_backend_series
 from tests.factories import T0, page
+from tests.scenarios.alerts.conftest import eager_celery  # noqa: F401 - a fixture
 
 START = int(T0.timestamp())  # the run below starts 0.25 s after T0 and ends 11.4 s after it
 UNTIL = START + 12
@@ -311,6 +314,66 @@ def test_an_answer_that_is_not_one_usable_series_is_the_metrics_reason_at_once(
     assert run.status == Run.SUCCEEDED
 
 
+def test_graphite_answering_503_is_asked_again_then_the_reason_recorded(
+    db: None, render_api: RenderApi
+) -> None:
+    render_api.answers = [Answer(b"busy", status=503)]
+    run = stored_run(declaring(P95))
+
+    fetch_backend_series.apply((run.pk,))
+    run.refresh_from_db()
+
+    assert fetch_backend_series.max_retries == 8  # PERFITE_BACKEND_RETRIES' default
+    assert len(render_api.queries) == 9
+    result = run.result or {}
+    assert result["metric_errors"] == {"backend.api.p95": "Graphite answered HTTP 503: busy"}
+    assert "backend.api.p95" not in result["metrics"]
+    assert run.status == Run.SUCCEEDED
+
+
+def test_graphite_back_after_two_503s_gives_the_value(db: None, render_api: RenderApi) -> None:
+    busy = Answer(b"busy", status=503)
+    render_api.answers = [busy, busy, Answer(series((4.0, START), (6.0, START + 10)))]
+    run = stored_run(declaring(P95))
+
+    fetch_backend_series.apply((run.pk,))
+    run.refresh_from_db()
+
+    assert len(render_api.queries) == 3
+    result = run.result or {}
+    assert result["metrics"]["backend.api.p95"] == 5.0
+    assert result["metric_errors"] == {}
+
+
+def test_graphite_refusing_connections_is_recorded_after_the_retries_and_the_run_stands(
+    db: None, settings: Any
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.PERFITE_BACKEND_GRAPHITE_URL = f"http://127.0.0.1:{port}"
+    run = stored_run(declaring(P95))
+    with pytest.raises(backend.GraphiteUnreachable, match="^api.p95: could not reach Graphite"):
+        backend.fetch_for_run(run.pk, final=False)
+    run.refresh_from_db()
+    assert "backend" not in (run.result or {})  # a try that will be repeated writes nothing
+
+    fetch_backend_series.apply((run.pk,))
+    run.refresh_from_db()
+
+    reason = "could not reach Graphite (ConnectionRefusedError: Connection refused)"
+    result = run.result or {}
+    assert result["metric_errors"] == {"backend.api.p95": reason}
+    assert result["backend"]["api.p95"] == {
+        "target": TARGET,
+        "from": START,
+        "until": UNTIL,
+        "points": [],
+        "error": reason,
+    }
+    assert (run.status, run.error) == (Run.SUCCEEDED, "")
+
+
 def test_without_a_render_url_the_reason_is_recorded_and_nobody_is_asked(
     db: None, render_api: RenderApi, settings: Any
 ) -> None:
@@ -324,6 +387,37 @@ def test_without_a_render_url_the_reason_is_recorded_and_nobody_is_asked(
     assert render_api.queries == []
     assert (run.result or {})["metric_errors"] == {"backend.api.p95": reason}
     assert (run.result or {})["backend"]["api.p95"]["error"] == reason
+
+
+@pytest.mark.parametrize("status", ["succeeded", "failed", "timed_out"])
+@pytest.mark.usefixtures("eager_celery")
+def test_storing_a_run_that_declares_backend_series_fetches_them(
+    db: None, render_api: RenderApi, status: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    render_api.answers = [Answer(series((3.0, START + 1)))]
+    scenario = declaring(P95)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = stored_run(scenario, status)
+    run.refresh_from_db()
+
+    assert len(render_api.queries) == 1
+    assert (run.result or {})["metrics"]["backend.api.p95"] == 3.0
+    assert run.status == status
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_storing_a_run_without_backend_series_asks_graphite_nothing(
+    db: None, render_api: RenderApi, django_capture_on_commit_callbacks: Any
+) -> None:
+    scenario = declaring("request_metric: {name: chats, match: POST */api/chats}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = stored_run(scenario)
+    run.refresh_from_db()
+
+    assert render_api.queries == []
+    assert "backend" not in (run.result or {})
 
 
 def test_the_values_go_to_our_graphite_without_the_runs_other_points_again(
