@@ -263,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scenarios.runs.tasks.purge_old_hars",
         "schedule": 3600.0,
     },
+    "fetch-lost-backend-series": {
+        "task": "scenarios.runs.tasks.fetch_lost_backend_series",
+        "schedule": 300.0,
+    },
     "purge-old-runs": {
         "task": "scenarios.runs.tasks.purge_old_runs",
         "schedule": 3600.0,

@@ -19,12 +19,13 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from core.metrics import BACKEND
 from core.result.validate import FLOAT_MAX
@@ -299,3 +300,39 @@ def record(run_id: int, series: Mapping[str, Series]) -> int:
         run.result = result
         run.save(update_fields=["result"])
         return graphite.queue_run(run, {"browser": result.get("browser", ""), "metrics": values})
+
+
+# A run whose fetch was never queued (the broker was down as it was stored) is found again by
+# the periodic sweep once its own fetch would surely have finished (delay plus every retry),
+# for as long as its window is likely still in Graphite's finest retention.
+SWEEP_AFTER = timedelta(minutes=20)
+SWEEP_WITHIN = timedelta(days=1)
+
+
+def unfetched(limit: int = 50) -> list[int]:
+    """Ids of up to ``limit`` stored runs (oldest first) that declare backend series but carry
+    no ``backend`` block: their fetch was lost before it ran. Finished between a day and
+    twenty minutes ago, so a fetch still waiting for its retries is not taken twice."""
+    now = timezone.now()
+    candidates = (
+        Run.objects.filter(
+            status__in=(Run.SUCCEEDED, Run.FAILED, Run.TIMED_OUT),
+            finished_at__gte=now - SWEEP_WITHIN,
+            finished_at__lte=now - SWEEP_AFTER,
+            result__isnull=False,
+            scenario__script__icontains="backend",  # the declaration's keyword in both forms
+        )
+        .exclude(result__has_key="backend")
+        .select_related("scenario", "location")
+        .order_by("pk")
+    )
+    found: list[int] = []
+    declares: dict[int, bool] = {}
+    for run in candidates.iterator():
+        if run.scenario_id not in declares:
+            declares[run.scenario_id] = bool(declarations(run))
+        if declares[run.scenario_id]:
+            found.append(run.pk)
+            if len(found) >= limit:
+                break
+    return found

@@ -174,5 +174,5 @@ def _queue_backend_series(run_id: int) -> None:
     try:
         # The window's last points may reach Graphite a little after the run ends.
         fetch_backend_series.apply_async((run_id,), countdown=settings.PERFITE_BACKEND_DELAY_S)
-    except Exception:  # nothing re-sends it: the run keeps no backend series
+    except Exception:  # the periodic sweep (fetch_lost_backend_series) queues it later
         log.warning("could not queue the backend series of run %s", run_id)

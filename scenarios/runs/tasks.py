@@ -108,3 +108,19 @@ def fetch_backend_series(self, run_id: int) -> int:  # type: ignore[no-untyped-d
         except Exception:
             log.warning("could not queue the Graphite push; the periodic task will send it")
     return queued
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
+def fetch_lost_backend_series() -> int:
+    """Periodic: queue the backend-series fetch of runs whose fetch was never queued (the
+    broker was down as they were stored), so a broker outage delays their series, never
+    drops them. Returns how many were queued."""
+    queued = 0
+    for run_id in backend.unfetched():
+        try:
+            fetch_backend_series.delay(run_id)
+        except Exception:  # still down: the next sweep finds them again
+            log.warning("could not queue the backend series of run %s", run_id)
+            break
+        queued += 1
+    return queued

@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
 from scenarios.models import GraphitePoint, Location, Run, Scenario
-from scenarios.runs import backend
+from scenarios.runs import backend, tasks
 from scenarios.runs.store import store_result
 from scenarios.runs.tasks import fetch_backend_series
 from tests.factories import T0, page
@@ -113,7 +114,8 @@ def declaring(*declarations: str) -> Scenario:
 
 def stored_run(scenario: Scenario, status: str = "succeeded") -> Run:
     """A run of ``scenario`` whose result (0.25 s to 11.4 s after T0) is stored."""
-    run = Run.objects.create(scenario=scenario, location=Location.objects.create(name="eu"))
+    location, _ = Location.objects.get_or_create(name="eu")
+    run = Run.objects.create(scenario=scenario, location=location)
     result = page(
         started_at=T0 + timedelta(milliseconds=250),
         finished_at=T0 + timedelta(milliseconds=11_400),
@@ -444,3 +446,29 @@ def test_the_window_is_whole_seconds_and_never_ends_before_it_starts() -> None:
     )
     assert backend.window(T0 + timedelta(seconds=9), T0, 0) == (START + 9, START + 9)
     assert backend.window(None, T0, 0) is None
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_a_fetch_lost_with_the_broker_is_queued_again_by_the_sweep(
+    db: None, render_api: RenderApi, django_capture_on_commit_callbacks: Any
+) -> None:
+    render_api.answers = [Answer(series((7.0, START + 1)))]
+    with django_capture_on_commit_callbacks(execute=False):  # the broker was down: never queued
+        lost = stored_run(declaring(P95))
+    with django_capture_on_commit_callbacks(execute=False):
+        recent = stored_run(Scenario.objects.get(slug="chat"))
+    plain = stored_run(
+        Scenario.objects.create(
+            name="Plain", slug="plain", url="http://www.example.com/", script="- navigate: /"
+        )
+    )
+    now = timezone.now()
+    Run.objects.filter(pk__in=[lost.pk, plain.pk]).update(finished_at=now - timedelta(minutes=30))
+    Run.objects.filter(pk=recent.pk).update(finished_at=now - timedelta(minutes=5))
+
+    assert backend.unfetched() == [lost.pk]
+    assert tasks.fetch_lost_backend_series() == 1
+    lost.refresh_from_db()
+
+    assert (lost.result or {})["metrics"]["backend.api.p95"] == 7.0
+    assert backend.unfetched() == []
