@@ -18,7 +18,8 @@ from django.utils import timezone
 from core.metrics import Metric, page_metrics
 from scenarios.models import Incident, Run, Scenario
 
-from .series import bucket_sql, change, fetch, utc_at
+from .buckets import bucket_sql, fetch, utc_at
+from .series import change
 
 # The registry's summary metrics: the list's columns and the sparkline's choices.
 KEY_METRICS: tuple[Metric, ...] = page_metrics(summary=True)

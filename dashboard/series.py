@@ -1,35 +1,20 @@
-"""Time-bucketed aggregates read straight from the runs table, for charts and sparklines.
+"""A scenario's chart series and host tables, read straight from the runs table.
 
-Every chart point is one SQL bucket (average of the succeeded runs in it), so a series never
-carries more than ``MAX_POINTS + 1`` points whatever the range: a year of 5-minute runs is
-289 points, not 100,000. Closed buckets are cached for CLOSED_CACHE_S; the current bucket is
-always read fresh. Works on PostgreSQL and SQLite (the bucket expression differs).
+Every chart point is one SQL bucket (average of the succeeded runs in it: dashboard.buckets),
+so a series never carries more than ``MAX_POINTS + 1`` points whatever the range.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
-from django.db import connection
 from django.db.models import Q
-from django.utils import timezone
 
 from core.metrics import BYTES, PARTY, SCORE, Metric, page_metric, page_metrics
 from scenarios.models import Location, Release, Run, Scenario
 
-MAX_POINTS = 288
+from .buckets import Window, bucket_sql, closed_and_current, end_clause, fetch, rounded
+
 TREND_POINTS = 24  # slices of the range in the host and entity tables' sparklines
-CLOSED_CACHE_S = 300
-RANGES: dict[str, timedelta] = {
-    "24h": timedelta(hours=24),
-    "7d": timedelta(days=7),
-    "30d": timedelta(days=30),
-    "1y": timedelta(days=365),
-}
-DEFAULT_RANGE = "7d"
 CHART_METRICS: tuple[Metric, ...] = page_metrics(charted=True)
 PARTIES = tuple(member for member, _ in PARTY.member_labels)
 # The Run columns holding each party's transfer bytes, in PARTIES order (stacked bytes chart).
@@ -41,92 +26,13 @@ _PARTY_COLUMNS = tuple(
 PARTY_UNITS = {"party_bytes": BYTES.name, "party_time": PARTY.field("time_ms").unit.name}
 
 
-def bucket_seconds(span: timedelta) -> int:
-    """Width of one bucket so that ``span`` holds at most MAX_POINTS buckets."""
-    return max(60, -(-int(span.total_seconds()) // MAX_POINTS))
-
-
-def bucket_sql(column: str) -> str:
-    """SQL for the bucket number of ``column`` (a datetime): its epoch seconds divided by the
-    next SQL parameter, rounded down."""
-    if connection.vendor == "postgresql":
-        # DATE_PART gives a double: much cheaper to divide than EXTRACT's numeric.
-        return f"FLOOR(DATE_PART('epoch', {column}) / %s)::bigint"
-    # SQLite stores datetimes as ISO text; %% survives Django's placeholder translation.
-    return f"CAST(STRFTIME('%%s', {column}) AS INTEGER) / %s"
-
-
-def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Rows of a raw query, with PostgreSQL's numeric results (SUM/AVG of integers, as
-    Decimal) turned into floats so that every backend gives the same types."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [
-            tuple(float(v) if isinstance(v, Decimal) else v for v in row)
-            for row in cursor.fetchall()
-        ]
-
-
-@dataclass
-class Window:
-    """A chart range ending now: its name, bucket width in seconds, start (aligned down to a
-    bucket boundary, so every bucket is whole), end (now) and the current bucket's start."""
-
-    name: str
-    start: datetime
-    width: int
-    end: datetime
-    current: datetime
-
-    @classmethod
-    def named(cls, name: str, now: datetime | None = None) -> "Window":
-        """The window for a range name; unknown names fall back to DEFAULT_RANGE."""
-        if name not in RANGES:
-            name = DEFAULT_RANGE
-        span = RANGES[name]
-        width = bucket_seconds(span)
-        end = now or timezone.now()
-        start = int((end - span).timestamp()) // width * width
-        current = int(end.timestamp()) // width * width
-        return cls(name, utc_at(start), width, end, utc_at(current))
-
-
-def utc_at(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
-
-
-def closed_and_current(
-    key: str, window: Window, query: Callable[[datetime, datetime | None], list[tuple[Any, ...]]]
-) -> list[tuple[Any, ...]]:
-    """``query(start, end)`` rows for the window: the closed buckets' rows from the cache
-    (filled on a miss, kept CLOSED_CACHE_S), the current bucket's rows fresh.
-
-    Only for queries grouped by bucket: closed and current rows never share a bucket. A run
-    that finishes after its bucket closed shows up once the cache entry expires.
-    """
-    full_key = f"dashboard:{key}:{window.width}:{int(window.current.timestamp())}"
-    closed = cache.get(full_key)
-    if closed is None:
-        closed = query(window.start, window.current)
-        cache.set(full_key, closed, CLOSED_CACHE_S)
-    return list(closed) + query(window.current, None)
-
-
-def _until(column: str, end: datetime | None) -> tuple[str, list[Any]]:
-    return ("", []) if end is None else (f"AND {column} < %s ", [end])
-
-
-def _num(value: Any, digits: int) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
 def host_buckets(scenario: Scenario, window: Window) -> list[tuple[Any, ...]]:
     """Per (bucket, host) sums over the succeeded non-CI runs in ``window``: ``(bucket, host,
     entity, party, runs, requests, transfer_bytes, time_ms, blocking_ms)``. One pass over
     RunHost feeds the party-time chart and both host and entity tables."""
 
     def query(start: datetime, end: datetime | None) -> list[tuple[Any, ...]]:
-        until, params = _until("r.created_at", end)
+        until, params = end_clause("r.created_at", end)
         return fetch(
             f"SELECT {bucket_sql('r.created_at')} AS b, h.host, MIN(h.entity), MIN(h.party), "
             "COUNT(*), SUM(h.requests), SUM(h.transfer_bytes), SUM(h.time_ms), "
@@ -159,7 +65,7 @@ def scenario_series(
     averages = ", ".join(f"AVG({c})" for c in columns)
 
     def query(start: datetime, end: datetime | None) -> list[tuple[Any, ...]]:
-        until, params = _until("created_at", end)
+        until, params = end_clause("created_at", end)
         return fetch(
             f"SELECT location_id, {bucket_sql('created_at')} AS b, MAX(id), COUNT(*), "
             f"{averages} FROM scenarios_run WHERE scenario_id = %s AND status = %s "
@@ -190,7 +96,7 @@ def scenario_series(
         runs[loc][i] = run_id
         counts[i] += count
         for column, value, places in zip(columns, values, digits, strict=True):
-            metrics[column][loc][i] = _num(value, places)
+            metrics[column][loc][i] = rounded(value, places)
         for party, column in zip(PARTIES, _PARTY_COLUMNS, strict=True):
             value = values[columns.index(column)]
             if value is not None:

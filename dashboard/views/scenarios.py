@@ -7,7 +7,7 @@ from core.metrics import label_of
 from scenarios.models import Location, Scenario
 from scenarios.roles import can_edit, viewer_required
 
-from .. import overview, series
+from .. import buckets, overview, series
 
 
 @viewer_required
@@ -48,7 +48,7 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ``?range=24h|7d|30d|1y``; ``&fragment=tables`` returns only the host/entity tables.
     """
     scenario = get_object_or_404(Scenario, slug=slug)
-    window = series.Window.named(request.GET.get("range", series.DEFAULT_RANGE))
+    window = buckets.Window.named(request.GET.get("range", buckets.DEFAULT_RANGE))
     hosts = series.host_buckets(scenario, window)
     host_rows, entity_rows = series.host_tables(window, hosts)
     if request.GET.get("fragment") == "tables":
@@ -79,7 +79,7 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "scenario": scenario,
             "window": window,
-            "ranges": list(series.RANGES),
+            "ranges": list(buckets.RANGES),
             "chart_data": series.scenario_series(scenario, window, hosts),
             "chart_metrics": series.CHART_METRICS,
             "hosts": host_rows,
@@ -99,5 +99,5 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def scenario_series(request: HttpRequest, slug: str) -> JsonResponse:
     """Chart data for ``?range=24h|7d|30d|1y`` (see series.scenario_series for the shape)."""
     scenario = get_object_or_404(Scenario, slug=slug)
-    window = series.Window.named(request.GET.get("range", series.DEFAULT_RANGE))
+    window = buckets.Window.named(request.GET.get("range", buckets.DEFAULT_RANGE))
     return JsonResponse(series.scenario_series(scenario, window))

@@ -7,15 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from dashboard.series import (
-    MAX_POINTS,
-    RANGES,
-    Window,
-    bucket_seconds,
-    host_buckets,
-    host_tables,
-    scenario_series,
-)
+from dashboard.buckets import MAX_POINTS, RANGES, Window, bucket_seconds
+from dashboard.series import host_buckets, host_tables, scenario_series
 from scenarios.models import Location, Release, Run, RunHost, Scenario
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a multiple of every bucket width used
