@@ -63,8 +63,14 @@ def split_name(name: str) -> tuple[Family, str, Metric] | None:
     member, dot, field = rest.rpartition(".")
     if not dot or not member:
         raise UnknownMetric(name)
-    if fam is STEP and field not in fam.field_names():
-        return _step_scoped(name, rest)
+    if fam is STEP:
+        # A step's own metric first: ``step.send.request.chat.duration_ms`` is step
+        # ``send``'s named request, not the duration of a step named ``send.request.chat``.
+        try:
+            return _step_scoped(name, rest)
+        except UnknownMetric:
+            if field not in fam.field_names():
+                raise
     return fam, member, fam.field(field)
 
 
