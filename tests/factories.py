@@ -14,12 +14,14 @@ Times are milliseconds from the first navigation's start (its ``timeOrigin``), a
 """
 
 from collections.abc import Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from core.har.analyse import TIMING_KEYS
+from core.metrics import clean_name
 from core.result.build import build_result
 
 Json = dict[str, Any]
@@ -442,3 +444,48 @@ def result_doc(
         "load": 120.0,
     }
     return page(**(shape | run))
+
+
+def with_named(
+    doc: Json,
+    metrics: Mapping[str, float] | None = None,
+    *,
+    steps: Mapping[str, Mapping[str, float]] | None = None,
+    errors: Mapping[str, str] | None = None,
+    user_timings: Sequence[Json] = (),
+    backend: Mapping[str, Json] | None = None,
+) -> Json:
+    """A copy of ``doc`` (a document the builder made) carrying named metrics as
+    docs/result-document.md ("Named metrics") lays them out: ``metrics`` added to its
+    ``metrics``, ``steps`` ({step name: its metrics}) as the ``metrics`` of those measured
+    steps (each must be in ``doc``), ``errors`` as ``metric_errors``, ``user_timings``
+    (:func:`user_timing`) and ``backend`` ({name: {target, from, until, points, error}})."""
+    out = deepcopy(doc)
+    out["metrics"].update(metrics or {})
+    by_name = {step["name"]: step for step in out["steps"]}
+    for name, own in (steps or {}).items():
+        by_name[name]["metrics"] = dict(own)
+    if errors:
+        out["metric_errors"] = dict(errors)
+    if user_timings:
+        out["user_timings"] = list(user_timings)
+    if backend:
+        out["backend"] = {name: dict(series) for name, series in backend.items()}
+    return out
+
+
+def user_timing(
+    name: str, started_ms: float, duration_ms: float = 0.0, *, page: int = 0, metric: bool = True
+) -> Json:
+    """A ``user_timings`` entry as the agent records it: a mark (``duration_ms`` 0) or a
+    measure, made in document ``page``; ``metric`` names the ``user.<name>`` metric it
+    became (core.metrics.clean_name of the page's name), False when it became none."""
+    cleaned = clean_name(name) if metric else None
+    return {
+        "name": name,
+        "metric": f"user.{cleaned}" if cleaned else None,
+        "type": "measure" if duration_ms else "mark",
+        "page": page,
+        "started_ms": started_ms,
+        "duration_ms": duration_ms,
+    }

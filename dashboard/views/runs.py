@@ -1,4 +1,5 @@
-"""A run's page (metrics, waterfall, host and entity tables), its status, HAR and screenshot."""
+"""A run's page (metrics, named metrics, waterfall, host and entity tables), its status, HAR
+and screenshot."""
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -7,15 +8,18 @@ from core.metrics import page_metrics
 from scenarios.models import Run
 from scenarios.roles import can_edit, viewer_required
 
+from .. import named_metrics
 from ..waterfall import build_waterfall, totals_table
 
 
 @viewer_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One run: status, metrics, waterfall, per-host/entity totals. Reloads itself while
-    the run is queued or running."""
+    """One run: status, metrics, named metrics, waterfall, steps, per-host/entity totals.
+    Reloads itself while the run is queued or running."""
     run = get_object_or_404(Run.objects.select_related("scenario", "location"), pk=pk)
     result = run.result or {}
+    columns = page_metrics(column=True)
+    errors = named_metrics.metric_errors(result)
     previous = (
         Run.objects.filter(
             scenario_id=run.scenario_id,
@@ -33,13 +37,18 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "run": run,
             "metrics": [
-                {"name": m.name, "label": m.label, "value": getattr(run, m.name)}
-                for m in page_metrics(column=True)
+                {
+                    "name": m.name,
+                    "label": m.label,
+                    "value": getattr(run, m.name),
+                    "error": errors.get(m.name, ""),
+                }
+                for m in columns
             ],
+            "named": named_metrics.read(result, (m.name for m in columns)),
             "waterfall": build_waterfall(result),
             "hosts": totals_table(result, "hosts"),
             "entities": totals_table(result, "entities"),
-            "steps": result.get("steps") or [],
             "lcp_element": result.get("lcp_element") or "",
             "previous": previous,
             "can_edit": can_edit(request.user),
