@@ -4,14 +4,16 @@ Every chart point is one SQL bucket (average of the succeeded runs in it: dashbo
 so a series never carries more than ``MAX_POINTS + 1`` points whatever the range.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
 
-from core.metrics import BYTES, PARTY, SCORE, Metric, page_metric, page_metrics
+from core.metrics import BYTES, PARTY, SCORE, Metric, metric, page_metric, page_metrics
 from scenarios.models import Location, Release, Run, Scenario
 
+from . import named_series
 from .buckets import Window, bucket_sql, closed_and_current, end_clause, fetch, rounded
 
 TREND_POINTS = 24  # slices of the range in the host and entity tables' sparklines
@@ -46,18 +48,22 @@ def host_buckets(scenario: Scenario, window: Window) -> list[tuple[Any, ...]]:
 
 
 def scenario_series(
-    scenario: Scenario, window: Window, hosts: list[tuple[Any, ...]] | None = None
+    scenario: Scenario,
+    window: Window,
+    hosts: list[tuple[Any, ...]] | None = None,
+    named: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Chart data for one scenario over ``window``, shaped for uPlot (aligned arrays).
 
     Returns ``{"range", "start", "end" (epoch s), "x": [bucket start, epoch s], "locations": [name],
-    "metrics": {column: [[value per x] per location]}, "runs": [[latest run id per x] per
-    location], "party_bytes": {"first": [...], "third": [...]}, "party_time": {...},
-    "units": {chart (a charted metric, party_bytes or party_time): registry unit name},
-    "releases": [{"t", "name"}]}``. Values are bucket averages of succeeded runs (not CI runs:
-    they measure branch builds, see docs/ci.md); None where
-    a location has no run in a bucket. Party series average over every location's runs.
-    ``hosts`` is host_buckets() when the caller already has it.
+    "metrics": {column or named metric: [[value per x] per location]}, "runs": [[latest run id
+    per x] per location], "party_bytes": {"first": [...], "third": [...]}, "party_time": {...},
+    "units": {chart (a charted metric, a named one, party_bytes or party_time): registry unit
+    name}, "releases": [{"t", "name"}]}``. Values are bucket averages of succeeded runs (not
+    CI runs: they measure branch builds, see docs/ci.md); None where a location has no run in
+    a bucket, or (``named``: the chosen named metrics, dashboard.named_series) no run of the
+    bucket has that metric. Party series average over every location's runs. ``hosts`` is
+    host_buckets() when the caller already has it.
     """
     columns = [m.name for m in CHART_METRICS] + list(_PARTY_COLUMNS)
     # Scores keep the digits their formatter prints; times, bytes and counts one decimal.
@@ -118,11 +124,20 @@ def scenario_series(
         "end": int(window.end.timestamp()),
         "x": [b * window.width for b in buckets],
         "locations": [names.get(pk, str(pk)) for pk in location_ids],
-        "metrics": {m.name: metrics[m.name] for m in CHART_METRICS},
+        "metrics": {
+            **{m.name: metrics[m.name] for m in CHART_METRICS},
+            **named_series.per_location(
+                named_series.bucket_averages(scenario, window, named), named, index, slot
+            ),
+        },
         "runs": runs,
         "party_bytes": {p: _per_run(party_sums[p], counts, 0) for p in party_sums},
         "party_time": {p: _per_run(party_time[p], counts, 1) for p in party_time},
-        "units": {**{m.name: m.unit.name for m in CHART_METRICS}, **PARTY_UNITS},
+        "units": {
+            **{m.name: m.unit.name for m in CHART_METRICS},
+            **{name: metric(name).unit.name for name in named},
+            **PARTY_UNITS,
+        },
         "releases": [{"t": int(t.timestamp()), "name": n} for t, n in releases],
     }
 

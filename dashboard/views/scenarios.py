@@ -2,12 +2,13 @@
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import urlencode
 
-from core.metrics import label_of
+from core.metrics import label_of, metric
 from scenarios.models import Location, Scenario
 from scenarios.roles import can_edit, viewer_required
 
-from .. import buckets, overview, series
+from .. import buckets, named_series, overview, series
 
 
 @viewer_required
@@ -45,7 +46,9 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
 def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Trends per metric and location over a range, party split, per-host/entity tables.
 
-    ``?range=24h|7d|30d|1y``; ``&fragment=tables`` returns only the host/entity tables.
+    ``?range=24h|7d|30d|1y``; ``&chart=<named metric>`` (repeated) adds a chart per named
+    metric, picked among those the latest runs carry (dashboard.named_series);
+    ``&fragment=tables`` returns only the host/entity tables.
     """
     scenario = get_object_or_404(Scenario, slug=slug)
     window = buckets.Window.named(request.GET.get("range", buckets.DEFAULT_RANGE))
@@ -62,6 +65,7 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "entities": entity_rows,
             },
         )
+    chosen = named_series.chosen_names(request.GET.getlist("chart"))
     runs = scenario.runs.select_related("location").only(
         "id",
         "status",
@@ -80,8 +84,11 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "scenario": scenario,
             "window": window,
             "ranges": list(buckets.RANGES),
-            "chart_data": series.scenario_series(scenario, window, hosts),
+            "chart_data": series.scenario_series(scenario, window, hosts, chosen),
             "chart_metrics": series.CHART_METRICS,
+            "named_charts": [metric(name) for name in chosen],
+            "chart_choices": named_series.choices(named_series.seen_names(scenario), chosen),
+            "chart_query": urlencode([("chart", name) for name in chosen]),
             "hosts": host_rows,
             "entities": entity_rows,
             "run_metrics": overview.KEY_METRICS,
@@ -97,7 +104,9 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @viewer_required
 def scenario_series(request: HttpRequest, slug: str) -> JsonResponse:
-    """Chart data for ``?range=24h|7d|30d|1y`` (see series.scenario_series for the shape)."""
+    """Chart data for ``?range=24h|7d|30d|1y`` and the named metrics of ``&chart=`` (see
+    series.scenario_series for the shape)."""
     scenario = get_object_or_404(Scenario, slug=slug)
     window = buckets.Window.named(request.GET.get("range", buckets.DEFAULT_RANGE))
-    return JsonResponse(series.scenario_series(scenario, window))
+    chosen = named_series.chosen_names(request.GET.getlist("chart"))
+    return JsonResponse(series.scenario_series(scenario, window, named=chosen))

@@ -1,5 +1,6 @@
-// Scenario page: one uPlot chart per metric (one series per location), stacked party charts,
-// release markers, click-to-open-run, and range switching without a page reload.
+// Scenario page: one uPlot chart per metric and per named metric picked (one series per
+// location), stacked party charts, release markers, click-to-open-run, and range switching
+// without a page reload.
 (function () {
   "use strict";
   var root = document.getElementById("charts");
@@ -25,7 +26,12 @@
         return sign + grouped(m, 0) + " B";
       }
       if (unit === "score") { return sign + m.toFixed(3); }
-      return sign + grouped(m, m === Math.floor(m) ? 0 : 1);
+      if (m === Math.floor(m)) { return sign + grouped(m, 0); }
+      if (unit === "number") {
+        // A page's or a backend's own number: up to three decimals, trailing zeros dropped.
+        return sign + m.toLocaleString("en-US", { maximumFractionDigits: 3 });
+      }
+      return sign + grouped(m, 1);
     };
   }
 
@@ -109,7 +115,16 @@
     root.dataset.range = data.range;
   }
 
+  // The page's query with another range: the named metrics picked (``chart``) stay.
+  function withRange(range) {
+    var params = new URLSearchParams(window.location.search);
+    params.set("range", range);
+    return params.toString();
+  }
+
   function select(range) {
+    var picked = document.querySelector("#chart-picker input[name=range]");
+    if (picked) { picked.value = range; }
     document.querySelectorAll(".ranges a").forEach(function (a) {
       if (a.dataset.range === range) { a.setAttribute("aria-current", "true"); } else { a.removeAttribute("aria-current"); }
     });
@@ -128,12 +143,12 @@
           tables.innerHTML = html;
         })
         .catch(function () { window.location.href = a.href; });
-      fetch(root.dataset.seriesUrl + "?range=" + encodeURIComponent(range), { credentials: "same-origin" })
+      fetch(root.dataset.seriesUrl + "?" + withRange(range), { credentials: "same-origin" })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (data) {
           render(data);
           select(range);
-          history.replaceState(null, "", "?range=" + encodeURIComponent(range));
+          history.replaceState(null, "", "?" + withRange(range));
         })
         .catch(function () { window.location.href = a.href; });
     });
