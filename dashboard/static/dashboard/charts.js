@@ -66,6 +66,20 @@
     u.over.style.cursor = "pointer";
   }
 
+  // uPlot draws a series' points only where they are sparse along the whole axis, so a value
+  // with gaps on both sides (a named metric measured in one bucket) would draw nothing:
+  // draw those points always.
+  function isolated(u, si, shown) {
+    if (shown) { return null; }
+    var ys = u.data[si], idxs = [];
+    for (var i = 0; i < ys.length; i++) {
+      if (ys[i] != null && (i === 0 || ys[i - 1] == null) && (i === ys.length - 1 || ys[i + 1] == null)) {
+        idxs.push(i);
+      }
+    }
+    return idxs.length ? idxs : null;
+  }
+
   function size(el) { return { width: Math.max(el.clientWidth - 8, 300), height: 180 }; }
 
   function render(data) {
@@ -81,7 +95,7 @@
         var perLoc = data.metrics[fig.dataset.metric] || [];
         perLoc.forEach(function (values, i) {
           series.push({ label: data.locations[i], stroke: COLORS[i % COLORS.length], width: 1.5,
-                        spanGaps: false, value: fmt(unit), points: { size: 4 } });
+                        spanGaps: false, value: fmt(unit), points: { size: 4, filter: isolated } });
           columns.push(values);
         });
         runs = data.runs;
