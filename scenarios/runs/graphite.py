@@ -7,6 +7,10 @@ Names (documented in README):
   <root>.<scenario>.<location>.<browser>.entity.<entity_>.<m>      per third-party entity
   <root>.<scenario>.<location>.<browser>.type.<class>.<m>          per content class
   <root>.<scenario>.<location>.<browser>.step.<step>.duration_ms   per measured step
+  <root>.<scenario>.<location>.<browser>.<named metric>            user.<name>, request.<name>.<f>,
+                                                                   custom.<name>, ws.<name>.<f>,
+                                                                   backend.<name>, cpu.<m>
+  <root>.<scenario>.<location>.<browser>.step.<step>.<named metric>   a step's own
 where <root> is <prefix> for scheduled runs (the monitoring series) and <prefix>.<kind> for
 every other kind (manual, ci, imported, …), or nothing at all for those with
 PERFITE_GRAPHITE_OTHER_KINDS=off.
@@ -27,12 +31,16 @@ from django.conf import settings
 from django.db import models, transaction
 
 from core import metrics
-from core.metrics import page_names
+from core.metrics import CPU, STEP, STEP_SCOPED, UnknownMetric, page_names, split_name
 from scenarios.models import GraphitePoint, Run
 
 PAGE_METRICS = page_names(graphite=True)
 # The splits pushed per member, in path order: the family's node, then its pushed fields.
-FAMILIES = tuple((family, family.field_names(graphite=True)) for family in metrics.FAMILIES)
+# Named families are not splits: their values are keys of ``metrics`` (named_paths).
+FAMILIES = tuple(
+    (family, family.field_names(graphite=True)) for family in metrics.FAMILIES if not family.named
+)
+_CPU = frozenset(m.name for m in CPU)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 # Points per connection (about 100 KB): each batch is confirmed, or re-sent, as a whole.
 BATCH_POINTS = 1000
@@ -89,6 +97,42 @@ def metric_paths(base: str, result: dict[str, Any]) -> Iterator[tuple[str, float
                 value = totals.get(name)
                 if value is not None:
                     yield f"{base}.{family.graphite_node}.{node(member)}.{name}", float(value)
+    # The run's CPU metrics are page metrics (above); a step's are among its own.
+    yield from named_paths(base, result.get("metrics") or {}, metrics.NAMED_FAMILIES)
+    for member, step in STEP.members(result):
+        own = step.get("metrics")
+        if isinstance(own, dict):
+            step_base = f"{base}.{STEP.graphite_node}.{node(member)}"
+            yield from named_paths(step_base, own, STEP_SCOPED, cpu=True)
+
+
+def named_paths(
+    base: str,
+    values: dict[str, Any],
+    families: tuple[metrics.Family, ...],
+    *,
+    cpu: bool = False,
+) -> Iterator[tuple[str, float]]:
+    """(``<base>.<name>``, value) for each metric of ``values`` (a document's or a step's
+    ``metrics``) that is a pushed member of one of the named ``families``, or with ``cpu`` a
+    CPU metric. A name's dots stay path separators (its members follow core.metrics.names);
+    node() still cleans each part, for a document stored before names were checked. Other
+    keys, and values that are not numbers, are left out."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if (cpu and name in _CPU) or _named_member(str(name), families):
+            path = ".".join(node(part) for part in str(name).split("."))
+            yield f"{base}.{path}", float(value)
+
+
+def _named_member(name: str, families: tuple[metrics.Family, ...]) -> bool:
+    """Whether ``name`` is a member of one of ``families`` whose field is pushed."""
+    try:
+        parts = split_name(name)
+    except UnknownMetric:
+        return False
+    return parts is not None and parts[0] in families and parts[2].graphite
 
 
 def points_for_run(run: Any, result: dict[str, Any]) -> Iterator[tuple[str, float, int]]:

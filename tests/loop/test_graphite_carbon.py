@@ -26,10 +26,26 @@ DOCUMENT = {"requests": 1, "body_bytes": 3000, "transfer_bytes": 3300, "time_ms"
 AD = {"requests": 1, "body_bytes": 1500, "transfer_bytes": 1700, "time_ms": 5.5}
 
 
+# Named metrics of the run and of its measured step, as the agent adds them to the document
+# (docs/result-document.md, "Named metrics"), and the paths they go to under the run's base.
+NAMED = {
+    "user.chat_ready": ("user.chat_ready", 412.3),
+    "request.create_chat.duration_ms": ("request.create_chat.duration_ms", 215.5),
+    "custom.cart_items": ("custom.cart_items", -3),
+    "cpu.js_heap_used_bytes": ("cpu.js_heap_used_bytes", 1843200),
+    "ws.chat.reply_ms": ("ws.chat.reply_ms", 101.5),
+    "backend.api.p95": ("backend.api.p95", 180.25),
+}
+STEP_OWN = {
+    "request.search.ttfb_ms": ("step.search_box.request.search.ttfb_ms", 80.5),
+    "cpu.script_ms": ("step.search_box.cpu.script_ms", 12.5),
+}
+
+
 def result_document(started: datetime, ttfb: float) -> dict[str, Any]:
-    """A small run with members of every group the names cover, and an LCP it did not
-    measure."""
-    return page(
+    """A small run with members of every group the names cover, named metrics of its own
+    and of its step, and an LCP it did not measure."""
+    document = page(
         scenario="shop",
         location="eu-west",
         started_at=started,
@@ -43,6 +59,9 @@ def result_document(started: datetime, ttfb: float) -> dict[str, Any]:
         load=120.5,
         steps=[("search box", 500.0, 230.5)],
     )
+    document["metrics"].update({name: value for name, (_, value) in NAMED.items()})
+    document["steps"][0]["metrics"] = {name: value for name, (_, value) in STEP_OWN.items()}
+    return document
 
 
 def expected_points(base: str, ttfb: float) -> dict[str, float]:
@@ -61,6 +80,8 @@ def expected_points(base: str, ttfb: float) -> dict[str, float]:
         f"{base}.transfer_bytes": 5000.0,
         f"{base}.body_bytes": 4500.0,
         f"{base}.step.search_box.duration_ms": 230.5,
+        **{f"{base}.{path}": float(value) for path, value in NAMED.values()},
+        **{f"{base}.{path}": float(value) for path, value in STEP_OWN.values()},
     }
     groups = {
         "party.first": DOCUMENT,
@@ -129,6 +150,9 @@ def test_carbon_writes_the_documented_names_with_the_run_values(
 ) -> None:
     run, stamp = stored_run("shop", 12.5, 30)
     points = expected_points("perfite.shop.eu-west.chromium", 12.5)
+    # 12 page metrics, the step's duration, 5 fields of 7 groups, 6 named metrics of the
+    # run and 2 of its step.
+    assert len(points) == 12 + 1 + 5 * 7 + 6 + 2
     assert GraphitePoint.objects.count() == len(points)
     assert push_graphite_outbox() == len(points)
     wait_for_whisper(graphite, points, stamp)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from core.metrics import NAMED_FAMILIES, STEP_SCOPED
 from scenarios.models import GraphitePoint, Location, Run, Scenario
 from scenarios.runs import graphite
 from scenarios.runs.store import store_result
@@ -120,3 +121,82 @@ def test_the_grafana_scenario_list_leaves_out_the_kind_roots_and_release_events(
     assert [node for node in [*others, "events"] if pattern.search(node)] == []
     listed = ["shop", "checkout", "ci-smoke", "manual_login", "eventsx"]
     assert [node for node in listed if pattern.search(node)] == listed
+
+
+# A run's named metrics and CPU counters, and a measured step's own (docs/result-document.md).
+NAMED = {
+    "user.chat_ready": 412.3,
+    "user.chat.init": 90.5,
+    "request.create_chat.duration_ms": 215.0,
+    "request.create_chat.count": 2,
+    "custom.cart_items": -3,
+    "ws.chat.reply_ms": 101.5,
+    "backend.api.p95": 180.2,
+    "cpu.js_heap_used_bytes": 1843200,
+    "cpu.script_ms": 35.25,
+}
+STEP_OWN = {
+    "user.results_shown": 610.0,
+    "request.search.ttfb_ms": 80.0,
+    "cpu.script_ms": 12.5,
+    "custom.results": 20,
+}
+
+
+@pytest.mark.django_db
+def test_named_metrics_and_a_steps_own_go_under_their_names(pushed: Any) -> None:
+    location = Location.objects.create(name="eu-west")
+    scenario = Scenario.objects.create(slug="chat", name="Chat", url="http://chat.localhost/")
+    run = Run.objects.create(scenario=scenario, location=location)
+    started = timezone.now().replace(microsecond=0)
+    result = {
+        "status": "succeeded",
+        "browser": "chromium",
+        "started_at": started.isoformat(),
+        "metrics": {"ttfb": 12.5, **NAMED},
+        "steps": [
+            {"name": "search box", "started_ms": 500.0, "duration_ms": 230.5, "metrics": STEP_OWN},
+            {"name": "quiet", "started_ms": 800.0, "duration_ms": 10.0},
+        ],
+    }
+    assert store_result(run.pk, result, None)
+    base, stamp = "perfite.chat.eu-west.chromium", int(started.timestamp())
+    assert outbox() == {
+        (f"{base}.ttfb", 12.5, stamp),
+        (f"{base}.user.chat_ready", 412.3, stamp),
+        (f"{base}.user.chat.init", 90.5, stamp),
+        (f"{base}.request.create_chat.duration_ms", 215.0, stamp),
+        (f"{base}.request.create_chat.count", 2.0, stamp),
+        (f"{base}.custom.cart_items", -3.0, stamp),
+        (f"{base}.ws.chat.reply_ms", 101.5, stamp),
+        (f"{base}.backend.api.p95", 180.2, stamp),
+        (f"{base}.cpu.js_heap_used_bytes", 1843200.0, stamp),
+        (f"{base}.cpu.script_ms", 35.25, stamp),
+        (f"{base}.step.search_box.duration_ms", 230.5, stamp),
+        (f"{base}.step.search_box.user.results_shown", 610.0, stamp),
+        (f"{base}.step.search_box.request.search.ttfb_ms", 80.0, stamp),
+        (f"{base}.step.search_box.cpu.script_ms", 12.5, stamp),
+        (f"{base}.step.search_box.custom.results", 20.0, stamp),
+        (f"{base}.step.quiet.duration_ms", 10.0, stamp),
+    }
+    assert GraphitePoint.objects.count() == 16
+
+
+def test_only_named_members_and_a_steps_cpu_metrics_are_taken_from_metrics() -> None:
+    """Keys of ``metrics`` that are no pushed named metric (a page metric, a split an import
+    gave, a step's backend series, a name the registry cannot place) and values that are not
+    numbers are left out; a stored name with unsafe characters is cleaned part by part."""
+    run_level = {
+        "lcp": 1.0,
+        "party.third.transfer_bytes": 5.0,
+        "request.x": 1.0,
+        "user.old Name": 7.0,
+        "user.flag": True,
+        "custom.n": None,
+        "cpu.script_ms": 3.0,
+    }
+    named = list(graphite.named_paths("b", run_level, NAMED_FAMILIES))
+    assert named == [("b.user.old_Name", 7.0)]
+    step_level = {"backend.api": 1.0, "cpu.dom_nodes": 40, "ws.s.sent": 2}
+    own = list(graphite.named_paths("s", step_level, STEP_SCOPED, cpu=True))
+    assert own == [("s.cpu.dom_nodes", 40.0), ("s.ws.s.sent", 2.0)]
