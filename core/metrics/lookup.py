@@ -3,6 +3,7 @@ units, labels and the one formatter applied to a name."""
 
 from dataclasses import replace
 
+from core.metrics.names import name_problem
 from core.metrics.registry import FAMILIES, PAGE, STEP, STEP_SCOPED
 from core.metrics.types import WHOLE_LOAD, Attribution, Family, Metric, UnknownMetric
 from core.metrics.units import MS, Unit, format_in
@@ -118,6 +119,25 @@ def is_known(name: str) -> bool:
     except UnknownMetric:
         return False
     return True
+
+
+def metric_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a metric of a result document, or None when it can.
+
+    It can when the registry places it (a page metric or a family member, see
+    :func:`metric`) and every member a page or a scenario named follows the naming rule
+    (core.metrics.names): ``user.Bad Name`` is placed, but no page can have made it.
+    """
+    try:
+        parts = split_name(name)
+    except UnknownMetric:
+        parts = None
+    if parts is None:
+        return None if name in _PAGE else f"{name!r} is not a metric Perfite knows"
+    fam, member, field = parts
+    if fam is STEP and field.name not in fam.field_names():
+        return metric_problem(field.name)  # a step's own: its inner name's members
+    return name_problem(member) if fam.named else None
 
 
 def headline() -> Metric:

@@ -9,7 +9,16 @@ import math
 from datetime import datetime
 from typing import Any
 
-from core.metrics import BYTES, COUNT, STEP, TOTALS_FAMILIES, Family, Unit, unit_of
+from core.metrics import (
+    BYTES,
+    COUNT,
+    STEP,
+    TOTALS_FAMILIES,
+    Family,
+    Unit,
+    metric_problem,
+    unit_of,
+)
 
 INT_MAX = 2**31 - 1  # the integer columns (request counts)
 BIGINT_MAX = 2**63 - 1  # the bigint columns (bytes)
@@ -87,6 +96,10 @@ def validate_result(doc: Any) -> dict[str, Any]:
     if not isinstance(metrics, dict):
         raise ResultError("metrics must be an object")
     for name, value in metrics.items():
+        # Every key is a metric the registry places, so every surface can label, store,
+        # push and judge it; a name people gave follows the naming rule (Graphite paths).
+        if problem := metric_problem(str(name)):
+            raise ResultError(f"metrics.{name}: {problem}")
         _number_or_none(value, f"metrics.{name}", unit_of(str(name)))
     for when in ("started_at", "finished_at"):
         _date_or_none(doc.get(when), when)

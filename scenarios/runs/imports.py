@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.har.files import HarError, validate_har
-from core.metrics import page_metric
+from core.metrics import metric_problem, page_metric
 from core.result.validate import ResultError
 from scenarios.models import Run, Scenario
 from scenarios.runs.har_spool import GzippedHar, SpooledHar, gzipped_har, spool_document
@@ -41,13 +41,20 @@ META_FIELDS = ("branch", "commit", "base_branch", "base_commit", "build_url", "l
 
 
 def clean_metrics(metrics: Any) -> dict[str, float]:
-    """``metrics`` as ``{name: float}``; raise ResultError naming the first bad entry."""
+    """``metrics`` as ``{name: float}``; raise ResultError naming the first bad entry.
+
+    Every name must be one the registry places, named metrics included
+    (``user.checkout_ready``, ``request.create_chat.duration_ms``; core.metrics.metric_problem),
+    as in any result document; refused before a HAR is read.
+    """
     if not isinstance(metrics, Mapping) or not metrics:
         raise ResultError("metrics must be a non-empty object of name → number")
     clean = {}
     for name, value in metrics.items():
         if not isinstance(name, str) or not name or len(name) > 200:
             raise ResultError(f"metric name {name!r} must be a string of 1-200 characters")
+        if problem := metric_problem(name):
+            raise ResultError(f"metrics.{name}: {problem}")
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)

@@ -3,7 +3,17 @@ metrics, a step's own metrics, and the rule for names people give."""
 
 import pytest
 
-from core.metrics import BYTES, COUNT, MS, NUMBER, UnknownMetric, format_value, metric, split_name
+from core.metrics import (
+    BYTES,
+    COUNT,
+    MS,
+    NUMBER,
+    UnknownMetric,
+    format_value,
+    metric,
+    metric_problem,
+    split_name,
+)
 from core.metrics.names import clean_name, name_problem
 from core.metrics.registry import CUSTOM, REQUEST, STEP, USER
 
@@ -111,3 +121,28 @@ def test_names_people_give_are_checked(name: str, problem: str | None) -> None:
 )
 def test_a_pages_own_label_is_made_a_valid_name(text: str, name: str | None) -> None:
     assert clean_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("lcp", None),
+        ("cpu.script_ms", None),
+        ("user.chat.init", None),
+        ("request.create_chat.ttfb_ms", None),
+        ("host.cdn.example.com.transfer_bytes", None),
+        ("step.check.out.duration_ms", None),
+        ("step.pay.ws.chat.reply_ms", None),
+        ("user.Chat", INVALID.format("Chat")),
+        ("ws.a b.sent", INVALID.format("a b")),
+        ("step.pay.custom.N", INVALID.format("N")),
+        ("user." + "x" * 65, "metric name 'xxxxxxxxxxxxxxxxxxxx'… is longer than 64 characters"),
+        ("speed_index", "'speed_index' is not a metric Perfite knows"),
+        ("request.x", "'request.x' is not a metric Perfite knows"),
+        ("step.pay.backend.x", "'step.pay.backend.x' is not a metric Perfite knows"),
+    ],
+)
+def test_a_documents_metric_name_is_placed_and_its_named_members_follow_the_rule(
+    name: str, problem: str | None
+) -> None:
+    assert metric_problem(name) == problem

@@ -26,6 +26,20 @@ def test_a_plain_document_passes() -> None:
     assert validate_result(doc())["status"] == "succeeded"
 
 
+def test_named_metrics_and_a_split_an_import_gave_pass() -> None:
+    named = {
+        "user.chat.ready": 412.3,
+        "request.create_chat.failed": 0,
+        "custom.delta": -2.5,
+        "ws.chat.received_bytes": 300,
+        "backend.api_p95": 180.2,
+        "cpu.dom_nodes": 1500,
+        "party.third.transfer_bytes": 5000,
+        "step.pay.user.paid": 30.0,
+    }
+    assert validate_result(doc(metrics=named))["metrics"] == named
+
+
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
@@ -39,6 +53,20 @@ def test_a_plain_document_passes() -> None:
             "hosts.h.requests must be between 0 and 2147483647",
         ),
         ({"steps": [{"name": "a", "duration_ms": float("nan")}]}, "steps[0].duration_ms"),
+        (
+            {"metrics": {"user.Bad Name": 1.0}},
+            "metrics.user.Bad Name: invalid metric name 'Bad Name': use lower-case letters",
+        ),
+        (
+            {"metrics": {"step.pay.request.X.count": 1}},
+            "metrics.step.pay.request.X.count: invalid metric name 'X'",
+        ),
+        ({"metrics": {"speed_index": 9.0}}, "metrics.speed_index: 'speed_index' is not a metric"),
+        ({"metrics": {"request.chat": 9.0}}, "metrics.request.chat: 'request.chat' is not a"),
+        (
+            {"metrics": {"custom.n": -1e16}},
+            "metrics.custom.n must be between -1000000000000000.0 and",
+        ),
         ({"started_at": "2024-13-45T00:00:00"}, "started_at must be an ISO 8601 date and time"),
         ({"error": "a\x00b"}, "result.error holds a NUL character"),
         ({"hosts": {"a\x00b": {"requests": 1}}}, "result.hosts has a key holding a NUL"),
