@@ -6,11 +6,13 @@ is stored):
 - Judges every enabled threshold of the run's scenario that applies to its location, on the
   history of that scenario+location up to and including the run (CI runs are not part of
   the monitoring history and are never judged).
-- Metric thresholds look at the median of the last K succeeded runs (K = ``window_runs``) so
-  one noisy run does not alert. Absolute: crossed when that median is above ``value``.
+- Metric thresholds look at the median of the last K succeeded runs (K = ``window_runs``)
+  so one noisy run does not alert; a run without the value (a named metric it did not
+  measure) is left out, never 0 (scenarios.alerts.series), so it leaves fewer than K values.
+  Absolute: crossed when that median is above ``value``.
   Relative: crossed when it is more than ``value`` % above the trailing median of the N days
   (``baseline_days``) before those K runs; once 30 runs or more make it, that baseline is
-  cached on the threshold for an hour of run time. Fewer than K runs (or no baseline): no
+  cached on the threshold for an hour of run time. Fewer than K values (or no baseline): no
   judgement, the state stays.
 - Failure thresholds are crossed when most of the last K finished runs failed or timed out
   (the median of the failure indicator), so K=1 alerts on the first failure.
@@ -35,6 +37,7 @@ from scenarios.alerts.series import at_location, load_snapshot, median, values
 from scenarios.alerts.tasks import queue_notifications
 from scenarios.models import Channel, Incident, Run, Threshold
 from scenarios.models.alerts import Notification
+from scenarios.models.run import METRIC_FIELDS
 
 BASELINE_MAX_AGE = timedelta(hours=1)
 BASELINE_SETTLED_RUNS = 30  # a baseline from fewer runs is not cached
@@ -208,7 +211,9 @@ def _open(th: Threshold, run: Run, verdict: Judgement, now: datetime) -> Inciden
         "baseline": verdict.baseline,
         "note": verdict.note,
     }
-    if th.kind != Threshold.FAILURE and th.scope == "page":
+    # Culprits come from the run columns' history (scenarios.alerts.insights): a named
+    # metric or a step's has none to search.
+    if th.kind != Threshold.FAILURE and th.scope == "page" and th.metric in METRIC_FIELDS:
         details["culprits"] = culprit_summary(run, th.metric)
         details["culprit_checks"] = 1
     incident = Incident(

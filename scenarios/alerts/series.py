@@ -6,7 +6,10 @@ only when some threshold asks for it). ``values(threshold, snapshot)`` then retu
 threshold's per-run values, newest first, in plain Python.
 
 Rules per scope (result-document TOTALS for party/host/entity/content_class):
-- page: the Run column; runs where it is null are left out.
+- page: the Run column, or for a page metric without one and a named metric
+  (``user.checkout_ready``, ``request.create_chat.duration_ms``, ``cpu.script_ms`` …) the key
+  of the stored result document's ``metrics``, read in the same query (only the keys
+  thresholds ask for); runs where it is null or absent are left out, never 0.
 - party / host / content_class: a run that recorded its requests but none of that party,
   host or class scores 0 (it spent nothing there), so a host that appears is seen as growth
   from 0. A run that recorded no requests at all (a metrics-only import) says nothing about
@@ -14,7 +17,9 @@ Rules per scope (result-document TOTALS for party/host/entity/content_class):
 - entity: hosts whose entity is the key, either the registrable domain stored on RunHost or
   the name given by the entity mapping (core.har.entities); summed, 0 when absent (from a
   run that recorded requests).
-- step: the step's ``duration_ms`` / ``started_ms``; runs without that step are left out.
+- step: the step's ``duration_ms`` / ``started_ms``, or one of its own metrics (its
+  ``metrics``: ``user.<name>``, ``cpu.script_ms`` …); runs without that step, or whose step
+  has no such value, are left out.
 
 Every history query selects one location's rows with ``at_location`` (None: rows without one).
 """
@@ -25,13 +30,16 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTransform
 
 from core.har import entities
-from core.metrics import HOST
+from core.metrics import HOST, STEP
 from scenarios.models import EntityMapping, Run, RunHost, Threshold
+from scenarios.models.run import METRIC_FIELDS
 
 # RunHost's columns: a host's identity, then its totals (the registry's host fields).
 _HOST_COLUMNS = ("run_id", "host", "entity", "party", *HOST.field_names())
+STEP_FIELDS = frozenset(STEP.field_names())
 
 
 @dataclass
@@ -40,6 +48,7 @@ class Snapshot:
 
     run_ids: list[int]
     page: dict[str, list[float | None]] = field(default_factory=dict)  # metric → per run
+    # (a Run column, or a key of the result document's ``metrics``)
     hosts: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)  # run → host rows
     content_classes: dict[int, dict[str, Any]] = field(default_factory=dict)
     steps: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
@@ -55,7 +64,7 @@ def at_location(location_id: int | None, field: str = "location") -> Q:
 
 
 def needs_of(thresholds: Iterable[Threshold]) -> tuple[set[str], set[str]]:
-    """(page metric columns, scopes) a set of thresholds reads."""
+    """(page-scope metrics, scopes) a set of thresholds reads."""
     metrics: set[str] = set()
     scopes: set[str] = set()
     for th in thresholds:
@@ -75,25 +84,32 @@ def load_snapshot(
 ) -> Snapshot:
     """Load what ``thresholds`` need of ``runs`` (newest first, at most ``limit``).
 
-    One query for the runs (columns and result-document parts together) and, when some
-    threshold reads hosts, one for the per-host rows (only the watched hosts when no party
-    or entity threshold needs the others).
+    One query for the runs (columns, the ``metrics`` keys asked for and result-document
+    parts together) and, when some threshold reads hosts, one for the per-host rows (only
+    the watched hosts when no party or entity threshold needs the others).
     """
     metrics, scopes = needs_of(thresholds)
+    columns = sorted(m for m in metrics if m in METRIC_FIELDS)
+    # Keys of ``metrics`` by an alias each: a name may hold ``__``, which a lookup would
+    # split, and only these keys leave the database, not the document.
+    keys = sorted(m for m in metrics if m not in METRIC_FIELDS)
+    aliases = {
+        f"metric_{i}": KeyTransform(name, KeyTransform("metrics", "result"))
+        for i, name in enumerate(keys)
+    }
     json_parts: list[str] = []
     if "content_class" in scopes:
         json_parts.append("result__content_classes")
     if "step" in scopes:
         json_parts.append("result__steps")
-    ordered = runs.order_by("-created_at", "-id")
+    ordered = runs.annotate(**aliases).order_by("-created_at", "-id")
     if limit is not None:
         ordered = ordered[:limit]
-    columns = ["id", *sorted(metrics), *json_parts]
-    rows = list(ordered.values_list(*columns))
+    rows = list(ordered.values_list("id", *columns, *aliases, *json_parts))
     snap = Snapshot(run_ids=[row[0] for row in rows])
-    for i, name in enumerate(sorted(metrics), start=1):
-        snap.page[name] = [row[i] for row in rows]
-    offset = 1 + len(metrics)
+    for i, name in enumerate([*columns, *keys], start=1):
+        snap.page[name] = [_number(row[i]) for row in rows]
+    offset = 1 + len(columns) + len(keys)
     for j, part in enumerate(json_parts):
         for row in rows:
             if part.endswith("classes"):
@@ -116,6 +132,13 @@ def load_snapshot(
     if "entity" in scopes:
         snap.user_mappings = tuple(EntityMapping.as_tuples())
     return snap
+
+
+def _number(value: Any) -> float | None:
+    """A stored value as a number; None for null, absent, or anything but a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def _raw_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
@@ -156,8 +179,13 @@ def values(th: Threshold, snap: Snapshot) -> list[float]:
         out = []
         for run_id in snap.run_ids:
             for step in snap.steps.get(run_id, []):
-                if step.get("name") == th.key and step.get(th.metric) is not None:
-                    out.append(float(step[th.metric]))
+                if not isinstance(step, dict) or step.get("name") != th.key:
+                    continue
+                # A step field (duration_ms) is the step's; any other, one of its own.
+                values_ = step if th.metric in STEP_FIELDS else step.get("metrics")
+                value = _number(values_.get(th.metric)) if isinstance(values_, dict) else None
+                if value is not None:
+                    out.append(value)
                     break
         return out
     raise ValueError(f"unknown scope {th.scope!r}")

@@ -7,13 +7,28 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.metrics import CONTENT_CLASS, ENTITY, HEADLINE, HOST, PARTY, STEP, Family
+from core.metrics import (
+    CONTENT_CLASS,
+    CPU,
+    ENTITY,
+    HEADLINE,
+    HOST,
+    NAMED_FAMILIES,
+    PARTY,
+    STEP,
+    STEP_SCOPED,
+    Family,
+    UnknownMetric,
+    metric_problem,
+    page_names,
+    split_name,
+)
 
 from .fleet import Location
-from .run import METRIC_FIELDS, Run
+from .run import Run
 from .scenario import Scenario
 
-# The family a threshold scope watches a member of; a page threshold judges a Run column.
+# The family a threshold scope watches a member of; a page threshold judges the run's own.
 SCOPE_FAMILIES: dict[str, Family] = {
     "party": PARTY,
     "host": HOST,
@@ -21,12 +36,46 @@ SCOPE_FAMILIES: dict[str, Family] = {
     "content_class": CONTENT_CLASS,
     "step": STEP,
 }
-# Metrics each scope can judge: page metrics are Run columns; party/host/entity/content_class
-# use the totals of the result document; steps carry their measured duration and start.
+# The fixed metrics each scope can judge: every page metric (a Run column, or a key of the
+# result document's ``metrics``); party/host/entity/content_class use the totals of the
+# result document; steps carry their measured duration and start. Besides these, a page
+# threshold judges a named metric (``user.<name>``, ``request.<name>.duration_ms`` …) and a
+# step threshold one of the step's own (``user.<name>``, ``cpu.script_ms`` …): see
+# :func:`metric_refusal`.
 SCOPE_METRICS: dict[str, tuple[str, ...]] = {
-    "page": METRIC_FIELDS,
+    "page": page_names(),
     **{scope: family.field_names() for scope, family in SCOPE_FAMILIES.items()},
 }
+_CPU = frozenset(m.name for m in CPU)
+_NAMED = {
+    "page": "a named metric (user.<name>, request.<name>.duration_ms, custom.<name>, "
+    "ws.<name>.reply_ms, backend.<name> …)",
+    "step": "one of the step's own (user.<name>, request.<name>.duration_ms, custom.<name>, "
+    "ws.<name>.reply_ms, cpu.script_ms …)",
+}
+
+
+def metric_refusal(scope: str, metric: str) -> str | None:
+    """Why a ``scope`` threshold cannot judge ``metric``, or None when it can.
+
+    A scope judges its fixed metrics (SCOPE_METRICS); a page threshold also a member of a
+    named family, a step threshold also a metric a step carries of its own (a member of
+    STEP_SCOPED, or a CPU metric). Names follow core.metrics.metric_problem.
+    """
+    if metric in SCOPE_METRICS.get(scope, ()):
+        return None
+    families = {"page": NAMED_FAMILIES, "step": STEP_SCOPED}.get(scope)
+    if families is not None and metric_problem(metric) is None:
+        try:
+            parts = split_name(metric)
+        except UnknownMetric:
+            parts = None
+        if (parts is not None and parts[0] in families) or (scope == "step" and metric in _CPU):
+            return None
+    fixed = ", ".join(SCOPE_METRICS.get(scope, ()))
+    problem = metric_problem(metric) or f"{metric!r} is not one of them"
+    named = f", or {_NAMED[scope]}" if scope in _NAMED else ""
+    return f"{scope} thresholds judge one of: {fixed}{named}; {problem}"
 
 
 class Threshold(models.Model):
@@ -51,7 +100,12 @@ class Threshold(models.Model):
     key = models.CharField(
         max_length=255, blank=True, help_text="party/host/entity/class/step name"
     )
-    metric = models.CharField(max_length=50, default=HEADLINE)
+    metric = models.CharField(
+        max_length=200,
+        default=HEADLINE,
+        help_text="A page metric or a named one (user.<name>, request.<name>.duration_ms …); "
+        "for a step, step.<step>.<metric> or the step as key",
+    )
     value = models.FloatField(default=0, help_text="Limit (absolute) or percent (relative)")
     window_runs = models.PositiveIntegerField(default=3, help_text="K: median of the last K runs")
     baseline_days = models.PositiveIntegerField(default=7, help_text="N: trailing median window")
@@ -69,12 +123,16 @@ class Threshold(models.Model):
         return f"{self.scenario} {target}{self.metric} {op}{self.value:g}{unit}"
 
     def clean(self) -> None:
+        """Refuse a metric the scope cannot judge, naming the field. A page threshold on a
+        step's metric (``step.checkout.request.pay.duration_ms``) becomes the step threshold
+        it means (step ``checkout``, metric ``request.pay.duration_ms``): one threshold, one
+        form."""
         if self.kind == self.FAILURE:
             return
-        allowed = SCOPE_METRICS.get(self.scope, ())
+        self._as_step_threshold()
         errors: dict[str, str] = {}
-        if self.metric not in allowed:
-            errors["metric"] = f"{self.scope} thresholds judge one of: {', '.join(allowed)}"
+        if problem := metric_refusal(self.scope, self.metric):
+            errors["metric"] = problem
         if self.scope != "page" and not self.key:
             errors["key"] = f"name the {self.scope.replace('_', ' ')} to watch"
         if self.scope == "party" and self.key not in ("", "first", "third"):
@@ -83,6 +141,16 @@ class Threshold(models.Model):
             errors["window_runs"] = "judge at least one run"
         if errors:
             raise ValidationError(errors)
+
+    def _as_step_threshold(self) -> None:
+        if self.scope != "page" or not self.metric.startswith(f"{STEP.prefix}."):
+            return
+        try:
+            parts = split_name(self.metric)
+        except UnknownMetric:
+            return  # refused by metric_refusal, naming the whole metric
+        if parts is not None and parts[0] is STEP:
+            self.scope, self.key, self.metric = "step", parts[1], parts[2].name
 
     @property
     def label(self) -> str:
