@@ -13,6 +13,7 @@ A pattern is a glob over the whole URL (``*`` matches any characters, ``/`` incl
 """
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from core.metrics.names import name_problem
@@ -64,6 +65,24 @@ def build_declaration(a: "StepArgs", step: dict[str, Any]) -> None:
         if problem := expression_problem(expression):
             a.fail(f"evaluate {name}: {problem}", "expression")
         step["expression"] = expression
+
+
+def url_matches(pattern: str, url: str) -> bool:
+    """Whether ``url`` matches a declaration's pattern: a glob over the whole URL in which
+    ``*`` matches any characters (``/`` included) and nothing else is special, or ``re:``
+    and a regular expression searched in it."""
+    if pattern.startswith("re:"):
+        return re.search(pattern[3:], url) is not None
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), url, re.DOTALL) is not None
+
+
+def request_matches(declaration: Mapping[str, Any], method: str, url: str) -> bool:
+    """Whether a request (``method``, ``url``) is one a ``request_metric`` declaration
+    (``name``, ``method`` or None for any, ``pattern``) names."""
+    wanted = declaration.get("method")
+    if wanted and str(method).upper() != wanted:
+        return False
+    return url_matches(str(declaration.get("pattern") or ""), url)
 
 
 def _pattern(a: "StepArgs", pattern: str, key: str) -> str:

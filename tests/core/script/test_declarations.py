@@ -3,7 +3,7 @@
 import pytest
 
 from core.script import ScriptError, parse_script, split_setup
-from core.script.declarations import expression_problem
+from core.script.declarations import expression_problem, request_matches, url_matches
 
 DECLARATION_ACTIONS = frozenset(
     {"request_metric", "websocket_metric", "backend_metric", "evaluate"}
@@ -192,3 +192,29 @@ def test_modern_expressions_pass_the_syntax_check(expression: str) -> None:
 )
 def test_broken_expressions_name_the_problem(expression: str, problem: str) -> None:
     assert expression_problem(expression) == problem
+
+
+@pytest.mark.parametrize(
+    ("pattern", "url", "matches"),
+    [
+        ("*/api/chats", "http://api.example.com/api/chats", True),
+        ("*/api/chats", "http://api.example.com/api/chats?page=2", False),
+        ("*/api/chats*", "http://api.example.com/api/chats?page=2", True),
+        ("http://a.com/?x=[1]", "http://a.com/?x=[1]", True),  # only * is special
+        ("http://a.com/?x", "http://a.com/ax", False),
+        ("re:/api/chats\\b", "https://x.com/api/chats/7", True),
+        ("re:^/api", "https://x.com/api", False),
+    ],
+)
+def test_a_pattern_is_a_glob_over_the_whole_url_or_a_searched_regex(
+    pattern: str, url: str, matches: bool
+) -> None:
+    assert url_matches(pattern, url) is matches
+
+
+def test_a_request_declaration_matches_its_method_or_any() -> None:
+    post = {"name": "create_chat", "method": "POST", "pattern": "*/api/chats"}
+    anything = {"name": "chats", "method": None, "pattern": "*/api/chats"}
+    url = "http://api.example.com/api/chats"
+    assert [request_matches(post, m, url) for m in ("POST", "post", "GET")] == [True, True, False]
+    assert [request_matches(anything, m, url) for m in ("POST", "GET")] == [True, True]
