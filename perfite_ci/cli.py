@@ -79,8 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--metrics",
         default="",
-        help="gated metrics, comma separated (default fcp,lcp,cls,tbt,load); every "
-        "extra metric costs power: at 5 runs per side at most 6 can reach significance",
+        help="gated metrics, comma separated (default fcp,lcp,cls,tbt,load): page metrics, "
+        "splits (party.third.transfer_bytes), named metrics (user.checkout_ready, "
+        "request.create_chat.duration_ms, custom.NAME, ws.NAME.reply_ms, backend.NAME, "
+        "cpu.script_ms) and measured steps' (step.STEP.duration_ms, step.STEP.NAMED); a name "
+        "the server does not know is refused (exit 2); every extra metric costs power: at 5 "
+        "runs per side at most 6 can reach significance",
     )
     compare.add_argument("--alpha", type=float, default=None, help="significance (0.05)")
     compare.add_argument(

@@ -57,6 +57,7 @@ class Req:
     error: str | None
     mime: str
     timings: Mapping[str, float] | None  # None: all "wait", or split at the page's ttfb
+    method: str = "GET"
 
     def phases(self) -> dict[str, float]:
         return dict(self.timings) if self.timings is not None else {"wait": self.duration_ms}
@@ -77,6 +78,7 @@ def req(
     scheme: str = "http",
     timings: Mapping[str, float] | None = None,
     mime: str | None = None,
+    method: str = "GET",
 ) -> Req:
     """A request to ``scheme://host path`` started ``start_ms`` after the navigation.
 
@@ -86,7 +88,7 @@ def req(
     response) or an ``error`` (the HAR's ``_failureText``) make it a failed request.
     ``timings`` are its HAR phases (blocked, dns, connect, ssl, send, wait, receive) and must
     add up to ``duration_ms``; by default it is all ``wait`` (the page's document: waiting
-    until the page's ``ttfb``, receiving after it).
+    until the page's ``ttfb``, receiving after it). ``method`` is the HTTP method.
     """
     if not path.startswith("/"):
         raise ValueError(f"path {path!r} must start with /")
@@ -108,6 +110,7 @@ def req(
         error=error,
         mime=mime if mime is not None else MIME.get(kind, "application/octet-stream"),
         timings=timings,
+        method=method,
     )
 
 
@@ -168,7 +171,7 @@ def _entry(request: Req, origin: datetime) -> Json:
         "time": round(sum(request.phases().values()), 1),
         "_resourceType": request.kind,
         "request": {
-            "method": "GET",
+            "method": request.method,
             "url": request.url,
             "httpVersion": "HTTP/1.1",
             "headers": [],

@@ -16,7 +16,15 @@ measured step carries its own user timings, named requests, JS values, WebSocket
 metrics: ``step.<step>.<that name>`` (``step.checkout.request.create_chat.duration_ms``).
 """
 
-from core.metrics.types import CRITICAL_PATH, Attribution, Family, Metric
+from core.metrics.types import (
+    CRITICAL_PATH,
+    MAIN_THREAD,
+    NAMED_REQUESTS,
+    NOTHING,
+    Attribution,
+    Family,
+    Metric,
+)
 from core.metrics.units import BYTES, COUNT, MS, NUMBER, SCORE
 
 PAGE: tuple[Metric, ...] = (
@@ -152,6 +160,7 @@ CPU: tuple[Metric, ...] = (
         "JavaScript heap in use at the end",
         graphite=True,
         short_label="Heap used",
+        attribution=NOTHING,
     ),
     Metric(
         "cpu.js_heap_total_bytes",
@@ -160,6 +169,7 @@ CPU: tuple[Metric, ...] = (
         "JavaScript heap reserved at the end",
         graphite=True,
         short_label="Heap total",
+        attribution=NOTHING,
     ),
     Metric(
         "cpu.script_ms",
@@ -167,13 +177,40 @@ CPU: tuple[Metric, ...] = (
         MS,
         "Time the main thread spent running script",
         graphite=True,
+        attribution=MAIN_THREAD,
     ),
-    Metric("cpu.layout_ms", "Layout time", MS, "Time spent in layout", graphite=True),
-    Metric("cpu.style_ms", "Style time", MS, "Time spent recalculating styles", graphite=True),
     Metric(
-        "cpu.task_ms", "Task time", MS, "Time the browser's main thread was busy", graphite=True
+        "cpu.layout_ms",
+        "Layout time",
+        MS,
+        "Time spent in layout",
+        graphite=True,
+        attribution=MAIN_THREAD,
     ),
-    Metric("cpu.dom_nodes", "DOM nodes", COUNT, "DOM nodes alive at the end", graphite=True),
+    Metric(
+        "cpu.style_ms",
+        "Style time",
+        MS,
+        "Time spent recalculating styles",
+        graphite=True,
+        attribution=MAIN_THREAD,
+    ),
+    Metric(
+        "cpu.task_ms",
+        "Task time",
+        MS,
+        "Time the browser's main thread was busy",
+        graphite=True,
+        attribution=MAIN_THREAD,
+    ),
+    Metric(
+        "cpu.dom_nodes",
+        "DOM nodes",
+        COUNT,
+        "DOM nodes alive at the end",
+        graphite=True,
+        attribution=NOTHING,
+    ),
 )
 PAGE = PAGE + CPU
 
@@ -233,16 +270,41 @@ USER = Family(
         graphite=True,
     ),
 )
+# A named request's change is traced to the requests its declaration matches.
 REQUEST_FIELDS: tuple[Metric, ...] = (
     Metric(
-        "duration_ms", "Duration", MS, "The first matching request, start to end", graphite=True
+        "duration_ms",
+        "Duration",
+        MS,
+        "The first matching request, start to end",
+        graphite=True,
+        attribution=NAMED_REQUESTS,
     ),
     Metric(
-        "ttfb_ms", "TTFB", MS, "The first matching request: time to its first byte", graphite=True
+        "ttfb_ms",
+        "TTFB",
+        MS,
+        "The first matching request: time to its first byte",
+        graphite=True,
+        attribution=NAMED_REQUESTS,
     ),
-    Metric("transfer_bytes", "Transfer", BYTES, "Bytes on the wire of every match", graphite=True),
-    Metric("count", "Count", COUNT, "Matching requests", graphite=True),
-    Metric("failed", "Failed", COUNT, "Matches that failed or answered 4xx/5xx", graphite=True),
+    Metric(
+        "transfer_bytes",
+        "Transfer",
+        BYTES,
+        "Bytes on the wire of every match",
+        graphite=True,
+        attribution=NAMED_REQUESTS,
+    ),
+    Metric("count", "Count", COUNT, "Matching requests", graphite=True, attribution=NAMED_REQUESTS),
+    Metric(
+        "failed",
+        "Failed",
+        COUNT,
+        "Matches that failed or answered 4xx/5xx",
+        graphite=True,
+        attribution=NAMED_REQUESTS,
+    ),
 )
 REQUEST = Family("request", "Request", "metrics", "request", REQUEST_FIELDS, named=True)
 CUSTOM = Family(
@@ -252,22 +314,35 @@ CUSTOM = Family(
     "custom",
     (),
     named=True,
-    value=Metric("value", "JS value", NUMBER, "A JavaScript expression's value", graphite=True),
+    value=Metric(
+        "value",
+        "JS value",
+        NUMBER,
+        "A JavaScript expression's value",
+        graphite=True,
+        attribution=NOTHING,
+    ),
 )
 WS_FIELDS: tuple[Metric, ...] = (
     Metric(
-        "connect_ms", "Connect", MS, "The first matching socket: creation to open", graphite=True
+        "connect_ms",
+        "Connect",
+        MS,
+        "The first matching socket: creation to open",
+        graphite=True,
+        attribution=NOTHING,
     ),
-    Metric("sent", "Frames sent", COUNT, graphite=True),
-    Metric("received", "Frames received", COUNT, graphite=True),
-    Metric("sent_bytes", "Bytes sent", BYTES, graphite=True),
-    Metric("received_bytes", "Bytes received", BYTES, graphite=True),
+    Metric("sent", "Frames sent", COUNT, graphite=True, attribution=NOTHING),
+    Metric("received", "Frames received", COUNT, graphite=True, attribution=NOTHING),
+    Metric("sent_bytes", "Bytes sent", BYTES, graphite=True, attribution=NOTHING),
+    Metric("received_bytes", "Bytes received", BYTES, graphite=True, attribution=NOTHING),
     Metric(
         "reply_ms",
         "Reply",
         MS,
         "Median time from a sent frame to the next matching reply",
         graphite=True,
+        attribution=NOTHING,
     ),
 )
 WEBSOCKET = Family("ws", "WebSocket", "metrics", "ws", WS_FIELDS, named=True)
@@ -279,7 +354,12 @@ BACKEND = Family(
     (),
     named=True,
     value=Metric(
-        "value", "Backend", NUMBER, "A Graphite series' mean over the run's window", graphite=True
+        "value",
+        "Backend",
+        NUMBER,
+        "A Graphite series' mean over the run's window",
+        graphite=True,
+        attribution=NOTHING,
     ),
 )
 NAMED_FAMILIES: tuple[Family, ...] = (USER, REQUEST, CUSTOM, WEBSOCKET, BACKEND)

@@ -19,7 +19,8 @@ class Attribution:
     """Which requests a timing's change is traced to (core.stats.attribution).
 
     ``requests``: ``all`` (every request started before the metric's moment),
-    ``render_blocking`` (only render-blocking ones: the critical path to a paint) or ``none``;
+    ``render_blocking`` (only render-blocking ones: the critical path to a paint), ``named``
+    (the requests a named request's declaration matches, whenever they started) or ``none``;
     ``resource_types``: types that count even when not render-blocking (LCP's image or font);
     ``blocking``: whether main-thread blocking (long tasks) counts too.
     """
@@ -31,6 +32,11 @@ class Attribution:
 
 WHOLE_LOAD = Attribution()
 CRITICAL_PATH = Attribution("render_blocking", blocking=False)
+NAMED_REQUESTS = Attribution("named", blocking=False)
+# Main-thread time: the scripts' blocking, host by host, not their requests.
+MAIN_THREAD = Attribution("none")
+# Not made of requests or main-thread time (memory, WebSocket frames, a page's own numbers).
+NOTHING = Attribution("none", blocking=False)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,13 @@ requests are reduced to contributions:
   ``ttfb``; ``lcp`` also counts its image or font), or none (``tbt``) — plus the host's
   blocking time (long tasks) when the rule says so;
 - byte metrics: transfer bytes; request counts: one per request (the unit is the metric's in
-  the registry, ``core.metrics``; a name it does not know is a timing of the whole load).
+  the registry, ``core.metrics``; a name it does not know is a timing of the whole load);
+- a named request (``request.<name>.<field>``, the rule ``named``): only the requests its
+  declaration (``requests``: the scenario's ``request_metric`` declarations) matches, for a
+  time the first of them (its duration, or its time to first byte), for bytes, counts and
+  failures every one (failures counting one each);
+- a metric of a measured step (``step.<step>.…``): only the requests started during that
+  step in each run (its blocking time stays the whole run's).
 
 Requests are matched across runs by (host, path without query, resource type, occurrence),
 so a cache-busting query does not make a request "new". For every request key and host the
@@ -26,7 +32,22 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.metrics import BYTES, COUNT, MS, Unit, attribution_of, format_in, label_of, unit_of
+from core.metrics import (
+    BYTES,
+    COUNT,
+    MS,
+    REQUEST,
+    STEP,
+    Unit,
+    UnknownMetric,
+    attribution_of,
+    format_in,
+    label_of,
+    split_name,
+    unit_of,
+)
+from core.script.declarations import request_matches
+from core.stats.budgets import metric_values
 
 Json = Mapping[str, Any]
 Key = tuple[str, str, str, int]
@@ -91,21 +112,112 @@ def _keyed(requests: Sequence[Json]) -> dict[Key, Json]:
 
 
 def _moment(result: Json, metric: str) -> float | None:
+    """A page metric's moment in the run: only requests started before it count."""
     value = (result.get("metrics") or {}).get(metric)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _contribution(request: Json, metric: str, moment: float | None) -> float:
+@dataclass(frozen=True)
+class _Scope:
+    """Which requests of one run a metric is made of, beyond its registry rule."""
+
+    moment: float | None = None  # requests started from then on do not count
+    window: tuple[float, float] | None = None  # a step's: only requests started within
+    declaration: Json | None = None  # a named request's declaration
+    first: Key | None = None  # the first request the declaration matches (in the window)
+
+
+def _parts(metric: str) -> tuple[str, str]:
+    """(the step a metric belongs to or "", the named request it names or "")."""
+    try:
+        parts = split_name(metric)
+    except UnknownMetric:
+        return "", ""
+    step = ""
+    if parts is not None and parts[0] is STEP:
+        step = parts[1]
+        inner = parts[2].name
+        try:
+            parts = split_name(inner) if inner not in STEP.field_names() else None
+        except UnknownMetric:
+            parts = None
+    return step, parts[1] if parts is not None and parts[0] is REQUEST else ""
+
+
+def _window(result: Json, step: str) -> tuple[float, float]:
+    """The first step called ``step``: from its start to its end; empty when absent."""
+    for member, fields in STEP.members(result):
+        start, duration = fields.get("started_ms"), fields.get("duration_ms")
+        if member == step and isinstance(start, int | float) and isinstance(duration, int | float):
+            return float(start), float(start) + float(duration)
+    return 0.0, 0.0
+
+
+def _scope(result: Json, keyed: dict[Key, Json], metric: str, requests: Sequence[Json]) -> _Scope:
+    step, named = _parts(metric)
+    window = _window(result, step) if step else None
+    declaration = next((d for d in requests if d.get("name") == named), None) if named else None
+    first = None
+    if declaration is not None:
+        first = next(
+            (
+                key
+                for key, request in keyed.items()  # in start order (_keyed)
+                if _within(request, window)
+                and request_matches(
+                    declaration, str(request.get("method") or "GET"), str(request.get("url") or "")
+                )
+            ),
+            None,
+        )
+    return _Scope(_moment(result, metric), window, declaration, first)
+
+
+def _within(request: Json, window: tuple[float, float] | None) -> bool:
+    started = float(request.get("started_ms") or 0.0)
+    return window is None or window[0] <= started < window[1]
+
+
+def _named(request: Json, key: Key, metric: str, scope: _Scope) -> float:
+    """A request's part in a named request's metric (see the module docstring)."""
+    declaration = scope.declaration
+    if declaration is None or not request_matches(
+        declaration, str(request.get("method") or "GET"), str(request.get("url") or "")
+    ):
+        return 0.0
+    field = metric.rsplit(".", 1)[-1]
+    if field == "transfer_bytes":
+        return float(request.get("transfer_bytes") or 0)
+    if field == "count":
+        return 1.0
+    if field == "failed":
+        status = request.get("status")
+        failed = request.get("failed") or (isinstance(status, int) and status >= 400)
+        return 1.0 if failed else 0.0
+    if key != scope.first:
+        return 0.0
+    duration = float(request.get("duration_ms") or 0.0)
+    if field == "ttfb_ms":
+        return duration - float((request.get("timings") or {}).get("receive") or 0.0)
+    return duration
+
+
+def _contribution(request: Json, key: Key, metric: str, scope: _Scope) -> float:
+    if not _within(request, scope.window):
+        return 0.0
+    rule = attribution_of(metric)
+    if rule.requests == "none":
+        return 0.0
+    if rule.requests == "named":
+        return _named(request, key, metric, scope)
     unit = unit_of(metric)
     if unit is BYTES:
         return float(request.get("transfer_bytes") or 0)
     if unit is COUNT:
         return 1.0
     started = float(request.get("started_ms") or 0.0)
+    moment = scope.moment
     if moment is not None and started >= moment:
-        return 0.0
-    rule = attribution_of(metric)
-    if rule.requests == "none":
         return 0.0
     if (
         rule.requests == "render_blocking"
@@ -117,7 +229,7 @@ def _contribution(request: Json, metric: str, moment: float | None) -> float:
 
 
 def _side(
-    results: Sequence[Json], metric: str
+    results: Sequence[Json], metric: str, requests: Sequence[Json] = ()
 ) -> tuple[dict[Key, list[float]], dict[Key, Json], dict[str, list[float]]]:
     """Per key: contribution in every run (0 when absent); a sample request; host blocking."""
     contributions: dict[Key, list[float]] = defaultdict(list)
@@ -128,7 +240,7 @@ def _side(
     all_keys = {key for keyed in keyed_runs for key in keyed}
     all_hosts = {h for r in results for h in (r.get("hosts") or {})}
     for result, keyed in zip(results, keyed_runs, strict=True):
-        moment = _moment(result, metric)
+        scope = _scope(result, keyed, metric, requests)
         for key in all_keys:
             request = keyed.get(key)
             if request is None:
@@ -136,7 +248,7 @@ def _side(
                 continue
             presence[key] += 1
             sample.setdefault(key, request)
-            contributions[key].append(_contribution(request, metric, moment))
+            contributions[key].append(_contribution(request, key, metric, scope))
         hosts = result.get("hosts") or {}
         for host in all_hosts:
             blocking[host].append(float((hosts.get(host) or {}).get("blocking_ms") or 0.0))
@@ -150,23 +262,34 @@ def _median(values: Sequence[float]) -> float:
 
 
 def attribute(
-    metric: str, base: Sequence[Json], branch: Sequence[Json], *, top: int = TOP
+    metric: str,
+    base: Sequence[Json],
+    branch: Sequence[Json],
+    *,
+    top: int = TOP,
+    requests: Sequence[Json] = (),
 ) -> dict[str, Any]:
     """Rank hosts and entities by the change of their contribution to ``metric``.
 
-    ``base`` and ``branch`` are result documents of succeeded runs. Returns
-    ``{"metric", "change", "hosts": [...], "entities": [...], "message"}`` where ``change`` is
-    the change of the metric's median, hosts/entities are :meth:`Contributor.as_dict` sorted
-    by change in the metric's direction (largest first), at most ``top`` of each, and
-    ``message`` reads like "LCP +420 ms — ads.example.com: render-blocking script +400 ms".
+    ``base`` and ``branch`` are result documents of succeeded runs; ``requests`` the
+    scenario's named request declarations (``name``, ``method`` or None, ``pattern``: the
+    spec's ``setup.requests``), which a ``request.<name>.*`` metric needs. Returns
+    ``{"metric", "change", "hosts": [...], "entities": [...], "message", "request"}`` where
+    ``change`` is the change of the metric's median, hosts/entities are
+    :meth:`Contributor.as_dict` sorted by change in the metric's direction (largest first),
+    at most ``top`` of each, ``message`` reads like "LCP +420 ms — ads.example.com:
+    render-blocking script +400 ms", and ``request`` is the declaration of the named request
+    the metric is about (None for any other metric, or when it is not declared).
     """
     unit = unit_of(metric)
-    base_moments = [m for r in base if (m := _moment(r, metric)) is not None]
-    branch_moments = [m for r in branch if (m := _moment(r, metric)) is not None]
-    change = _median(branch_moments) - _median(base_moments)
+    base_values = [v for r in base if (v := metric_values(r).get(metric)) is not None]
+    branch_values = [v for r in branch if (v := metric_values(r).get(metric)) is not None]
+    change = _median(branch_values) - _median(base_values)
     direction = 1.0 if change >= 0 else -1.0
-    b_contrib, b_sample, b_block = _side(base, metric)
-    n_contrib, n_sample, n_block = _side(branch, metric)
+    named = _parts(metric)[1]
+    declaration = next((d for d in requests if d.get("name") == named), None) if named else None
+    b_contrib, b_sample, b_block = _side(base, metric, requests)
+    n_contrib, n_sample, n_block = _side(branch, metric, requests)
     keys = set(b_sample) | set(n_sample)
     hosts: dict[str, Contributor] = {}
     best: dict[str, float] = {}
@@ -186,6 +309,9 @@ def attribute(
         entry.base += before
         entry.branch += after
         label = f"{_kind(sample)} {key[1] or '/'}"
+        what = _kind(sample)
+        if declaration is not None:  # the request by its name: "create_chat POST /api/chats"
+            what = label = f"{named} {sample.get('method') or 'GET'} {key[1] or '/'}"
         if in_base <= 0.5 < in_branch:
             entry.appeared.append(label)
         elif in_branch <= 0.5 < in_base:
@@ -200,7 +326,7 @@ def attribute(
                 if in_branch <= 0.5 < in_base
                 else ""
             )
-            entry.detail = f"{status}{_kind(sample)} {_fmt(delta, unit)}"
+            entry.detail = f"{status}{what} {_fmt(delta, unit)}"
     if unit is MS and attribution_of(metric).blocking:
         for host in set(b_block) | set(n_block):
             before = _median(b_block.get(host, []))
@@ -240,4 +366,5 @@ def attribute(
         "hosts": [h.as_dict() for h in ranked[:top]],
         "entities": [e.as_dict() for e in ranked_entities[:top]],
         "message": message,
+        "request": dict(declaration) if declaration is not None else None,
     }

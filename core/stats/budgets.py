@@ -4,10 +4,18 @@ One vocabulary of metric names serves comparisons, budgets and imported results:
 
 - page metrics by their result-document name: ``lcp``, ``fcp``, ``requests``,
   ``transfer_bytes``, ``third_party_blocking_ms`` … (any number in ``metrics``);
+- named metrics and CPU counters, keys of ``metrics`` too: ``user.checkout_ready``,
+  ``request.create_chat.duration_ms``, ``custom.cart_items``, ``ws.chat.reply_ms``,
+  ``backend.api_p95``, ``cpu.script_ms`` (docs/result-document.md);
 - ``party.<first|third>.<field>``, ``type.<content class>.<field>``,
   ``entity.<entity>.<field>`` and ``host.<host>.<field>`` for the splits, where ``field`` is
   one of the registry's totals fields (``core.metrics.TOTALS``; e.g.
-  ``party.third.transfer_bytes``, ``type.js.transfer_bytes``).
+  ``party.third.transfer_bytes``, ``type.js.transfer_bytes``);
+- ``step.<step>.duration_ms`` for a measured step, and ``step.<step>.<name>`` for each of
+  its own metrics (``step.checkout.request.pay.duration_ms``, ``step.checkout.cpu.script_ms``).
+
+A budget names one of these (core.metrics.metric_problem says which names are);
+:func:`validate_budgets` refuses any other.
 
 A budget is ``{metric: maximum}`` (``Scenario.budgets``), met when the median of the runs is
 at most the maximum. Messages print values in the metric's unit (``core.metrics``).
@@ -18,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from core.metrics import TOTALS_FAMILIES, format_value
+from core.metrics import STEP, TOTALS_FAMILIES, format_value, metric_problem
 
 _PREFIXES = frozenset(family.prefix for family in TOTALS_FAMILIES)
 
@@ -32,9 +40,10 @@ def _number(value: Any) -> float | None:
 def metric_values(result: Mapping[str, Any]) -> dict[str, float]:
     """Every named metric of one result document (see the module docstring).
 
-    Values that are null or not numbers are left out. A split group absent from a run that
-    recorded requests is absent here too; :func:`has_requests` tells callers when an absent
-    group means zero.
+    Values that are null or not numbers are left out, and so is a named metric a run did not
+    measure (absent, never 0). A split group absent from a run that recorded requests is
+    absent here too; :func:`has_requests` tells callers when an absent group means zero. Of
+    two steps with one name, the first counts.
     """
     values: dict[str, float] = {}
     for name, value in (result.get("metrics") or {}).items():
@@ -47,6 +56,16 @@ def metric_values(result: Mapping[str, Any]) -> dict[str, float]:
                 number = _number(totals.get(field))
                 if number is not None:
                     values.setdefault(f"{family.prefix}.{member}.{field}", number)
+    for member, step in STEP.members(result):
+        own = step.get("metrics")
+        named = {
+            "duration_ms": step.get("duration_ms"),
+            **(own if isinstance(own, Mapping) else {}),
+        }
+        for name, value in named.items():
+            number = _number(value)
+            if number is not None:
+                values.setdefault(f"{STEP.prefix}.{member}.{name}", number)
     return values
 
 
@@ -76,7 +95,18 @@ class BudgetResult:
 
 
 def validate_budgets(budgets: Any) -> dict[str, float]:
-    """Return ``budgets`` as ``{metric: float}``; raise ValueError naming the bad entry."""
+    """Return ``budgets`` as ``{metric: float}``; raise ValueError naming the bad entry: a
+    maximum that is not a number >= 0, or a name that is no metric (see the module
+    docstring)."""
+    clean = _limits(budgets)
+    for metric in clean:
+        if problem := metric_problem(metric):
+            raise ValueError(f"budget {metric!r}: {problem}")
+    return clean
+
+
+def _limits(budgets: Any) -> dict[str, float]:
+    """``budgets`` as ``{metric: float}``, names unchecked; ValueError for a bad maximum."""
     if not isinstance(budgets, Mapping):
         raise ValueError("budgets must be an object of metric → maximum")
     clean: dict[str, float] = {}
@@ -95,11 +125,13 @@ def evaluate_budgets(
 
     Split metrics count as 0 in a run that recorded requests but not that group (no
     third-party request means 0 third-party bytes). A budget no run can be evaluated on fails:
-    a limit that cannot be checked is not met.
+    a limit that cannot be checked is not met; so does one saved under a name the registry
+    no longer knows (its names are checked when saved, :func:`validate_budgets`). Raises
+    ValueError for a maximum that is not a number >= 0.
     """
     per_run = [(metric_values(run), has_requests(run)) for run in runs]
     results = []
-    for metric, limit in validate_budgets(budgets).items():
+    for metric, limit in _limits(budgets).items():
         values = _values_of(metric, per_run)
         if not values:
             results.append(

@@ -10,7 +10,7 @@ runs is ``scenarios.ci.workflow``.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.metrics import ENTITY, SCORE, UnknownMetric, page_names, split_name, unit_of
+from core.metrics import ENTITY, NUMBER, SCORE, UnknownMetric, page_names, split_name, unit_of
 from core.stats import verdict as stats
 from core.stats.attribution import attribute
 from core.stats.budgets import evaluate_budgets, has_requests, is_group_metric, metric_values
@@ -38,8 +38,9 @@ def _values(results: Sequence[Mapping[str, Any]], names: set[str]) -> dict[str, 
 
 
 def _reported(result: Mapping[str, Any]) -> list[str]:
-    """The names a run contributes rows for: its page metrics, and the fields of its splits
-    that their family reports (``Family.reported``), third-party entities only."""
+    """The names a run contributes rows for: its page and named metrics, its steps' durations
+    and own metrics, and the fields of its splits that their family reports
+    (``Family.reported``), third-party entities only."""
     names = []
     for name in metric_values(result):
         if not is_group_metric(name):
@@ -69,15 +70,20 @@ def compare_runs(
     *,
     options: Mapping[str, Any] | None = None,
     budgets: Mapping[str, float] | None = None,
+    requests: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The comparison report of two sets of result documents (plain data in, plain data out).
 
     ``options``: ``alpha`` (0.05), ``min_effect_ms`` (50), ``min_effect_pct`` (5),
-    ``metrics`` (the gated family, default :data:`DEFAULT_FAMILY`). Returns
+    ``metrics`` (the gated family, default :data:`DEFAULT_FAMILY`: any metric name of
+    ``core.stats.budgets``, named metrics and steps' included). ``requests``: the scenario's
+    named request declarations, with which a ``request.<name>.*`` change is attributed to
+    the requests they match (``core.stats.attribution``). Returns
     ``{"verdict", "gate", "metrics": [MetricComparison dicts], "attribution": [...],
     "budgets": [...], "budgets_passed", "runs": {"base", "branch"}}``; ``gate`` is "fail" on
     a regression or a budget over its limit, else "pass". Attribution covers every gated
-    page metric that regressed or improved.
+    metric that regressed or improved, but splits and the values not made of requests
+    (scores, JS values and backend series).
     """
     options = options or {}
     ordered: dict[str, None] = {}
@@ -110,13 +116,14 @@ def compare_runs(
     results.sort(key=lambda r: order.get(r.metric, len(order)))
     verdict = stats.overall_verdict(results)
     attribution = [
-        attribute(r.metric, base, branch)
+        attribute(r.metric, base, branch, requests=requests)
         for r in results
         if r.gated
         and r.verdict in (stats.REGRESSION, stats.IMPROVEMENT)
         and not is_group_metric(r.metric)
-        # A score (CLS) is not made of requests: there is nothing to attribute it to.
-        and unit_of(r.metric) is not SCORE
+        # A score (CLS), a JS value or a backend series is not made of requests: there is
+        # nothing to attribute it to.
+        and unit_of(r.metric) not in (SCORE, NUMBER)
     ]
     budget_results = [b.as_dict() for b in evaluate_budgets(budgets or {}, branch)]
     budgets_passed = all(b["passed"] for b in budget_results)

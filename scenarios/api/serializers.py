@@ -5,7 +5,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.metrics import page_names
+from core.metrics import metric_problem, page_names
 from scenarios import destinations
 from scenarios.ci.workflow import warmups
 from scenarios.models import Comparison, Location, Release, Run, Scenario
@@ -172,8 +172,18 @@ class ComparisonCreateSerializer(serializers.Serializer):
         required=False,
         min_length=1,
         max_length=50,
-        help_text="Gated metrics (the Holm family)",
+        help_text="Gated metrics (the Holm family): page metrics (lcp), splits "
+        "(party.third.transfer_bytes), named metrics (user.checkout_ready, "
+        "request.create_chat.duration_ms, custom.<name>, ws.<name>.reply_ms, backend.<name>, "
+        "cpu.script_ms) and steps' (step.<step>.duration_ms, step.<step>.<named metric>)",
     )
+
+    def validate_metrics(self, names: list[str]) -> list[str]:
+        """Every gated metric must be one the registry places: a typo would gate nothing."""
+        refused = [f"{name}: {problem}" for name in names if (problem := metric_problem(name))]
+        if refused:
+            raise serializers.ValidationError(refused)
+        return names
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("base_url") and not attrs.get("base_branch"):

@@ -28,7 +28,10 @@ def release_report(release: Release, runs: int = 20) -> dict[str, Any]:
             if not before and not after:
                 continue
             report = compare_runs(
-                [r.result or {} for r in before], [r.result or {} for r in after], budgets={}
+                [r.result or {} for r in before],
+                [r.result or {} for r in after],
+                budgets={},
+                requests=scenario.spec()["setup"]["requests"],
             )
             location = Location.objects.filter(pk=location_id).first()
             reports.append(

@@ -310,6 +310,7 @@ def _finish(comparison: Comparison, runs: Sequence[Run]) -> None:
         [run.result or {} for run in branch],
         options=comparison.options,
         budgets=comparison.scenario.budgets,
+        requests=comparison.scenario.spec()["setup"]["requests"],
     )
     report["base"] = {**source, "runs": [run.pk for run in base]}
     report["branch"] = {

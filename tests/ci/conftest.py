@@ -123,13 +123,19 @@ def viewer_client(make_user: MakeUser) -> APIClient:
     return client
 
 
+CHAT_HOST = "api.example.localhost"
+
+
 class SyntheticAgent:
     """Answers every run at once with a synthetic result (tests/factories.py).
 
     The run's URL says what to report: ``?fcp=400&ad=300`` gives FCP ≈ 400 ms and a 300 ms
     render-blocking ad script, both plus a few ms of jitter set by the run's rank within its
-    role (median +1 ms over five runs); ``?fail=1`` a failed run. Stored through
-    ``store_result`` like a real agent's delivery.
+    role (median +1 ms over five runs); ``?chat=200`` a POST to
+    ``http://api.example.localhost/api/chats`` taking 200 ms (plus the jitter), which the
+    agent reports as the named request ``create_chat`` (``request.create_chat.duration_ms``,
+    as for a scenario declaring ``create_chat: POST */api/chats``); ``?fail=1`` a failed run.
+    Stored through ``store_result`` like a real agent's delivery.
     """
 
     JITTER = (0.0, 4.0, -2.0, 2.0, 1.0, -3.0, 3.0)
@@ -142,7 +148,7 @@ class SyntheticAgent:
 
         from scenarios.models.run import claim_run
         from scenarios.runs.store import store_result
-        from tests.factories import home_result
+        from tests.factories import home_result, req
 
         run_id = int((args or [])[0])
         spec = claim_run(run_id, "synthetic")
@@ -157,12 +163,17 @@ class SyntheticAgent:
         jitter = self.JITTER[index % len(self.JITTER)]
         self.count += 1
         fail = bool(query.get("fail"))
+        chat_ms = query["chat"] + jitter if "chat" in query else None
+        chat = req(CHAT_HOST, "/api/chats", 30.0, chat_ms or 0, kind="fetch", method="POST")
         doc = home_result(
             query.get("fcp", 100.0) + jitter,
             ad_ms=query.get("ad", 20.0) + jitter,
             status="failed" if fail else "succeeded",
             error="HTTP 500 for the page" if fail else None,
+            extra=[chat] if chat_ms is not None else [],
         )
+        if chat_ms is not None:
+            doc["metrics"]["request.create_chat.duration_ms"] = chat_ms
         store_result(run_id, doc, None, agent_name="synthetic")
 
 

@@ -208,6 +208,35 @@ def test_an_unknown_scenario_exits_2_naming_it(scenario: Scenario, server: list[
     )
 
 
+def test_named_metrics_are_gated_by_name_and_an_unknown_one_exits_2(
+    scenario: Scenario, server: list[str], synthetic_agent: Any
+) -> None:
+    script = "- request_metric: {name: create_chat, match: POST */api/chats}\n- navigate: /\n"
+    scenario.script_format, scenario.script = Scenario.FORMAT_YAML, script
+    scenario.full_clean()
+    scenario.save()
+    compare = ["compare", *server, "--scenario", "demo"]
+    urls = ["--url", f"{BASE_URL}&chat=300", "--base-url", f"{BASE_URL}&chat=100"]
+    unknown = perfite_ci(*compare, *urls, "--metrics", "lcp,user.Checkout")
+    assert one_line(unknown) == (
+        "perfite-ci: server answered HTTP 400 for POST comparisons/: metrics: user.Checkout: "
+        "invalid metric name 'Checkout': use lower-case letters, digits, '_', '-' and '.' "
+        "between them"
+    )
+    assert Comparison.objects.count() == 0
+    gated = "user.checkout_ready,request.create_chat.duration_ms"
+    done = perfite_ci(*compare, *urls, "--metrics", gated)
+    assert done.returncode == 1, done.stderr
+    assert (
+        "  Request create_chat Duration +200 ms — api.example.localhost: "
+        "create_chat POST /api/chats +200 ms"
+    ) in done.stdout.splitlines()
+    report = Comparison.objects.get().report or {}
+    verdicts = {m["metric"]: (m["gated"], m["verdict"]) for m in report["metrics"]}
+    assert verdicts["request.create_chat.duration_ms"] == (True, "regression")
+    assert "user.checkout_ready" not in verdicts  # gated, but no run measured it
+
+
 def test_failing_runs_exit_2_with_the_reason(
     scenario: Scenario, server: list[str], synthetic_agent: Any
 ) -> None:

@@ -51,3 +51,63 @@ def test_third_party_bytes_budget_fails_when_the_ad_grows() -> None:
 def test_malformed_budgets_are_refused(bad: object) -> None:
     with pytest.raises(ValueError):
         validate_budgets(bad)
+
+
+def with_named(fcp: float, **named: float) -> dict[str, object]:
+    document = home_result(fcp)
+    document["metrics"].update(named)
+    document["steps"] = [
+        {"name": "send", "started_ms": 20.0, "duration_ms": 250.0, "metrics": {"user.sent": 240.0}},
+        {"name": "send", "started_ms": 400.0, "duration_ms": 999.0},  # a second "send": not it
+        {"name": "idle", "started_ms": 500.0, "duration_ms": None},
+    ]
+    return document
+
+
+def test_named_metrics_and_each_steps_duration_and_own_metrics_are_values() -> None:
+    values = metric_values(with_named(100.0, **{"request.create_chat.duration_ms": 215.0}))
+    assert values["request.create_chat.duration_ms"] == 215.0
+    assert {k: v for k, v in values.items() if k.startswith("step.")} == {
+        "step.send.duration_ms": 250.0,
+        "step.send.user.sent": 240.0,
+    }
+
+
+def test_a_budget_on_a_named_metric_is_judged_on_the_runs_that_measured_it() -> None:
+    runs = [
+        with_named(100.0, **{"user.checkout_ready": 400.0}),
+        with_named(100.0),  # not measured: absent, not 0
+        with_named(100.0, **{"user.checkout_ready": 600.0}),
+    ]
+    budgets = {"user.checkout_ready": 450, "step.send.user.sent": 240, "step.send.duration_ms": 200}
+    checked = evaluate_budgets(budgets, runs)
+    assert [(b.metric, b.median, b.n, b.passed) for b in checked] == [
+        ("user.checkout_ready", 500.0, 2, False),
+        ("step.send.user.sent", 240.0, 3, True),
+        ("step.send.duration_ms", 250.0, 3, False),
+    ]
+    assert checked[0].message == "user.checkout_ready: median 500 ms is over the budget of 450 ms"
+
+
+@pytest.mark.parametrize(
+    ("budgets", "reason"),
+    [
+        (
+            {"speed_index": 1000},
+            "budget 'speed_index': 'speed_index' is not a metric Perfite knows",
+        ),
+        ({"user.Ready": 10}, "budget 'user.Ready': invalid metric name 'Ready'"),
+    ],
+)
+def test_a_budget_on_a_name_no_metric_has_is_refused_when_saved(
+    budgets: dict[str, float], reason: str
+) -> None:
+    with pytest.raises(ValueError) as refused:
+        validate_budgets(budgets)
+    assert str(refused.value).startswith(reason)
+    named = {"user.checkout_ready": 1.0, "request.a.count": 2, "step.s.cpu.script_ms": 3}
+    assert validate_budgets(named) == {
+        "user.checkout_ready": 1.0,
+        "request.a.count": 2.0,
+        "step.s.cpu.script_ms": 3.0,
+    }
