@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from core.metrics import metric_problem, page_names
 from scenarios import destinations
+from scenarios.api.result_schema import ResultDocumentField
 from scenarios.ci.workflow import warmups
 from scenarios.models import Comparison, Location, Release, Run, Scenario
 from scenarios.roles import can_edit
@@ -101,6 +102,8 @@ class RunSerializer(serializers.ModelSerializer):
 
 class RunDetailSerializer(RunSerializer):
     """A run with its full result document (docs/result-document.md)."""
+
+    result = ResultDocumentField(read_only=True)
 
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "result"]
@@ -325,7 +328,15 @@ class ImportSerializer(serializers.Serializer):
     scenario = serializers.SlugRelatedField(slug_field="slug", queryset=Scenario.objects.all())
     har = serializers.JSONField(required=False, help_text="A HAR 1.2 object")
     har_file = serializers.FileField(required=False, help_text="A .har or .har.gz upload")
-    metrics = serializers.JSONField(required=False, help_text="{metric name: number}")
+    metrics = serializers.JSONField(
+        required=False,
+        help_text="{metric name: number}: page metrics (lcp), splits "
+        "(party.third.transfer_bytes) and named metrics (user.<name>, "
+        "request.<name>.duration_ms|ttfb_ms|transfer_bytes|count|failed, custom.<name>, "
+        "ws.<name>.connect_ms|sent|received|sent_bytes|received_bytes|reply_ms, "
+        "backend.<name>, cpu.script_ms …), as in a result document's metrics; a name no "
+        "metric has, or a value that is not a finite number in range, is refused",
+    )
     tool = serializers.CharField(required=False, allow_blank=True, max_length=100)
     branch = serializers.CharField(required=False, allow_blank=True, max_length=200)
     commit = serializers.CharField(required=False, allow_blank=True, max_length=64)
