@@ -153,23 +153,25 @@ def _window(result: Json, step: str) -> tuple[float, float]:
     return 0.0, 0.0
 
 
+def _declared(named: str, requests: Sequence[Json]) -> Json | None:
+    """The declaration of named request ``named`` among ``requests``, None if none."""
+    return next((d for d in requests if d.get("name") == named), None) if named else None
+
+
+def _matches(declaration: Json | None, request: Json) -> bool:
+    if declaration is None:
+        return False
+    method, url = str(request.get("method") or "GET"), str(request.get("url") or "")
+    return request_matches(declaration, method, url)
+
+
 def _scope(result: Json, keyed: dict[Key, Json], metric: str, requests: Sequence[Json]) -> _Scope:
     step, named = _parts(metric)
     window = _window(result, step) if step else None
-    declaration = next((d for d in requests if d.get("name") == named), None) if named else None
-    first = None
-    if declaration is not None:
-        first = next(
-            (
-                key
-                for key, request in keyed.items()  # in start order (_keyed)
-                if _within(request, window)
-                and request_matches(
-                    declaration, str(request.get("method") or "GET"), str(request.get("url") or "")
-                )
-            ),
-            None,
-        )
+    declaration = _declared(named, requests)
+    first = next(  # keyed is in start order (_keyed)
+        (k for k, r in keyed.items() if _within(r, window) and _matches(declaration, r)), None
+    )
     return _Scope(_moment(result, metric), window, declaration, first)
 
 
@@ -180,10 +182,7 @@ def _within(request: Json, window: tuple[float, float] | None) -> bool:
 
 def _named(request: Json, key: Key, metric: str, scope: _Scope) -> float:
     """A request's part in a named request's metric (see the module docstring)."""
-    declaration = scope.declaration
-    if declaration is None or not request_matches(
-        declaration, str(request.get("method") or "GET"), str(request.get("url") or "")
-    ):
+    if not _matches(scope.declaration, request):
         return 0.0
     field = metric.rsplit(".", 1)[-1]
     if field == "transfer_bytes":
@@ -287,7 +286,7 @@ def attribute(
     change = _median(branch_values) - _median(base_values)
     direction = 1.0 if change >= 0 else -1.0
     named = _parts(metric)[1]
-    declaration = next((d for d in requests if d.get("name") == named), None) if named else None
+    declaration = _declared(named, requests)
     b_contrib, b_sample, b_block = _side(base, metric, requests)
     n_contrib, n_sample, n_block = _side(branch, metric, requests)
     keys = set(b_sample) | set(n_sample)
