@@ -7,9 +7,10 @@ is stored):
   history of that scenario+location up to and including the run (CI runs are not part of
   the monitoring history and are never judged).
 - Metric thresholds look at the median of the last K succeeded runs (K = ``window_runs``)
-  so one noisy run does not alert; a run without the value (a named metric it did not
-  measure) is left out, never 0 (scenarios.alerts.series), so it leaves fewer than K values.
-  Absolute: crossed when that median is above ``value``.
+  so one noisy run does not alert. A named metric (one read from the result document) that
+  a run did not measure is skipped, never 0: it is judged on the K newest runs that have it
+  among the 3K newest (scenarios.alerts.series.span). Absolute: crossed when that median
+  is above ``value``.
   Relative: crossed when it is more than ``value`` % above the trailing median of the N days
   (``baseline_days``) before those K runs; once 30 runs or more make it, that baseline is
   cached on the threshold for an hour of run time. Fewer than K values (or no baseline): no
@@ -33,7 +34,7 @@ from django.utils import timezone
 
 from scenarios.alerts.insights import culprit_summary
 from scenarios.alerts.messages import opened_message
-from scenarios.alerts.series import at_location, load_snapshot, median, values
+from scenarios.alerts.series import at_location, load_snapshot, median, span, values
 from scenarios.alerts.tasks import queue_notifications
 from scenarios.models import Channel, Incident, Run, Threshold
 from scenarios.models.alerts import Notification
@@ -102,10 +103,11 @@ def judge(run: Run, thresholds: Sequence[Threshold]) -> dict[int, Judgement]:
     metric_ths = [th for th in thresholds if th.kind != Threshold.FAILURE]
     failure_ths = [th for th in thresholds if th.kind == Threshold.FAILURE]
     if metric_ths:
-        k_max = max(th.window_runs for th in metric_ths)
-        snap = load_snapshot(history.filter(status=Run.SUCCEEDED), metric_ths, limit=k_max)
+        newest = max(span(th) for th in metric_ths)
+        snap = load_snapshot(history.filter(status=Run.SUCCEEDED), metric_ths, limit=newest)
         for th in metric_ths:
-            out[th.pk] = _judge_metric(th, values(th, snap)[: th.window_runs], run, history)
+            judged = values(th, snap, runs=span(th))[: th.window_runs]
+            out[th.pk] = _judge_metric(th, judged, run, history)
     if failure_ths:
         k_max = max(th.window_runs for th in failure_ths)
         recent = list(

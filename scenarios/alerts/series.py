@@ -25,7 +25,7 @@ Every history query selects one location's rows with ``at_location`` (None: rows
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connection
@@ -149,8 +149,31 @@ def _raw_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def values(th: Threshold, snap: Snapshot) -> list[float]:
-    """The threshold's value in each run of the snapshot, newest first (see module rules)."""
+# A named metric a run may not measure (a request that did not happen, a counter a browser
+# lacks) is judged on the K newest runs that have it, among this many times K newest runs.
+NAMED_LOOKBACK = 3
+
+
+def span(th: Threshold) -> int:
+    """How many of the newest runs a threshold's judgement reads: its K (``window_runs``), or
+    for a named metric (one read from the result document: a page metric without a column,
+    a named family's member, a step's own) NAMED_LOOKBACK times K, so that runs without it
+    are skipped rather than leaving fewer than K values."""
+    named = (th.scope == "page" and th.metric not in METRIC_FIELDS) or (
+        th.scope == "step" and th.metric not in STEP_FIELDS
+    )
+    return th.window_runs * (NAMED_LOOKBACK if named else 1)
+
+
+def values(th: Threshold, snap: Snapshot, runs: int | None = None) -> list[float]:
+    """The threshold's value in each run of the snapshot, newest first (see module rules);
+    with ``runs``, in the newest ``runs`` runs of it only."""
+    if runs is not None:
+        snap = replace(
+            snap,
+            run_ids=snap.run_ids[:runs],
+            page={name: per_run[:runs] for name, per_run in snap.page.items()},
+        )
     if th.scope == "page":
         return [float(v) for v in snap.page.get(th.metric, []) if v is not None]
     if th.scope in ("host", "party", "entity"):

@@ -98,22 +98,39 @@ def test_a_page_threshold_judges_a_named_metric_from_the_result_document(
     assert "culprits" not in incident.details  # no column history to search
 
 
-def test_runs_that_did_not_measure_it_are_left_out_never_zero(
+def test_runs_that_did_not_measure_it_are_skipped_never_zero(
     scenario: Scenario, make_run: MakeRun, evaluate: Any
 ) -> None:
-    """A run without the value (the request did not happen) is no 0 ms: the median of the
-    runs that have it is judged, and with fewer than K of them nothing is."""
-    threshold(scenario, "request.create_chat.duration_ms", 250, window_runs=3)
+    """A run without the value (the request did not happen) is no 0 ms, and no gap either:
+    the median of the 3 newest runs that have it is judged (counted as 0, the last 3 runs
+    would give 300 ms, under the line)."""
+    th = threshold(scenario, "request.create_chat.duration_ms", 350, window_runs=3)
     durations = [400.0, None, 500.0, None, 300.0]
     for i, duration in enumerate(durations):
         measured = {} if duration is None else {"request.create_chat.duration_ms": duration}
         evaluate(make_run(i * 5, result={"metrics": measured}))
-    assert Incident.objects.count() == 0  # the last 3 runs hold only 2 values
-    snap = load_snapshot(Run.objects.all(), [Threshold.objects.get()])
-    assert values(Threshold.objects.get(), snap) == [300.0, 500.0, 400.0]
+        assert Incident.objects.exists() is (i == 4), i
+    assert Incident.objects.get().value == 400.0
+    snap = load_snapshot(Run.objects.all(), [th])
+    assert values(th, snap) == [300.0, 500.0, 400.0]
+    assert values(th, snap, runs=2) == [300.0]
     evaluate(make_run(25, result={"metrics": {"request.create_chat.duration_ms": 320.0}}))
     evaluate(make_run(30, result={"metrics": {"request.create_chat.duration_ms": 330.0}}))
-    assert Incident.objects.get().value == 320.0
+    assert Incident.objects.get().resolved_at is not None  # median 320 ms
+
+
+def test_a_named_metric_judges_the_k_newest_that_have_it_among_three_times_k(
+    scenario: Scenario, make_run: MakeRun, evaluate: Any
+) -> None:
+    threshold(scenario, "backend.api_p95", 200, window_runs=2)
+    evaluate(make_run(0, result={"metrics": {"backend.api_p95": 900.0}}))
+    for i in range(1, 6):
+        evaluate(make_run(i * 5, result={"metrics": {}}))
+    assert Incident.objects.count() == 0
+    evaluate(make_run(30, result={"metrics": {"backend.api_p95": 800.0}}))
+    assert Incident.objects.count() == 0  # the 900 is the 7th newest run: beyond 3 x 2
+    evaluate(make_run(35, result={"metrics": {"backend.api_p95": 700.0}}))
+    assert Incident.objects.get().value == 750.0
 
 
 def test_a_page_threshold_on_a_steps_metric_becomes_that_steps_threshold(
