@@ -66,11 +66,15 @@ class Transition:
     event: str  # Notification.OPENED | RESOLVED | REMINDER
 
 
-def evaluate_after_run(run_id: int, now: datetime | None = None) -> list[Transition]:
+def evaluate_after_run(
+    run_id: int, now: datetime | None = None, *, prefix: str = ""
+) -> list[Transition]:
     """Evaluate the thresholds concerned by run ``run_id``; return the notified transitions.
 
     ``now`` (default: the wall clock) stamps incidents and notifications and decides mutes
-    and reminders; the judged history is always the runs up to the run itself.
+    and reminders; the judged history is always the runs up to the run itself. ``prefix``
+    limits it to thresholds on metrics starting so (``backend.``: judged again once a run's
+    backend series arrive, after the run's own evaluation).
     """
     now = now or timezone.now()
     run = Run.objects.select_related("scenario", "location").filter(pk=run_id).first()
@@ -81,6 +85,10 @@ def evaluate_after_run(run_id: int, now: datetime | None = None) -> list[Transit
             Q(location__isnull=True) | Q(location_id=run.location_id)
         )
     )
+    if prefix:
+        thresholds = [
+            th for th in thresholds if th.kind != Threshold.FAILURE and th.metric.startswith(prefix)
+        ]
     if not thresholds:
         return []
     judgements = judge(run, thresholds)

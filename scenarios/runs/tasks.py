@@ -75,11 +75,12 @@ def purge_old_runs() -> int:
 
 
 @shared_task(name="scenarios.runs.tasks.evaluate_run", ignore_result=True)
-def evaluate_run(run_id: int) -> None:
-    """After a run is stored: evaluate its scenario's thresholds and notify on state changes."""
+def evaluate_run(run_id: int, prefix: str = "") -> None:
+    """After a run is stored: evaluate its scenario's thresholds and notify on state changes
+    (only those on metrics starting with ``prefix`` when given)."""
     from scenarios.alerts.evaluate import evaluate_after_run
 
-    evaluate_after_run(run_id)
+    evaluate_after_run(run_id, prefix=prefix)
 
 
 @shared_task(
@@ -102,6 +103,10 @@ def fetch_backend_series(self, run_id: int) -> int:  # type: ignore[no-untyped-d
     backoff; the last try records the reason on the run instead. Returns the Graphite points
     queued for the values, whose push is queued here (beat sends them anyway)."""
     queued = backend.fetch_for_run(run_id, final=self.request.retries >= self.max_retries)
+    try:  # the run's own evaluation came before its backend series
+        evaluate_run.delay(run_id, prefix="backend.")
+    except Exception:
+        log.warning("could not queue the backend thresholds of run %s", run_id)
     if queued:
         try:
             push_graphite_outbox.delay()

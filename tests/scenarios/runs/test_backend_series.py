@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from scenarios.models import GraphitePoint, Location, Run, Scenario
+from scenarios.models import GraphitePoint, Incident, Location, Run, Scenario, Threshold
 from scenarios.runs import backend, tasks
 from scenarios.runs.store import store_result
 from scenarios.runs.tasks import fetch_backend_series
@@ -472,3 +472,25 @@ def test_a_fetch_lost_with_the_broker_is_queued_again_by_the_sweep(
 
     assert (lost.result or {})["metrics"]["backend.api.p95"] == 7.0
     assert backend.unfetched() == []
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_a_threshold_on_a_backend_series_judges_the_run_once_its_series_arrive(
+    db: None, render_api: RenderApi, django_capture_on_commit_callbacks: Any
+) -> None:
+    render_api.answers = [Answer(series((300.0, START + 1)))]
+    scenario = declaring(P95)
+    th = Threshold(
+        scenario=scenario,
+        kind=Threshold.ABSOLUTE,
+        metric="backend.api.p95",
+        value=200,
+        window_runs=1,
+    )
+    th.full_clean()
+    th.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stored_run(scenario)
+
+    assert [(i.threshold_id, i.resolved_at) for i in Incident.objects.all()] == [(th.pk, None)]
