@@ -1,6 +1,9 @@
 """Perfite's multi-host demo site: first-party HTML and static assets, a render-blocking
-third-party ad, an async tracker beacon, a search API and a WebSocket echo, all served
-by one loopback HTTP/1.1 server that routes on the Host header.
+third-party ad, an async tracker beacon, a search API, a WebSocket echo (delayed by
+``?echo_delay=``), and the pages the named metrics are tested on: user timings
+(``/timings``), a chat client with its API (``/chat``, ``/api/init``, ``/api/chats``,
+``/api/messages``) and JavaScript memory (``/memory``). All served by one loopback HTTP/1.1
+server that routes on the Host header.
 
 ``DemoSite().start()`` serves it in a daemon thread (tests); ``python -m demosite`` serves
 it in the foreground (the demo scenario). Byte sizes of every body are in

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -35,6 +36,13 @@ APP_JS_BYTES = 12000
 AD_JS_BYTES = 8000
 T_JS_BYTES = 3000
 FONT_BYTES = 20000
+# The named-metrics pages (user timings, memory, the chat client) and the chat's API.
+TIMINGS_BYTES = 2000
+MEMORY_BYTES = 2000
+CHAT_BYTES = 4000
+INIT_API_BYTES = 1024
+CHATS_API_BYTES = 256
+MESSAGES_API_BYTES = 128
 HERO_WIDTH = 400
 HERO_HEIGHT = 200
 # signature 8 + IHDR 25 + PLTE 15 + IDAT (12 + zlib 2 + stored block 5 + raw rows + adler 4)
@@ -53,6 +61,9 @@ BAD_REQUEST_BODY = b"400 bad request\n"
 MAX_DELAY_MS = 60_000
 MAX_BUSY_MS = 10_000
 MAX_QUERY_CHARS = 100
+MAX_MARKS = 1000  # extra user timings of the timings page
+MAX_CALLS = 100  # extra API calls of the chat page
+MAX_MIB = 256  # JavaScript heap the memory page keeps (per allocation)
 
 _FILLER = "perfite demo padding "
 
@@ -120,6 +131,23 @@ def search_subresources(static_delay: int = 0) -> list[Subresource]:
         Subresource(STATIC, "/app.js", f"delay={static_delay}", APP_JS_BYTES),
         Subresource(STATIC, "/font.woff2", f"delay={static_delay}", FONT_BYTES),
     ]
+
+
+def page_subresources(page: str) -> list[Subresource]:
+    """What the page at path ``page`` loads with default parameters (search_subresources
+    …); the named-metrics pages load none (their API calls and socket are not
+    subresources). ValueError for a path that is not a page."""
+    pages: dict[str, Callable[[], list[Subresource]]] = {
+        "/": home_subresources,
+        "/search": search_subresources,
+        "/blank": list,
+        "/timings": list,
+        "/memory": list,
+        "/chat": list,
+    }
+    if page not in pages:
+        raise ValueError(f"unknown page {page!r}; known: {sorted(pages)}")
+    return pages[page]()
 
 
 def _html_url(resource: Subresource, port: int) -> str:
@@ -231,3 +259,40 @@ def hero_png() -> bytes:
     )
     assert len(body) == HERO_PNG_BYTES
     return body
+
+
+def timings_html() -> bytes:
+    """The user-timings page, exactly TIMINGS_BYTES bytes: marks "timings start" and
+    ``?extra=`` marks "extra 1".."extra N" at once, then, at least ``?wait=`` ms after its
+    start mark, "timings done" and the measure "timings wait" between the two."""
+    return _render("timings.html", TIMINGS_BYTES, "<!-- ", " -->")
+
+
+def memory_html() -> bytes:
+    """The memory page, exactly MEMORY_BYTES bytes: keeps ``?mib=`` MiB of JavaScript arrays
+    alive; its #work button spins ``?spin=`` ms, then keeps ``?mib=`` MiB more."""
+    return _render("memory.html", MEMORY_BYTES, "<!-- ", " -->")
+
+
+def chat_html() -> bytes:
+    """The chat client, exactly CHAT_BYTES bytes (what it calls: assets/chat.html)."""
+    return _render("chat.html", CHAT_BYTES, "<!-- ", " -->")
+
+
+def _json(document: object, size: int) -> bytes:
+    return json.dumps(document, ensure_ascii=True).encode("ascii").ljust(size, b" ")
+
+
+def init_api() -> bytes:
+    """GET /api/init: the chat's start-up data, exactly INIT_API_BYTES bytes."""
+    return _json({"user": "demo", "chats": []}, INIT_API_BYTES)
+
+
+def chats_api() -> bytes:
+    """POST /api/chats: the chat created, exactly CHATS_API_BYTES bytes."""
+    return _json({"id": 1}, CHATS_API_BYTES)
+
+
+def messages_api() -> bytes:
+    """POST /api/messages: the message stored, exactly MESSAGES_API_BYTES bytes."""
+    return _json({"stored": True}, MESSAGES_API_BYTES)

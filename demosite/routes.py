@@ -16,6 +16,7 @@ _HTML = "text/html; charset=utf-8"
 _JS = "text/javascript; charset=utf-8"
 _CSS = "text/css; charset=utf-8"
 _TEXT = "text/plain; charset=utf-8"
+_JSON = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +90,28 @@ def _blank(req: Request) -> Response:
     return Response(200, content.blank_html(), _HTML, delay_ms=delay_param(req, "html_delay"))
 
 
+def _timings(req: Request) -> Response:
+    delay_param(req, "wait")  # read by the page's script; rejected here when invalid
+    int_param(req.query, "extra", content.MAX_MARKS)
+    return Response(200, content.timings_html(), _HTML)
+
+
+def _memory(req: Request) -> Response:
+    int_param(req.query, "mib", content.MAX_MIB)
+    int_param(req.query, "spin", content.MAX_BUSY_MS)
+    return Response(200, content.memory_html(), _HTML)
+
+
+def _chat(req: Request) -> Response:
+    delay_param(req, "api_delay")
+    delay_param(req, "echo_delay")
+    int_param(req.query, "calls", content.MAX_CALLS)
+    return Response(200, content.chat_html(), _HTML)
+
+
 def _search_api(req: Request) -> Response:
     q = req.query.get("q", [""])[-1]
-    return Response(200, content.search_api(q), "application/json")
+    return Response(200, content.search_api(q), _JSON)
 
 
 def _app_css(req: Request) -> Response:
@@ -103,6 +123,10 @@ GET_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
     (WWW, "/search"): _search_page,
     (WWW, "/blank"): _blank,
     (WWW, "/api/search"): _search_api,
+    (WWW, "/timings"): _timings,
+    (WWW, "/memory"): _memory,
+    (WWW, "/chat"): _chat,
+    (WWW, "/api/init"): lambda req: Response(200, content.init_api(), _JSON),
     (STATIC, "/app.css"): _app_css,
     (STATIC, "/app.js"): lambda req: Response(200, content.app_js(), _JS),
     (STATIC, "/font.woff2"): lambda req: Response(200, content.font_woff2(), "font/woff2"),
@@ -114,6 +138,8 @@ GET_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
 }
 POST_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
     (BEACON, "/collect"): lambda req: Response(204, b""),
+    (WWW, "/api/chats"): lambda req: Response(201, content.chats_api(), _JSON),
+    (WWW, "/api/messages"): lambda req: Response(201, content.messages_api(), _JSON),
 }
 WEBSOCKET_PATH = (WWW, "/ws")
 

@@ -17,7 +17,6 @@ import socketserver
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,9 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             delay = delay_param(req, "delay")
             if (req.host, req.path) == WEBSOCKET_PATH and self.command == "GET":
+                echo_delay = delay_param(req, "echo_delay")
                 self._delay_ms = delay + site.configured_delay(req.host, req.path)
                 self._sleep(self._delay_ms)
-                self._websocket(req, split.query, started)
+                self._websocket(req, split.query, started, echo_delay)
                 return
             response = route(self.command, req)
         except BadParameter:
@@ -190,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
         head = self._head(response.status, fields)
         self._send(req, query, started, response.status, head, body)
 
-    def _websocket(self, req: Request, query: str, started: float) -> None:
+    def _websocket(self, req: Request, query: str, started: float, echo_delay: int) -> None:
         upgrade = self.headers.get("Upgrade", "").lower()
         connection = self.headers.get("Connection", "").lower()
         key = self.headers.get("Sec-WebSocket-Key", "")
@@ -221,10 +221,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(req, query, started, 101, head, b"")
         site = self.server.site
         self.close_connection = True
-        self._echo(site)
+        self._echo(site, echo_delay)
 
-    def _echo(self, site: DemoSite) -> None:
-        """Echo data frames unmasked until the client closes; answer pings."""
+    def _echo(self, site: DemoSite, delay_ms: int) -> None:
+        """Echo data frames unmasked, each ``delay_ms`` after it arrived (the URL's
+        ``?echo_delay=``), until the client closes; answer pings at once."""
         while True:
             try:
                 frame = websocket.read_frame(self.rfile)
@@ -243,6 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif frame.opcode in (websocket.TEXT, websocket.BINARY, websocket.CONTINUATION):
                 if frame.opcode == websocket.TEXT:
                     site._record_message(frame.payload.decode("utf-8", "replace"))
+                self._sleep(delay_ms)
                 self.wfile.write(websocket.encode_frame(frame.opcode, frame.payload, frame.fin))
             elif frame.opcode != websocket.PONG:
                 close = websocket.close_payload(websocket.CLOSE_PROTOCOL_ERROR)
@@ -400,14 +402,7 @@ class DemoSite:
     def expected(self, page: str = "/") -> list[tuple[str, str, int]]:
         """``(host, path, body_bytes)`` of every subresource ``page`` loads (the font via
         app.css included; XHR, WebSocket and beacons not), in document order."""
-        pages: dict[str, Callable[[], list[content.Subresource]]] = {
-            "/": content.home_subresources,
-            "/search": content.search_subresources,
-            "/blank": lambda: [],
-        }
-        if page not in pages:
-            raise ValueError(f"unknown page {page!r}; known: {sorted(pages)}")
-        return [(r.host, r.path, r.body_bytes) for r in pages[page]()]
+        return [(r.host, r.path, r.body_bytes) for r in content.page_subresources(page)]
 
     def _record(self, served: Served) -> None:
         with self._state.lock:

@@ -15,11 +15,11 @@ WWW = "www.example.localhost"
 
 
 def ws_connect(
-    site: DemoSite, key: str = "dGhlIHNhbXBsZSBub25jZQ=="
+    site: DemoSite, key: str = "dGhlIHNhbXBsZSBub25jZQ==", path: str = "/ws"
 ) -> tuple[socket.socket, bytes]:
     sock = socket.create_connection(("127.0.0.1", site.port), timeout=10)
     handshake = (
-        f"GET /ws HTTP/1.1\r\nHost: {WWW}:{site.port}\r\nUpgrade: websocket\r\n"
+        f"GET {path} HTTP/1.1\r\nHost: {WWW}:{site.port}\r\nUpgrade: websocket\r\n"
         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
     sock.sendall(handshake.encode("ascii"))
