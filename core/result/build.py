@@ -4,6 +4,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.har.analyse import analyse_entries, attribute_blocking, summarise
+from core.result.named import named_metrics
+from core.result.sockets import read_sockets, socket_documents
+from core.result.text import without_nul
 
 Json = dict[str, Any]
 SCHEMA = 1
@@ -36,35 +39,6 @@ def page_timings(snapshot: Mapping[str, Any], blocking: Mapping[str, float]) -> 
     }
 
 
-def _websockets(events: Sequence[Json], origin: float) -> list[Json]:
-    sockets: dict[str, Json] = {}
-    for event in sorted(events, key=lambda e: e.get("t", 0)):
-        sock = sockets.setdefault(
-            event["id"],
-            {
-                "url": None,
-                "created_ms": None,
-                "opened_ms": None,
-                "connect_ms": None,
-                "closed_ms": None,
-                "frames": [],
-            },
-        )
-        at = _r(event["t"] - origin)
-        kind = event.get("event")
-        if kind == "created":
-            sock["url"], sock["created_ms"] = event.get("url"), at
-        elif kind == "open":
-            sock["opened_ms"] = at
-            if sock["created_ms"] is not None and at is not None:
-                sock["connect_ms"] = _r(at - sock["created_ms"])
-        elif kind == "close":
-            sock["closed_ms"] = at
-        elif kind in ("sent", "received"):
-            sock["frames"].append({"direction": kind, "t_ms": at, "bytes": event.get("bytes", 0)})
-    return list(sockets.values())
-
-
 def build_result(
     *,
     spec: Mapping[str, Any],
@@ -79,13 +53,18 @@ def build_result(
     ws_events: Sequence[Json] = (),
     marks: Sequence[Json] = (),
     actions: Sequence[Json] = (),
+    counters: Mapping[str, Any] | None = None,
+    values: Sequence[Json] = (),
 ) -> Json:
     """The result document (docs/result-document.md) for one measurement.
 
     ``snapshots`` are the collector's final snapshot of every document, in order; page
     metrics come from the first. Request and byte counts cover everything the run loaded.
     ``marks`` are ``{"name", "start", "end"}`` epoch-ms pairs of measured steps; ``actions``
-    the executed steps with epoch-ms ``start``/``end``.
+    the executed steps with epoch-ms ``start``/``end``. ``ws_events`` are the collector's
+    socket events; ``counters`` the page's performance counters (agents.page_counters'
+    report; None: not read) and ``values`` the ``evaluate`` steps' results, from which, with
+    the spec's declarations, come the named metrics (core.result.named).
     """
     # A browser error page (chrome-error://…, about:neterror) is not the site: its timings
     # would pass for the site's. Only http(s) documents are measured.
@@ -143,6 +122,19 @@ def build_result(
         for t in first.get("longTasks", [])
     ]
     base = origin or 0.0
+    sockets = read_sockets(ws_events, base)
+    setup = spec.get("setup") or {}
+    named = named_metrics(
+        setup=setup,
+        snapshots=snapshots,
+        base=base,
+        records=records,
+        sockets=sockets,
+        counters=counters,
+        values=values,
+        windows=[(m["start"] - base, m["end"] - base) for m in marks],
+    )
+    metrics.update(named.metrics)
     return {
         "schema": SCHEMA,
         "scenario": spec.get("scenario"),
@@ -162,9 +154,12 @@ def build_result(
                 "name": m["name"],
                 "started_ms": _r(m["start"] - base),
                 "duration_ms": _r(m["end"] - m["start"]),
+                "metrics": step_metrics,
             }
-            for m in marks
+            for m, step_metrics in zip(marks, named.steps, strict=True)
         ],
+        "user_timings": named.user_timings,
+        "metric_errors": named.errors,
         "actions": [
             {
                 **{k: v for k, v in a.items() if k not in ("start", "end")},
@@ -176,19 +171,8 @@ def build_result(
         "requests": records,
         **groups,
         "long_tasks": long_tasks,
-        "websockets": _websockets(ws_events, base),
+        "websockets": socket_documents(sockets, list(setup.get("websockets") or [])),
     }
-
-
-def without_nul(text: Any) -> Any:
-    """``text`` with every NUL character replaced by U+FFFD (anything else unchanged).
-
-    A page can put NUL into what the collector reads (an element id becomes ``lcp_element``);
-    databases refuse it in text, so the document never carries one. URLs, hosts and header
-    values cannot hold one (the browser refuses them), so only the page's free texts pass
-    through here, not the whole document.
-    """
-    return text.replace("\x00", "\ufffd") if isinstance(text, str) else text
 
 
 def unmeasured_result(
@@ -230,6 +214,8 @@ def unmeasured_result(
         "lcp_element": None,
         "pages": [],
         "steps": [],
+        "user_timings": [],
+        "metric_errors": {},
         "actions": [],
         "requests": [],
         "parties": {},

@@ -12,6 +12,7 @@ from typing import Any
 from core.metrics import (
     BYTES,
     COUNT,
+    NUMBER,
     STEP,
     TOTALS_FAMILIES,
     Family,
@@ -115,4 +116,46 @@ def validate_result(doc: Any) -> dict[str, Any]:
     for index, step in enumerate(steps):
         for field in STEP.fields:
             _number_or_none(step.get(field.name), f"steps[{index}].{field.name}", field.unit)
+        _named_values(step.get("metrics", {}), f"steps[{index}].metrics")
+    _user_timings(doc.get("user_timings", []))
+    errors = doc.get("metric_errors", {})
+    if not isinstance(errors, dict):
+        raise ResultError("metric_errors must be an object")
+    for name, reason in errors.items():
+        if metric_problem(str(name)) or not isinstance(reason, str):
+            raise ResultError(f"metric_errors.{name} must be a known metric's reason (text)")
     return doc
+
+
+def _named_values(metrics: Any, where: str) -> None:
+    """A step's own metrics: known names (``user.x``, ``cpu.script_ms`` …), numbers in their
+    units."""
+    if not isinstance(metrics, dict):
+        raise ResultError(f"{where} must be an object")
+    for name, value in metrics.items():
+        # Every name a step carries of its own has a family prefix (a dot): not a step field.
+        if "." not in str(name) or metric_problem(f"step.s.{name}"):
+            raise ResultError(f"{where}.{name} is not a metric a step can have")
+        _number_or_none(value, f"{where}.{name}", unit_of(str(name)))
+
+
+def _user_timings(timings: Any) -> None:
+    """Each entry: the page's name, the ``user.*`` metric it gave or null, ``mark`` or
+    ``measure``, its page's index and finite times (a measure may end before it starts)."""
+    if not isinstance(timings, list) or not all(isinstance(t, dict) for t in timings):
+        raise ResultError("user_timings must be a list of objects")
+    for index, timing in enumerate(timings):
+        where = f"user_timings[{index}]"
+        metric, page = timing.get("metric"), timing.get("page")
+        if not isinstance(timing.get("name"), str) or timing.get("type") not in ("mark", "measure"):
+            raise ResultError(f"{where} needs a name and a type (mark or measure)")
+        if metric is not None and not (
+            isinstance(metric, str) and metric.startswith("user.") and not metric_problem(metric)
+        ):
+            raise ResultError(f"{where}.metric must be a user.* metric or null")
+        if isinstance(page, bool) or not isinstance(page, int) or page < 0:
+            raise ResultError(f"{where}.page must be a page's index")
+        for key in ("started_ms", "duration_ms"):
+            if timing.get(key) is None:
+                raise ResultError(f"{where}.{key} must be a number")
+            _number_or_none(timing[key], f"{where}.{key}", NUMBER)

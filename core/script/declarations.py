@@ -8,8 +8,11 @@ values (``evaluate``), each validated with its line, and the whole-script name c
 - ``evaluate``: ``name`` and a JavaScript ``expression`` returning a number, evaluated where
   the step stands in the journey (so inside a measured step, it is that step's value too).
 
-A pattern is a glob over the whole URL (``*`` matches any characters, ``/`` included) or
-``re:`` and a regular expression searched in it. Names follow core.metrics.names.
+A pattern is a glob over the whole URL (``*`` matches any characters, ``/`` included, and
+nothing else is special; the query string is part of the URL, so ``*/api/chats*`` also
+matches ``/api/chats?x=1``) or ``re:`` and a regular expression searched in it; a ``reply``
+pattern is matched the same way against the received frame's first 200 characters
+(:func:`url_matches`). Names follow core.metrics.names.
 """
 
 import re
@@ -70,7 +73,8 @@ def build_declaration(a: "StepArgs", step: dict[str, Any]) -> None:
 def url_matches(pattern: str, url: str) -> bool:
     """Whether ``url`` matches a declaration's pattern: a glob over the whole URL in which
     ``*`` matches any characters (``/`` included) and nothing else is special, or ``re:``
-    and a regular expression searched in it."""
+    and a regular expression searched in it. A ``reply`` pattern is matched against a
+    frame's text the same way."""
     if pattern.startswith("re:"):
         return re.search(pattern[3:], url) is not None
     return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), url, re.DOTALL) is not None

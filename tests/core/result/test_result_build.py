@@ -1,8 +1,11 @@
-"""core.result.build: the result document of a run whose page never loaded."""
+"""core.result.build: the result document of a run whose page never loaded, and the named
+metrics in a document."""
 
+import json
 from typing import Any
 
-from core.result.build import build_result
+from core.result.build import build_result, unmeasured_result
+from core.result.validate import validate_result
 
 ERROR_PAGE = {
     "url": "chrome-error://chromewebdata/",
@@ -52,3 +55,88 @@ def test_a_run_that_failed_on_dns_has_no_bytes_and_no_page_timings() -> None:
     assert {name: metrics[name] for name in timings} == dict.fromkeys(timings)
     assert metrics["fully_loaded"] is None
     assert result["pages"] == []
+
+
+ORIGIN = 1_700_000_000_000.0
+PAGE = {
+    "url": "http://www.example.localhost:8123/chat",
+    "timeOrigin": ORIGIN,
+    "nav": {"responseStart": 10.0, "domContentLoadedEventEnd": 20.0, "loadEventStart": 30.0},
+    "userTimings": [{"name": "chat ready", "entryType": "mark", "startTime": 266.2, "duration": 0}],
+}
+WS = "ws://www.example.localhost:8123/ws"
+
+
+def test_the_named_metrics_reach_the_document_and_no_frame_text_does() -> None:
+    setup = {"websockets": [{"name": "chat", "pattern": "*/ws", "reply": None}], "requests": []}
+    counters = [
+        {"at": "start", "t": ORIGIN - 5, "ScriptDuration": 0.0, "JSHeapUsedSize": 1000.0},
+        {"at": "measure_start", "t": ORIGIN + 700, "ScriptDuration": 0.01, "JSHeapUsedSize": 2e6},
+        {"at": "measure_stop", "t": ORIGIN + 1600, "ScriptDuration": 0.02, "JSHeapUsedSize": 3e6},
+        {"at": "end", "t": ORIGIN + 2000, "ScriptDuration": 0.03, "JSHeapUsedSize": 4e6},
+    ]
+    result = build_result(
+        spec={"url": PAGE["url"], "setup": setup},
+        status="succeeded",
+        error=None,
+        started_at="2023-11-14T22:13:20Z",
+        finished_at="2023-11-14T22:13:22Z",
+        browser_version="x",
+        har=None,
+        snapshots=[PAGE],
+        ws_events=[
+            {"id": "a", "event": "created", "t": ORIGIN + 30, "url": WS},
+            {"id": "a", "event": "open", "t": ORIGIN + 60},
+            {"id": "a", "event": "sent", "t": ORIGIN + 800, "bytes": 13},
+            {"id": "a", "event": "received", "t": ORIGIN + 1101, "bytes": 13, "preview": "secret"},
+        ],
+        marks=[{"name": "send", "start": ORIGIN + 700, "end": ORIGIN + 1600}],
+        counters={"samples": counters, "error": None},
+        values=[{"name": "boom", "t": ORIGIN + 900, "error": "TypeError: x is undefined"}],
+    )
+    validate_result(result)
+    named = {k: v for k, v in result["metrics"].items() if "." in k}
+    assert named == {
+        "user.chat_ready": 266.2,
+        "cpu.js_heap_used_bytes": 4_000_000,
+        "cpu.script_ms": 30.0,
+        "ws.chat.connect_ms": 30.0,
+        "ws.chat.sent": 1,
+        "ws.chat.received": 1,
+        "ws.chat.sent_bytes": 13,
+        "ws.chat.received_bytes": 13,
+        "ws.chat.reply_ms": 301.0,
+    }
+    [step] = result["steps"]
+    assert step == {
+        "name": "send",
+        "started_ms": 700.0,
+        "duration_ms": 900.0,
+        "metrics": {
+            "cpu.js_heap_used_bytes": 3_000_000,
+            "cpu.script_ms": 10.0,
+            "ws.chat.sent": 1,
+            "ws.chat.sent_bytes": 13,
+            "ws.chat.received": 1,
+            "ws.chat.received_bytes": 13,
+            "ws.chat.reply_ms": 301.0,
+        },
+    }
+    assert result["user_timings"][0]["metric"] == "user.chat_ready"
+    assert result["metric_errors"] == {"custom.boom": "TypeError: x is undefined"}
+    assert (result["websockets"][0]["name"], result["websockets"][0]["replies_ms"]) == (
+        "chat",
+        [301.0],
+    )
+    assert "secret" not in json.dumps(result)
+
+
+def test_a_run_that_was_not_measured_has_no_named_metrics_and_is_valid() -> None:
+    result = unmeasured_result(
+        {"url": "http://x.example/"},
+        error="agent failed",
+        started_at="2023-11-14T22:13:20Z",
+        finished_at="2023-11-14T22:13:21Z",
+    )
+    validate_result(result)
+    assert (result["user_timings"], result["metric_errors"], result["steps"]) == ([], {}, [])

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from core.result.build import without_nul
+from core.result.text import without_nul
 from core.result.validate import ResultError, validate_result
 
 
@@ -85,3 +85,66 @@ def test_the_result_builder_never_emits_a_nul() -> None:
     cleaned = {"lcp_element": without_nul("div#a\x00b"), "error": without_nul("x\x00")}
     assert cleaned == {"lcp_element": "div#a\ufffdb", "error": "x\ufffd"}
     validate_result(doc(**cleaned))
+
+
+NAMED: dict[str, Any] = {
+    "steps": [
+        {
+            "name": "send",
+            "started_ms": 700.0,
+            "duration_ms": 870.7,
+            "metrics": {"user.reply": 306.6, "custom.n": -2, "cpu.js_heap_used_bytes": 3244152},
+        }
+    ],
+    "user_timings": [
+        {
+            "name": "reply",
+            "metric": "user.reply",
+            "type": "measure",
+            "page": 0,
+            "started_ms": 765.3,
+            "duration_ms": -1.5,
+        }
+    ],
+    "metric_errors": {"custom.boom": "TypeError: x is undefined"},
+}
+
+
+def test_a_document_with_named_metrics_passes() -> None:
+    assert validate_result(doc(**NAMED))["metric_errors"] == NAMED["metric_errors"]
+
+
+def step_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {"steps": [{"name": "s", "started_ms": 1.0, "duration_ms": 2.0, "metrics": metrics}]}
+
+
+def timing(**changes: Any) -> dict[str, Any]:
+    return {"user_timings": [{**NAMED["user_timings"][0], **changes}]}
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        (step_metrics({"user.reply": -1.0}), "steps[0].metrics.user.reply must be between 0 and"),
+        (step_metrics({"cpu.dom_nodes": 2**40}), "steps[0].metrics.cpu.dom_nodes must be between"),
+        (step_metrics({"backend.x": 1}), "steps[0].metrics.backend.x is not a metric a step"),
+        (step_metrics({"duration_ms": 1}), "steps[0].metrics.duration_ms is not a metric a step"),
+        (step_metrics({"custom.n": "3"}), "steps[0].metrics.custom.n must be a number or null"),
+        ({"steps": [{"name": "s", "metrics": []}]}, "steps[0].metrics must be an object"),
+        ({"metric_errors": {"nope": "x"}}, "metric_errors.nope must be a known metric's reason"),
+        ({"metric_errors": {"custom.x": 3}}, "metric_errors.custom.x must be a known metric's"),
+        ({"metric_errors": []}, "metric_errors must be an object"),
+        ({"user_timings": {}}, "user_timings must be a list of objects"),
+        (timing(type="paint"), "user_timings[0] needs a name and a type"),
+        (timing(metric="custom.reply"), "user_timings[0].metric must be a user.* metric or null"),
+        (timing(page=-1), "user_timings[0].page must be a page's index"),
+        (timing(started_ms=None), "user_timings[0].started_ms must be a number"),
+        (timing(duration_ms=float("inf")), "user_timings[0].duration_ms must be a finite"),
+    ],
+)
+def test_named_metrics_the_database_cannot_hold_are_refused(
+    changes: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ResultError) as refused:
+        validate_result(doc(**changes))
+    assert str(refused.value).startswith(reason)

@@ -218,3 +218,18 @@ def test_a_request_declaration_matches_its_method_or_any() -> None:
     url = "http://api.example.com/api/chats"
     assert [request_matches(post, m, url) for m in ("POST", "post", "GET")] == [True, True, False]
     assert [request_matches(anything, m, url) for m in ("POST", "GET")] == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("message:*", "message:hello", True),
+        ("message:*", "a message:hello", False),
+        ("re:^message:", "message:hello", True),
+        ("re:^message:", "a message:", False),
+    ],
+)
+def test_a_reply_pattern_matches_a_frames_text_the_same_way(
+    pattern: str, text: str, matches: bool
+) -> None:
+    assert url_matches(pattern, text) is matches
