@@ -14,20 +14,30 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-from urllib.parse import urljoin, urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from agents.cdp import CdpError
 from agents.context_options import blocked, context_options
-from agents.proxy_errors import explain
+from agents.journey import NAVIGATING, Journey, QuietTimeout, describe, now_ms, wait_quiet
+from agents.page_counters import PageCounters
+from agents.proxy_errors import explain_run
+from agents.proxy_lookup import restore_lookup_time
 from agents.proxy_process import ProxyProcess
-from core.netpolicy import canonical_host
+from agents.recording import Recording
 from core.result.build import build_result
 
 T = TypeVar("T")
@@ -146,73 +156,45 @@ def shut_down(browsers: Iterable[Browser], playwright: Playwright | None) -> Non
         playwright.stop()
 
 
-@dataclass
-class _Collected:
-    """What a run gathers while the page is open; turned into a result afterwards."""
+class _Cdp:
+    """A Playwright DevTools session of ``page`` in the shape the page modules use
+    (agents.cdp).
 
-    snapshots: dict[float, dict[str, Any]] = field(default_factory=dict)
-    ws_events: list[dict[str, Any]] = field(default_factory=list)
-    wire: dict[str, dict[str, Any]] = field(default_factory=dict)
-    marks: list[dict[str, Any]] = field(default_factory=list)
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    inflight: int = 0
-    last_activity: float = field(default_factory=time.monotonic)
-    crashed: bool = False  # the page's renderer died: the machine failed, not the site
+    A renderer that crashed never answers a command, and Playwright would wait for ever: none
+    is sent once ``recording`` knows of the crash, and one in flight when the crash comes is
+    released by closing the page.
+    """
 
-    def crash(self, _page: Page) -> None:
-        self.crashed = True
+    def __init__(self, session: CDPSession, page: Page, recording: Recording) -> None:
+        self._session = session
+        self._recording = recording
+        self._busy = False
+        page.on("crash", self._crashed)  # after recording.crash, which the caller added
 
-    def snapshot(self, page: Page) -> None:
+    def _crashed(self, page: Page) -> None:
+        if self._busy:
+            with contextlib.suppress(PlaywrightError):
+                page.close()
+
+    def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        if self._recording.crashed:
+            raise CdpError("the page's renderer crashed")
+        self._busy = True
         try:
-            snap = page.evaluate("() => window.__perfite && window.__perfite.snapshot()")
-        except PlaywrightError:
-            return  # the document is going away; its last snapshot stands
-        if snap:
-            self.snapshots[float(snap["timeOrigin"])] = snap
+            return self._session.send(method, params)
+        except PlaywrightError as exc:
+            raise CdpError(_first_line(exc)) from exc
+        finally:
+            self._busy = False
 
 
-def _now_ms() -> float:
-    return time.time() * 1000.0
-
-
-def _wire_tracking(context: BrowserContext, page: Page, collected: _Collected) -> None:
-    """CDP records per request, in request order: the exact bytes Chromium received."""
-    cdp = context.new_cdp_session(page)
-
-    def sent(event: dict[str, Any]) -> None:
-        if event.get("redirectResponse"):
-            return
-        collected.wire[event["requestId"]] = {"url": event["request"]["url"], "encoded_bytes": -1}
-
-    def finished(event: dict[str, Any]) -> None:
-        record = collected.wire.get(event["requestId"])
-        if record is not None:
-            record["encoded_bytes"] = int(event.get("encodedDataLength", -1))
-
-    def failed(event: dict[str, Any]) -> None:
-        record = collected.wire.get(event["requestId"])
-        if record is not None:
-            record["failed"] = True
-            record["error"] = event.get("errorText") or "failed"
-
-    cdp.on("Network.requestWillBeSent", sent)
-    cdp.on("Network.loadingFinished", finished)
-    cdp.on("Network.loadingFailed", failed)
-    cdp.send("Network.enable")
-
-
-def _track_network(page: Page, collected: _Collected) -> None:
-    def started(_: Any) -> None:
-        collected.inflight += 1
-        collected.last_activity = time.monotonic()
-
-    def ended(_: Any) -> None:
-        collected.inflight = max(collected.inflight - 1, 0)
-        collected.last_activity = time.monotonic()
-
-    page.on("request", started)
-    page.on("requestfinished", ended)
-    page.on("requestfailed", ended)
+def _snapshot(page: Page, recording: Recording) -> None:
+    """Keep the collector's snapshot of the page's current document."""
+    # A document going away cannot be read: its last snapshot stands.
+    with contextlib.suppress(PlaywrightError):
+        recording.keep_snapshot(
+            page.evaluate("() => window.__perfite && window.__perfite.snapshot()")
+        )
 
 
 def _block(context: BrowserContext, patterns: list[str]) -> None:
@@ -220,69 +202,6 @@ def _block(context: BrowserContext, patterns: list[str]) -> None:
         context.route(
             lambda url: blocked(url, patterns), lambda route: route.abort("blockedbyclient")
         )
-
-
-def wait_quiet(page: Page, collected: _Collected, quiet_ms: int, deadline: float) -> None:
-    """Return once no request has been in flight for ``quiet_ms``; raise at ``deadline``."""
-    while True:
-        idle_for = (time.monotonic() - collected.last_activity) * 1000
-        if collected.inflight == 0 and idle_for >= quiet_ms:
-            return
-        if time.monotonic() >= deadline:
-            raise PlaywrightTimeout(f"network never went quiet for {quiet_ms} ms")
-        page.wait_for_timeout(min(50, max(quiet_ms - idle_for, 10)))
-
-
-NAVIGATING = {"navigate", "click", "press", "select"}
-
-
-def _run_step(
-    page: Page,
-    step: dict[str, Any],
-    base_url: str,
-    timeout: float,
-    collected: _Collected,
-    quiet_ms: int,
-    deadline: float,
-) -> None:
-    action = step["action"]
-    if action == "navigate":
-        page.goto(urljoin(base_url, step["url"]), wait_until="load", timeout=timeout)
-    elif action == "click":
-        page.click(step["selector"], timeout=timeout)
-    elif action == "fill":
-        page.fill(step["selector"], step["value"], timeout=timeout)
-    elif action == "press":
-        if step.get("selector"):
-            page.press(step["selector"], step["key"], timeout=timeout)
-        else:
-            page.keyboard.press(step["key"])
-    elif action == "select":
-        page.select_option(step["selector"], step["value"], timeout=timeout)
-    elif action == "wait_for":
-        if step.get("selector"):
-            page.wait_for_selector(step["selector"], timeout=timeout)
-        elif step.get("network_idle"):
-            wait_quiet(
-                page,
-                collected,
-                min(quiet_ms, 500),
-                min(deadline, time.monotonic() + timeout / 1000),
-            )
-        else:
-            page.wait_for_timeout(int(step["ms"]))
-    elif action == "set_viewport":
-        page.set_viewport_size({"width": int(step["width"]), "height": int(step["height"])})
-    elif action in ("measure_start", "measure_stop"):
-        if action == "measure_start":
-            collected.marks.append({"name": step["name"], "start": _now_ms(), "end": None})
-        else:
-            for mark in reversed(collected.marks):
-                if mark["name"] == step["name"] and mark["end"] is None:
-                    mark["end"] = _now_ms()
-                    break
-    else:
-        raise ValueError(f"line {step.get('line')}: unsupported action {action!r}")
 
 
 @dataclass
@@ -340,7 +259,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         proxy.take_report()  # an earlier run's connections are not this run's
     workdir = tempfile.mkdtemp(prefix="perfite-")
     har_path = os.path.join(workdir, "run.har")
-    collected = _Collected()
+    recording = Recording()
     started_at = datetime.now(UTC).isoformat()
     status, error = "succeeded", None
     screenshot, screenshot_error = None, None
@@ -356,10 +275,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         shutil.rmtree(workdir, ignore_errors=True)
         raise InfrastructureError(f"could not open a browser context: {exc}") from exc
     try:
-        context.expose_binding(
-            "__perfiteReport",
-            lambda _source, kind, data: collected.ws_events.append(data) if kind == "ws" else None,
-        )
+        context.expose_binding("__perfiteReport", recording.report)
         context.add_init_script(script=COLLECTOR_JS)
         if setup.get("cookies"):
             context.add_cookies(
@@ -377,9 +293,14 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
             )
         _block(context, list(setup.get("block") or []))
         page = context.new_page()
-        page.on("crash", collected.crash)
-        _wire_tracking(context, page, collected)
-        _track_network(page, collected)
+        page.on("crash", recording.crash)
+        session = context.new_cdp_session(page)
+        recording.track_wire(session)
+        recording.track_network(page)
+        cdp = _Cdp(session, page, recording)  # for the page's counters and values too
+        counters = PageCounters(cdp)
+        journey = Journey(page, cdp, counters, recording, spec["url"], quiet_ms, deadline)
+        counters.start(now_ms())
         try:
             timeout = min(step_timeout, max((deadline - time.monotonic()) * 1000, 1))
             response = page.goto(spec["url"], wait_until="load", timeout=timeout)
@@ -387,27 +308,29 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
                 status, error = "failed", f"HTTP {response.status} for {spec['url']}"
             for step in spec.get("steps") or [] if status == "succeeded" else []:
                 if step["action"] in NAVIGATING:
-                    collected.snapshot(page)
+                    _snapshot(page, recording)
+                    counters.sample("navigate", now_ms())
                 timeout = min(step_timeout, max((deadline - time.monotonic()) * 1000, 1))
-                start = _now_ms()
+                start = now_ms()
                 try:
-                    _run_step(page, step, spec["url"], timeout, collected, quiet_ms, deadline)
-                except PlaywrightError as exc:
-                    raise type(exc)(f"{_describe(step)}: {_first_line(exc)}") from exc
-                collected.actions.append(
+                    journey.run(step, timeout)
+                except (PlaywrightError, QuietTimeout) as exc:
+                    raise type(exc)(f"{describe(step)}: {_first_line(exc)}") from exc
+                recording.actions.append(
                     {
                         "action": step["action"],
                         "line": step.get("line"),
                         "start": start,
-                        "end": _now_ms(),
+                        "end": now_ms(),
                     }
                 )
             if status == "succeeded":
-                wait_quiet(page, collected, quiet_ms, deadline)
-        except PlaywrightTimeout as exc:
+                wait_quiet(page, recording, quiet_ms, deadline)
+        except (PlaywrightTimeout, QuietTimeout) as exc:
             status, error = "timed_out", _first_line(exc)
         except PlaywrightError as exc:
-            if (
+            # A crashed page may have been closed (_Cdp): that is reported as the crash, below.
+            if not recording.crashed and (
                 "Target page, context or browser has been closed" in str(exc)
                 or not browser.is_connected()
             ):
@@ -416,7 +339,8 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         # A renderer crash reaches the steps first as their own error (a goto aborted with
         # net::ERR_ABORTED, "Page crashed"), and the crash event follows; this evaluation
         # fails on a crashed page only once the event has come.
-        collected.snapshot(page)
+        _snapshot(page, recording)
+        counters.sample("end", now_ms())
         screenshot, screenshot_error = _screenshot(page, spec)
     finally:
         with contextlib.suppress(PlaywrightError):
@@ -429,14 +353,15 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         har = None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    if collected.crashed:
+    if recording.crashed:
         raise InfrastructureError(f"the page's renderer crashed: {error or 'during the run'}")
     if proxy is not None:
         report = proxy.take_report()
         if not proxy.alive():  # every connection after it died failed: not the site's fault
             raise InfrastructureError("the address-policy proxy stopped during the run")
-        error = _explain_failures(report.failures, har, collected, error)
-        _restore_lookup_time(collected, report.lookup_ms)
+        error = explain_run(report.failures, har, recording.wire.values(), error)
+        first = recording.snapshots[min(recording.snapshots)] if recording.snapshots else None
+        restore_lookup_time(first, report.lookup_ms)
     result = build_result(
         spec=spec,
         status=status,
@@ -445,61 +370,17 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         finished_at=finished_at,
         browser_version=browser.version,
         har=har,
-        snapshots=sorted(collected.snapshots.values(), key=lambda s: s["timeOrigin"]),
-        wire=list(collected.wire.values()),
-        ws_events=collected.ws_events,
-        marks=[m for m in collected.marks if m["end"] is not None],
-        actions=collected.actions,
+        snapshots=sorted(recording.snapshots.values(), key=lambda s: s["timeOrigin"]),
+        wire=list(recording.wire.values()),
+        ws_events=recording.ws_events,
+        marks=[m for m in journey.marks if m["end"] is not None],
+        actions=recording.actions,
+        counters=counters.report(),
+        values=journey.values,
     )
     if screenshot_error:
         result["screenshot_error"] = screenshot_error
     return Measurement(result=result, har=har, screenshot=screenshot)
-
-
-def _explain_failures(
-    failures: dict[tuple[str, int], str],
-    har: dict[str, Any] | None,
-    collected: _Collected,
-    error: str | None,
-) -> str | None:
-    """Put the proxy's reasons (agents.proxy_errors.explain) in place of Chromium's "SOCKS
-    connection failed" in the HAR, the wire records and the run's ``error``; returns the
-    error."""
-    if not failures:
-        return error
-    for entry in (har or {}).get("log", {}).get("entries", []):
-        response = entry.get("response") or {}
-        if response.get("_failureText"):
-            url = (entry.get("request") or {}).get("url", "")
-            response["_failureText"] = explain(response["_failureText"], url, failures)
-    for record in collected.wire.values():
-        if record.get("error"):
-            record["error"] = explain(record["error"], record["url"], failures)
-    return explain(error, "", failures) if error else error
-
-
-def _restore_lookup_time(collected: _Collected, lookup_ms: dict[str, float]) -> None:
-    """Through the proxy, Chromium resolves no name: Navigation Timing shows a zero DNS time
-    and a connect time holding the proxy's lookup. Give the first document's lookup, as the
-    proxy timed it, back to DNS: it starts where connect started, and connect starts after
-    it. A document on a connection opened earlier (connect 0) is left as it is."""
-    if not collected.snapshots:
-        return
-    first = collected.snapshots[min(collected.snapshots)]
-    nav, host = first.get("nav"), urlsplit(str(first.get("url") or "")).hostname
-    lookup = lookup_ms.get(canonical_host(host)) if host else None
-    if not nav or not lookup or nav.get("connectStart") is None or nav.get("connectEnd") is None:
-        return
-    if nav["connectEnd"] - nav["connectStart"] < lookup:
-        return  # the lookup was for another connection (one opened before the document's)
-    nav["domainLookupStart"] = nav["connectStart"]
-    nav["domainLookupEnd"] = nav["connectStart"] + lookup
-    nav["connectStart"] += lookup
-
-
-def _describe(step: dict[str, Any]) -> str:
-    target = step.get("selector") or step.get("url") or step.get("key") or ""
-    return f"line {step.get('line')}: {step['action']} {target}".rstrip()
 
 
 def _first_line(exc: BaseException) -> str:

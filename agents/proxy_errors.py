@@ -7,7 +7,8 @@ error Chromium gives without a proxy (ERR_NAME_NOT_RESOLVED, ERR_CONNECTION_REFU
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from core.netpolicy import DEFAULT_PORTS, canonical_host
@@ -46,3 +47,25 @@ def explain(text: str, url: str, failures: Mapping[tuple[str, int], str]) -> str
         return f"{reason} at {target}"
 
     return _FAILED_AT.sub(replace, text)
+
+
+def explain_run(
+    failures: Mapping[tuple[str, int], str],
+    har: dict[str, Any] | None,
+    wire: Iterable[dict[str, Any]],
+    error: str | None,
+) -> str | None:
+    """Put the proxy's reasons (:func:`explain`) in place of Chromium's "SOCKS connection
+    failed" in the HAR's failure texts, the CDP ``wire`` records (changed in place) and the
+    run's ``error``; returns the error."""
+    if not failures:
+        return error
+    for entry in (har or {}).get("log", {}).get("entries", []):
+        response = entry.get("response") or {}
+        if response.get("_failureText"):
+            url = (entry.get("request") or {}).get("url", "")
+            response["_failureText"] = explain(response["_failureText"], url, failures)
+    for record in wire:
+        if record.get("error"):
+            record["error"] = explain(record["error"], record["url"], failures)
+    return explain(error, "", failures) if error else error

@@ -103,3 +103,16 @@ def test_a_navigation_the_site_aborts_is_still_a_failed_result(browser_pool: Any
         "failed",
         f"Page.goto: net::ERR_ABORTED at {url}",
     )
+
+
+def test_a_renderer_killed_while_an_expression_is_awaited_does_not_hold_the_run(
+    site: Any, browser_pool: Any
+) -> None:
+    # A DevTools command to a dead renderer is never answered: the agent must let go of it.
+    killed = kill_renderers_once(site, WWW, "/blank")
+    expression = "new Promise((done) => { fetch('/blank'); setTimeout(() => done(1), 900); })"
+    steps = [{"action": "evaluate", "name": "late", "expression": expression, "line": 1}]
+    with pytest.raises(InfrastructureError, match="^the page's renderer crashed: "):
+        measure(spec_for(site.url("/timings"), steps), browser_pool)
+    assert killed
+    assert measure(spec_for(site.url("/timings")), browser_pool).result["status"] == "succeeded"
