@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from agents.management.commands.measure import medians, summary_line
+from agents.management.commands.measure import medians, named_lines, summary_line
 from core.metrics import PAGE
 
 
@@ -100,3 +100,48 @@ def test_a_failed_page_exits_non_zero_with_the_browser_error(capsys) -> None:
 def test_non_http_urls_are_refused() -> None:
     with pytest.raises(CommandError, match="javascript"):
         call_command("measure", "javascript:alert(1)")
+
+
+def test_named_metrics_print_as_medians_with_the_reasons_for_absent_ones() -> None:
+    run = {
+        "metrics": {"lcp": 100.0, "user.ready": 412.3, "custom.ratio": 0.125},
+        "steps": [
+            {
+                "name": "send",
+                "duration_ms": 870.7,
+                "metrics": {"request.add.transfer_bytes": 310},
+            }
+        ],
+        "metric_errors": {"custom.boom": "TypeError: x is undefined"},
+    }
+    other = {**run, "metrics": {"lcp": 90.0, "user.ready": 400.1, "custom.ratio": 0.5}}
+
+    assert named_lines([other, run]) == [
+        "named metric                                  median",
+        "custom.ratio                                   0.312",
+        "step.send.duration_ms                         871 ms",
+        "step.send.request.add.transfer_bytes           310 B",
+        "user.ready                                    406 ms",
+        "custom.boom                                        —  TypeError: x is undefined",
+    ]
+    assert named_lines([{"metrics": {"lcp": 1.0}}]) == []
+
+
+def test_the_table_shows_a_scenarios_named_metrics(site, tmp_path: Path, capsys) -> None:
+    scenario = tmp_path / "timings.yaml"
+    scenario.write_text(
+        f"url: {site.url('/timings?wait=50')}\n"
+        "steps:\n"
+        "  - wait_for: 'body[data-state=\"done\"]'\n"
+        "  - evaluate: {name: boom, expression: \"(() => { throw new TypeError('no') })()\"}\n"
+    )
+    call_command("measure", str(scenario))
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines if line.startswith("user.")] == [
+        "user.timings_done",
+        "user.timings_start",
+        "user.timings_wait",
+    ]
+    assert [line.split(maxsplit=2) for line in lines if line.startswith("custom.")] == [
+        ["custom.boom", "—", "TypeError: no"]
+    ]

@@ -12,7 +12,7 @@ from agents.pool import shared_pool
 from agents.scenario_file import spec_from_target
 from core.har.analyse import repair_har
 from core.har.redact import sanitize_har
-from core.metrics import HOST, PAGE, SCORE, page_metrics, unit_of
+from core.metrics import HOST, NUMBER, PAGE, SCORE, format_value, page_metrics, page_names, unit_of
 from core.script import ScriptError
 
 # The host table's columns: a host's totals (fields of the registry's host family) and widths.
@@ -28,15 +28,44 @@ def summary_line(metrics: dict[str, Any]) -> str:
 
 
 def medians(results: list[dict[str, Any]]) -> dict[str, float | None]:
-    """Median of every page metric over the runs that have it, to 0.1 (a score to 0.001, the
-    digits its formatter prints)."""
+    """Median of every metric over the runs that have it, to 0.1 (a score or a page's own
+    number to 0.001, the digits their formatter prints)."""
     names = {name for r in results for name in r["metrics"]}
     out: dict[str, float | None] = {}
     for name in sorted(names):
         values = [r["metrics"][name] for r in results if r["metrics"].get(name) is not None]
-        digits = 3 if unit_of(name) is SCORE else 1
+        digits = 3 if unit_of(name) in (SCORE, NUMBER) else 1
         out[name] = round(statistics.median(values), digits) if values else None
     return out
+
+
+def flat_named(result: dict[str, Any]) -> dict[str, Any]:
+    """A run's named metrics (user timings, named requests, JS values, WebSockets …) and its
+    measured steps' duration and own metrics (``step.<step>.<name>``), flat by name."""
+    page = set(page_names())
+    flat = {name: value for name, value in result["metrics"].items() if name not in page}
+    for step in result.get("steps") or []:
+        prefix = f"step.{step['name']}."
+        flat[prefix + "duration_ms"] = step.get("duration_ms")
+        flat.update({prefix + name: value for name, value in (step.get("metrics") or {}).items()})
+    return flat
+
+
+def named_lines(results: list[dict[str, Any]]) -> list[str]:
+    """:func:`flat_named` of the runs, median over the runs that have each, then the last
+    run's reasons for the named metrics it has not; no lines when there is nothing."""
+    med = medians([{"metrics": flat_named(r)} for r in results])
+    errors = results[-1].get("metric_errors") or {}
+    if not med and not errors:
+        return []
+    width = max(len(name) for name in [*med, *errors]) + 2
+    lines = [f"{'named metric':<{width}}{'median':>14}"]
+    lines += [f"{name:<{width}}{format_value(name, value):>14}" for name, value in med.items()]
+    lines += [
+        f"{name:<{width}}{format_value(name, None):>14}  {reason}"
+        for name, reason in errors.items()
+    ]
+    return lines
 
 
 class Command(BaseCommand):
@@ -123,6 +152,9 @@ class Command(BaseCommand):
         for metric in PAGE:
             self.stdout.write(f"{metric.name:<26}{metric.format(med.get(metric.name)):>14}")
         self.stdout.write("")
+        if named := named_lines(results):
+            self.stdout.write("\n".join(named))
+            self.stdout.write("")
         self.stdout.write(
             f"{'host':<36}{'party':<7}"
             + "".join(f"{name:>{width}}" for name, width in HOST_COLUMNS)
