@@ -76,7 +76,9 @@ def test_steps_and_later_documents_count_from_the_first_navigation() -> None:
         long_tasks=[Task(60.0, 70.0)],
     )
 
-    assert doc["steps"] == [{"name": "search", "started_ms": 500.0, "duration_ms": 230.5}]
+    assert doc["steps"] == [
+        {"name": "search", "started_ms": 500.0, "duration_ms": 230.5, "metrics": {}}
+    ]
     assert [(p["started_ms"], p["metrics"]["fcp"], p["metrics"]["load"]) for p in doc["pages"]] == [
         (0.0, 50.0, 80.0),
         (900.0, 40.0, 70.0),
