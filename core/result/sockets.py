@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.metrics import WEBSOCKET
-from core.script.declarations import url_matches
+from core.script.declarations import text_matches, url_matches
 
 Json = dict[str, Any]
 
@@ -47,7 +47,7 @@ class Socket:
         for direction, t, _size, preview in self.frames:
             if direction == "sent":
                 waiting.append(t)
-            elif reply is None or (preview is not None and url_matches(reply, preview)):
+            elif reply is None or (preview is not None and text_matches(reply, preview)):
                 found.extend((sent, t - sent) for sent in waiting)
                 waiting = []
         return found

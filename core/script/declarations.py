@@ -73,11 +73,20 @@ def build_declaration(a: "StepArgs", step: dict[str, Any]) -> None:
 def url_matches(pattern: str, url: str) -> bool:
     """Whether ``url`` matches a declaration's pattern: a glob over the whole URL in which
     ``*`` matches any characters (``/`` included) and nothing else is special, or ``re:``
-    and a regular expression searched in it. A ``reply`` pattern is matched against a
-    frame's text the same way."""
+    and a regular expression searched in it. A glob without ``?`` also matches the URL with
+    its query string left off (``POST */api/chats`` names ``…/api/chats?draft=1`` too). A
+    ``reply`` pattern is matched against a frame's text with :func:`text_matches`."""
+    if pattern.startswith("re:") or "?" in pattern:
+        return text_matches(pattern, url)
+    return text_matches(pattern, url) or text_matches(pattern, url.split("?", 1)[0])
+
+
+def text_matches(pattern: str, text: str) -> bool:
+    """Whether ``text`` matches ``pattern`` (a whole-text glob where only ``*`` is special,
+    or ``re:`` and a regular expression searched in it)."""
     if pattern.startswith("re:"):
-        return re.search(pattern[3:], url) is not None
-    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), url, re.DOTALL) is not None
+        return re.search(pattern[3:], text) is not None
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), text, re.DOTALL) is not None
 
 
 def request_matches(declaration: Mapping[str, Any], method: str, url: str) -> bool:

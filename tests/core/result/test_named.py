@@ -208,15 +208,17 @@ def test_a_named_request_has_its_first_matchs_timings_and_every_matchs_totals() 
 
 def test_a_glob_spans_the_whole_url_and_re_searches_it() -> None:
     declarations: list[dict[str, Any]] = [
-        {"name": "strict", "method": None, "pattern": "*/api/chats"},  # the query is in the URL
+        {"name": "chats", "method": None, "pattern": "*/api/chats"},  # the query left off
         {"name": "any_method", "method": None, "pattern": "*/api/chats?*"},
+        {"name": "strict", "method": None, "pattern": "*/api/chats?nothing"},
         {"name": "init", "method": "GET", "pattern": "re:/api/init$"},
     ]
     metrics, errors = request_metrics(RECORDS, declarations)
+    assert metrics["request.chats.count"] == 5
     assert metrics["request.any_method.count"] == 5
     assert metrics["request.init.count"] == 1
     assert not any(name.startswith("request.strict.") for name in metrics)
-    assert errors["request.strict.count"] == "no request matched */api/chats"
+    assert errors["request.strict.count"] == "no request matched */api/chats?nothing"
 
 
 def test_no_match_leaves_every_field_absent_with_the_reason() -> None:

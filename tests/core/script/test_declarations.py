@@ -3,7 +3,12 @@
 import pytest
 
 from core.script import ScriptError, parse_script, split_setup
-from core.script.declarations import expression_problem, request_matches, url_matches
+from core.script.declarations import (
+    expression_problem,
+    request_matches,
+    text_matches,
+    url_matches,
+)
 
 DECLARATION_ACTIONS = frozenset(
     {"request_metric", "websocket_metric", "backend_metric", "evaluate"}
@@ -198,7 +203,9 @@ def test_broken_expressions_name_the_problem(expression: str, problem: str) -> N
     ("pattern", "url", "matches"),
     [
         ("*/api/chats", "http://api.example.com/api/chats", True),
-        ("*/api/chats", "http://api.example.com/api/chats?page=2", False),
+        ("*/api/chats", "http://api.example.com/api/chats?page=2", True),  # query left off
+        ("*/api/chats", "http://api.example.com/api/chats/7?page=2", False),
+        ("*/api/chats?page=2", "http://api.example.com/api/chats?page=3", False),
         ("*/api/chats*", "http://api.example.com/api/chats?page=2", True),
         ("http://a.com/?x=[1]", "http://a.com/?x=[1]", True),  # only * is special
         ("http://a.com/?x", "http://a.com/ax", False),
@@ -232,4 +239,8 @@ def test_a_request_declaration_matches_its_method_or_any() -> None:
 def test_a_reply_pattern_matches_a_frames_text_the_same_way(
     pattern: str, text: str, matches: bool
 ) -> None:
-    assert url_matches(pattern, text) is matches
+    assert text_matches(pattern, text) is matches
+
+
+def test_a_frames_text_keeps_its_question_mark() -> None:
+    assert text_matches("ping", "ping?x") is False
