@@ -17,13 +17,11 @@ pattern is matched the same way against the received frame's first 200 character
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.metrics.names import name_problem
+from core.script.args import StepArgs
 from core.script.errors import ScriptError
-
-if TYPE_CHECKING:  # the step builder calls in here with its arguments
-    from core.script.steps import StepArgs
 
 DECLARATIONS = frozenset({"request_metric", "websocket_metric", "backend_metric"})
 """Declarations that configure what a run measures (setup, wherever they stand)."""
@@ -35,7 +33,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 _METHOD = re.compile(r"([A-Za-z]+)\s+(\S.*)")
 
 
-def build_declaration(a: "StepArgs", step: dict[str, Any]) -> None:
+def build_declaration(a: StepArgs, step: dict[str, Any]) -> None:
     """Fill ``step`` for a declaration or an ``evaluate`` step from ``a``; ScriptError with
     the line of the offending key otherwise."""
     name = a.text("name") or ""
@@ -98,7 +96,7 @@ def request_matches(declaration: Mapping[str, Any], method: str, url: str) -> bo
     return url_matches(str(declaration.get("pattern") or ""), url)
 
 
-def _pattern(a: "StepArgs", pattern: str, key: str) -> str:
+def _pattern(a: StepArgs, pattern: str, key: str) -> str:
     if len(pattern) > MAX_PATTERN:
         a.fail(f"{a.action} {key} is longer than {MAX_PATTERN} characters", key)
     if pattern.startswith("re:"):

@@ -11,8 +11,9 @@ import re
 from typing import Any
 
 from core.script.actions import FIELDS, INT_FIELDS
+from core.script.args import StepArgs
 from core.script.errors import ScriptError
-from core.script.steps import StepArgs, build_step, duration_ms
+from core.script.steps import build_step, duration_ms
 
 _KEYWORD = re.compile(r"(?:given|when|then|and|but)\s+(.*)", re.IGNORECASE)
 _HEADER = re.compile(r"(?:feature|scenario):", re.IGNORECASE)

@@ -12,8 +12,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from core.script.actions import ACTIONS, FIELDS, INT_FIELDS, SCALAR_ACTIONS
+from core.script.args import StepArgs
 from core.script.errors import ScriptError
-from core.script.steps import StepArgs, build_step, duration_ms
+from core.script.steps import build_step, duration_ms
 
 _SIZE = re.compile(r"(\d{1,9})\s*[x×]\s*(\d{1,9})", re.IGNORECASE)  # bounded: int() is safe
 _DURATION = re.compile(r"(\d{1,9}(?:\.\d{1,9})?)\s*(ms|s)?", re.IGNORECASE)
