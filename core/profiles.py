@@ -27,7 +27,7 @@ The built-in profiles carry the figures their sources publish:
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 NATIVE_NAME = "native"
@@ -59,7 +59,7 @@ class Profile:
     upload_kbps: float = 0.0
     rtt_ms: float = 0.0
     cpu_slowdown: float = 1.0
-    label: str = ""
+    label: str = field(default="", compare=False)  # for people; not part of the conditions
 
     @property
     def shapes_network(self) -> bool:
@@ -161,15 +161,15 @@ def numbers_problem(
         ("rtt_ms", rtt_ms, 0.0, MAX_RTT_MS),
         ("cpu_slowdown", cpu_slowdown, 1.0, MAX_CPU_SLOWDOWN),
     )
-    for field, value, low, high in checks:
+    for name, value, low, high in checks:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"{field} must be a number"
+            return f"{name} must be a number"
         if not math.isfinite(value) or not low <= value <= high:
-            return f"{field} must be between {low:g} and {high:g}, got {value}"
-    for field, value in (("download_kbps", download_kbps), ("upload_kbps", upload_kbps)):
+            return f"{name} must be between {low:g} and {high:g}, got {value}"
+    for name, value in (("download_kbps", download_kbps), ("upload_kbps", upload_kbps)):
         if 0 < value < 1:
             # Chromium takes whole bytes per second: under 1 kbps is 0, which is no limit.
-            return f"{field} must be 0 (unlimited) or at least 1 kbps, got {value}"
+            return f"{name} must be 0 (unlimited) or at least 1 kbps, got {value}"
     return None
 
 

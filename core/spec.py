@@ -32,6 +32,10 @@ exactly these keys; ``agents.browser.measure`` and ``core.result.build`` read th
     Playwright's ``record_har_content``: ``"omit"`` (default) or ``"embed"`` response bodies.
 ``screenshot``
     Whether the agent keeps a JPEG of the viewport as the run ended.
+``profile``
+    The connection and CPU profile to measure under, with its numbers, so that an agent
+    needs no database (``core.profiles``: ``name``, ``download_kbps``, ``upload_kbps``,
+    ``rtt_ms``, ``cpu_slowdown``); native (no shaping) unless one is given.
 
 Pure: no Django, no I/O. The global knobs come in as :class:`SpecOptions`, built once from
 the settings by :meth:`SpecOptions.from_settings`.
@@ -41,6 +45,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from core.profiles import NATIVE, Profile
 from core.script import split_setup
 
 
@@ -86,6 +91,7 @@ def build_spec(
     run_id: int | None = None,
     location: str = "",
     screenshot: bool = True,
+    profile: Profile = NATIVE,
 ) -> dict[str, Any]:
     """The spec (keys in the module docstring) for measuring ``url`` then ``steps``.
 
@@ -109,4 +115,5 @@ def build_spec(
         "run_timeout_ms": options.run_timeout_ms,
         "har_content": options.har_content,
         "screenshot": screenshot,
+        "profile": profile.as_spec(),
     }

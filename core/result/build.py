@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.har.analyse import analyse_entries, attribute_blocking, summarise
+from core.profiles import recorded
 from core.result.named import named_metrics
 from core.result.sockets import read_sockets, socket_documents
 from core.result.text import without_nul
@@ -141,6 +142,7 @@ def build_result(
         "location": spec.get("location") or "",
         "browser": "chromium",
         "browser_version": browser_version,
+        "profile": recorded(spec),
         "url": spec.get("url"),
         "started_at": started_at,
         "finished_at": finished_at,
@@ -205,6 +207,7 @@ def unmeasured_result(
         "location": spec.get("location") or "",
         "browser": "chromium",
         "browser_version": "",
+        "profile": recorded(spec),
         "url": spec.get("url"),
         "started_at": started_at,
         "finished_at": finished_at,

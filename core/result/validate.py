@@ -20,6 +20,7 @@ from core.metrics import (
     metric_problem,
     unit_of,
 )
+from core.profiles import ProfileError, from_spec
 
 INT_MAX = 2**31 - 1  # the integer columns (request counts)
 BIGINT_MAX = 2**63 - 1  # the bigint columns (bytes)
@@ -104,6 +105,11 @@ def validate_result(doc: Any) -> dict[str, Any]:
         _number_or_none(value, f"metrics.{name}", unit_of(str(name)))
     for when in ("started_at", "finished_at"):
         _date_or_none(doc.get(when), when)
+    if doc.get("profile") is not None:
+        try:
+            from_spec(doc["profile"])
+        except ProfileError as exc:
+            raise ResultError(str(exc)) from None
     _no_nul(doc, "result")
     requests = doc.get("requests", [])
     if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):

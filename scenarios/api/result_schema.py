@@ -105,6 +105,21 @@ BACKEND_SERIES: Schema = {
         "error": _nullable(_TEXT, "Why the series could not be read"),
     },
 }
+PROFILE: Schema = {
+    "type": "object",
+    "nullable": True,
+    "description": "The connection and CPU profile the run was measured under (README, "
+    "Connection and CPU profiles); native shapes nothing. Absent from documents stored before "
+    "profiles and from imported ones (both count as native); null when the agent could not "
+    "apply the profile it was given.",
+    "properties": {
+        "name": _TEXT,
+        "download_kbps": {**_NUMBER, "description": "Download bandwidth, kbps; 0 unlimited"},
+        "upload_kbps": {**_NUMBER, "description": "Upload bandwidth, kbps; 0 unlimited"},
+        "rtt_ms": {**_NUMBER, "description": "Latency added to every request, ms"},
+        "cpu_slowdown": {**_NUMBER, "description": "CPU slow-down factor; 1 none"},
+    },
+}
 _OBJECTS: Schema = {"type": "object", "additionalProperties": {"type": "object"}}
 _LIST: Schema = {"type": "array", "items": {"type": "object"}}
 
@@ -119,6 +134,7 @@ RESULT_DOCUMENT: Schema = {
         "location": _nullable(_TEXT),
         "browser": _nullable(_TEXT),
         "browser_version": _nullable(_TEXT),
+        "profile": PROFILE,
         "url": _nullable(_TEXT),
         "started_at": _nullable(_TEXT, "ISO 8601"),
         "finished_at": _nullable(_TEXT, "ISO 8601"),

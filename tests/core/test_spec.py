@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 from typing import Any
 
+from core.profiles import BUILTIN, Profile
 from core.script import parse_script
 from core.spec import SpecOptions, build_spec
 
@@ -41,6 +42,13 @@ def test_a_bare_url_gives_the_exact_spec_with_every_key() -> None:
         "run_timeout_ms": 60_000,
         "har_content": "omit",
         "screenshot": True,
+        "profile": {
+            "name": "native",
+            "download_kbps": 0.0,
+            "upload_kbps": 0.0,
+            "rtt_ms": 0.0,
+            "cpu_slowdown": 1.0,
+        },
     }
 
 
@@ -114,3 +122,27 @@ def test_options_come_from_any_object_with_the_perfite_settings() -> None:
     assert SpecOptions.from_settings(settings) == SpecOptions(
         quiet_ms=300, step_timeout_ms=5000, run_timeout_ms=90_000, har_content="embed"
     )
+
+
+def test_the_spec_carries_the_profiles_numbers_not_only_its_name() -> None:
+    spec = build(profile=BUILTIN["lighthouse-mobile"])
+
+    assert spec["profile"] == {
+        "name": "lighthouse-mobile",
+        "download_kbps": 1509.949,
+        "upload_kbps": 691.2,
+        "rtt_ms": 562.5,
+        "cpu_slowdown": 4.0,
+    }
+
+
+def test_a_custom_profiles_numbers_are_carried_as_given() -> None:
+    custom = Profile("office-wifi", download_kbps=20_000, upload_kbps=5_000, rtt_ms=12)
+
+    assert build(profile=custom)["profile"] == {
+        "name": "office-wifi",
+        "download_kbps": 20_000,
+        "upload_kbps": 5_000,
+        "rtt_ms": 12,
+        "cpu_slowdown": 1.0,
+    }

@@ -4,6 +4,7 @@ metrics in a document."""
 import json
 from typing import Any
 
+from core.profiles import BUILTIN
 from core.result.build import build_result, unmeasured_result
 from core.result.validate import validate_result
 
@@ -140,3 +141,37 @@ def test_a_run_that_was_not_measured_has_no_named_metrics_and_is_valid() -> None
     )
     validate_result(result)
     assert (result["user_timings"], result["metric_errors"], result["steps"]) == ([], {}, [])
+
+
+def test_the_document_records_the_specs_profile_with_its_numbers() -> None:
+    spec = {"url": "http://x.invalid/", "profile": BUILTIN["3g-fast"].as_spec()}
+    result = build_result(
+        spec=spec,
+        status="failed",
+        error="x",
+        started_at="2023-11-14T22:13:20Z",
+        finished_at="2023-11-14T22:13:21Z",
+        browser_version="x",
+        har=None,
+        snapshots=[],
+    )
+    unmeasured = unmeasured_result(spec, error="x", started_at="", finished_at="")
+
+    expected = {
+        "name": "3g-fast",
+        "download_kbps": 1600.0,
+        "upload_kbps": 768.0,
+        "rtt_ms": 150.0,
+        "cpu_slowdown": 1.0,
+    }
+    assert result["profile"] == unmeasured["profile"] == expected
+
+
+def test_a_spec_without_a_profile_is_recorded_native_and_a_malformed_one_as_null() -> None:
+    native = unmeasured_result({"url": "u"}, error="x", started_at="", finished_at="")
+    malformed = unmeasured_result(
+        {"url": "u", "profile": {"name": "x"}}, error="x", started_at="", finished_at=""
+    )
+
+    assert native["profile"] == BUILTIN["native"].as_spec()
+    assert malformed["profile"] is None

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from core.profiles import BUILTIN
 from core.result.text import without_nul
 from core.result.validate import ResultError, validate_result
 
@@ -71,6 +72,15 @@ def test_named_metrics_and_a_split_an_import_gave_pass() -> None:
         ({"error": "a\x00b"}, "result.error holds a NUL character"),
         ({"hosts": {"a\x00b": {"requests": 1}}}, "result.hosts has a key holding a NUL"),
         ({"lcp_element": "div#a\x00b"}, "result.lcp_element holds a NUL character"),
+        ({"profile": "4g"}, "profile must be an object"),
+        (
+            {"profile": {**BUILTIN["4g"].as_spec(), "rtt_ms": -1}},
+            "profile.rtt_ms must be between 0 and 10000, got -1",
+        ),
+        (
+            {"profile": {**BUILTIN["4g"].as_spec(), "name": "4G"}},
+            "profile.name: invalid profile name '4G'",
+        ),
     ],
 )
 def test_values_the_database_cannot_hold_are_refused_naming_the_field(
@@ -147,3 +157,9 @@ def test_named_metrics_the_database_cannot_hold_are_refused(
     with pytest.raises(ResultError) as refused:
         validate_result(doc(**changes))
     assert str(refused.value).startswith(reason)
+
+
+def test_a_profile_with_its_numbers_or_null_or_none_at_all_passes() -> None:
+    assert validate_result(doc(profile=BUILTIN["3g"].as_spec()))["profile"]["rtt_ms"] == 300
+    assert validate_result(doc(profile=None))["profile"] is None
+    assert "profile" not in validate_result(doc())
