@@ -32,6 +32,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agents.cdp import CdpError
 from agents.context_options import blocked, context_options
+from agents.emulation import apply_profile
 from agents.journey import NAVIGATING, Journey, QuietTimeout, describe, now_ms, wait_quiet
 from agents.page_counters import PageCounters
 from agents.proxy_errors import explain_run
@@ -296,6 +297,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         page.on("crash", recording.crash)
         session = context.new_cdp_session(page)
         recording.track_wire(session)
+        emulation = apply_profile(session, spec.get("profile"))  # before the first navigation
         recording.track_network(page)
         cdp = _Cdp(session, page, recording)  # for the page's counters and values too
         counters = PageCounters(cdp)
@@ -362,6 +364,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         error = explain_run(report.failures, har, recording.wire.values(), error)
         first = recording.snapshots[min(recording.snapshots)] if recording.snapshots else None
         restore_lookup_time(first, report.lookup_ms)
+    emulation.delay_documents(recording.snapshots)
     result = build_result(
         spec=spec,
         status=status,

@@ -3,7 +3,10 @@ third-party ad, an async tracker beacon, a search API, a WebSocket echo (delayed
 ``?echo_delay=``), and the pages the named metrics are tested on: user timings
 (``/timings``), a chat client with its API (``/chat``, ``/api/init``, ``/api/chats``,
 ``/api/messages``) and JavaScript memory (``/memory``). All served by one loopback HTTP/1.1
-server that routes on the Host header.
+server that routes on the Host header. Two pages serve the lab conditions' tests:
+``/photo?bytes=N`` shows one undecodable photo of exactly N bytes
+(``static…/photo.jpg?bytes=N``), ``/busy?rounds=N`` runs N rounds of arithmetic on the
+main thread and keeps their in-page duration in ``window.__demoBusy.ms``.
 
 ``DemoSite().start()`` serves it in a daemon thread (tests); ``python -m demosite`` serves
 it in the foreground (the demo scenario). Byte sizes of every body are in

@@ -48,6 +48,8 @@ HERO_HEIGHT = 200
 # signature 8 + IHDR 25 + PLTE 15 + IDAT (12 + zlib 2 + stored block 5 + raw rows + adler 4)
 # + IEND 12; raw rows are one filter byte plus one bit per pixel.
 HERO_PNG_BYTES = 8 + 25 + 15 + 12 + 2 + 5 + HERO_HEIGHT * (1 + HERO_WIDTH // 8) + 4 + 12
+PHOTO_PAGE_BYTES = 512
+BUSY_PAGE_BYTES = 1024
 
 NOT_FOUND_BODY = b"404 not found\n"
 UNKNOWN_HOST_BODY = b"404 unknown host\n"
@@ -64,6 +66,10 @@ MAX_QUERY_CHARS = 100
 MAX_MARKS = 1000  # extra user timings of the timings page
 MAX_CALLS = 100  # extra API calls of the chat page
 MAX_MIB = 256  # JavaScript heap the memory page keeps (per allocation)
+# The sized photo (``/photo.jpg?bytes=N``): from its 4-byte JPEG header up to 10 MB.
+MIN_PHOTO_BYTES = 4
+MAX_PHOTO_BYTES = 10_000_000
+MAX_BUSY_ROUNDS = 2_000_000_000
 
 _FILLER = "perfite demo padding "
 
@@ -190,6 +196,32 @@ def search_html(port: int, static_delay: int) -> bytes:
 def blank_html() -> bytes:
     """A page with no subresources at all, exactly BLANK_BYTES bytes."""
     return _render("blank.html", BLANK_BYTES, "<!-- ", " -->")
+
+
+def photo_subresources(photo_bytes: int) -> list[Subresource]:
+    """Resources the photo page loads: the sized photo only."""
+    return [Subresource(STATIC, "/photo.jpg", f"bytes={photo_bytes}", photo_bytes)]
+
+
+def photo_html(port: int, photo_bytes: int) -> bytes:
+    """A page showing one photo of ``photo_bytes`` bytes, exactly PHOTO_PAGE_BYTES bytes."""
+    (photo,) = photo_subresources(photo_bytes)
+    return _render("photo.html", PHOTO_PAGE_BYTES, "<!-- ", " -->", photo=_html_url(photo, port))
+
+
+def busy_html(rounds: int) -> bytes:
+    """A page whose inline script runs ``rounds`` rounds of arithmetic on the main thread and
+    keeps their duration, timed in the page, in ``window.__demoBusy.ms``; exactly
+    BUSY_PAGE_BYTES bytes."""
+    return _render("busy.html", BUSY_PAGE_BYTES, "<!-- ", " -->", rounds=rounds)
+
+
+def photo_jpg(size: int) -> bytes:
+    """``size`` fixed bytes behind a JPEG start-of-image marker: sized for transfer-time
+    tests, never decodable (a broken image to the browser)."""
+    pattern = bytes(range(256))
+    body = b"\xff\xd8\xff\xe0" + pattern * (size // len(pattern) + 1)
+    return body[:size]
 
 
 def app_css(delay: int) -> bytes:

@@ -109,6 +109,24 @@ def _chat(req: Request) -> Response:
     return Response(200, content.chat_html(), _HTML)
 
 
+def _photo_bytes(req: Request) -> int:
+    """``?bytes=`` of the photo: MIN_PHOTO_BYTES..MAX_PHOTO_BYTES; raises BadParameter."""
+    size = int_param(req.query, "bytes", content.MAX_PHOTO_BYTES)
+    if size < content.MIN_PHOTO_BYTES:
+        raise BadParameter("bytes")
+    return size
+
+
+def _photo_page(req: Request) -> Response:
+    body = content.photo_html(req.port, _photo_bytes(req))
+    return Response(200, body, _HTML, delay_ms=delay_param(req, "html_delay"))
+
+
+def _busy_page(req: Request) -> Response:
+    rounds = int_param(req.query, "rounds", content.MAX_BUSY_ROUNDS)
+    return Response(200, content.busy_html(rounds), _HTML)
+
+
 def _search_api(req: Request) -> Response:
     q = req.query.get("q", [""])[-1]
     return Response(200, content.search_api(q), _JSON)
@@ -127,10 +145,15 @@ GET_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
     (WWW, "/memory"): _memory,
     (WWW, "/chat"): _chat,
     (WWW, "/api/init"): lambda req: Response(200, content.init_api(), _JSON),
+    (WWW, "/photo"): _photo_page,
+    (WWW, "/busy"): _busy_page,
     (STATIC, "/app.css"): _app_css,
     (STATIC, "/app.js"): lambda req: Response(200, content.app_js(), _JS),
     (STATIC, "/font.woff2"): lambda req: Response(200, content.font_woff2(), "font/woff2"),
     (STATIC, "/hero.png"): lambda req: Response(200, content.hero_png(), "image/png"),
+    (STATIC, "/photo.jpg"): lambda req: Response(
+        200, content.photo_jpg(_photo_bytes(req)), "image/jpeg"
+    ),
     (ADS, "/ad.js"): lambda req: Response(
         200, content.ad_js(int_param(req.query, "busy", content.MAX_BUSY_MS)), _JS
     ),

@@ -46,6 +46,9 @@ RESOURCES = [
     (STATIC, "/hero.png", 10283, "image/png"),
     (ADS, "/ad.js", 8000, "text/javascript; charset=utf-8"),
     (BEACON, "/t.js", 3000, "text/javascript; charset=utf-8"),
+    (WWW, "/photo?bytes=500000", 512, "text/html; charset=utf-8"),
+    (WWW, "/busy?rounds=1000", 1024, "text/html; charset=utf-8"),
+    (STATIC, "/photo.jpg?bytes=500000", 500_000, "image/jpeg"),
 ]
 
 
@@ -165,6 +168,9 @@ def test_documented_sizes_match_the_content_module() -> None:
         content.HERO_PNG_BYTES,
         content.AD_JS_BYTES,
         content.T_JS_BYTES,
+        content.PHOTO_PAGE_BYTES,
+        content.BUSY_PAGE_BYTES,
+        500_000,
     ]
 
 
@@ -285,6 +291,37 @@ def test_tracker_beacons_to_collect_after_the_load_event(site: DemoSite) -> None
     assert 'new URL("/collect", script ? script.src : location.href).href' in js
     assert 'navigator.sendBeacon(collect, "x")' in js
     assert 'window.addEventListener("load", send);' in js
+
+
+def test_photo_page_shows_the_photo_of_the_size_it_was_asked(site: DemoSite) -> None:
+    assert references(fetch(site, WWW, "/photo?bytes=123456").body) == [
+        "data:,",
+        f"http://static.example.localhost:{site.port}/photo.jpg?bytes=123456",
+    ]
+
+
+@pytest.mark.parametrize("size", [content.MIN_PHOTO_BYTES, 1000, content.MAX_PHOTO_BYTES])
+def test_the_photo_is_exactly_the_bytes_asked_behind_a_jpeg_marker(
+    site: DemoSite, size: int
+) -> None:
+    body = fetch(site, STATIC, f"/photo.jpg?bytes={size}").body
+    assert len(body) == size
+    assert body[:4] == b"\xff\xd8\xff\xe0"
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?bytes=3", f"?bytes={content.MAX_PHOTO_BYTES + 1}", "?bytes=1e5"]
+)
+def test_a_photo_size_out_of_bounds_is_a_400(site: DemoSite, query: str) -> None:
+    assert fetch(site, STATIC, f"/photo.jpg{query}").status == 400
+    assert fetch(site, WWW, f"/photo{query}").status == 400
+
+
+def test_busy_page_runs_the_rounds_it_was_asked_and_keeps_their_time(site: DemoSite) -> None:
+    html = fetch(site, WWW, "/busy?rounds=12345").body.decode("ascii")
+    assert "var rounds = 12345;" in html
+    assert "window.__demoBusy = { rounds: rounds, ms: performance.now() - started" in html
+    assert references(html.encode("ascii")) == ["data:,"]
 
 
 def test_blank_page_references_nothing(site: DemoSite) -> None:
