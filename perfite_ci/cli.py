@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--warmup", type=int, default=None, help="unused warm-up runs per side first (default 1)"
     )
     compare.add_argument("--location", default=None, help="location to measure from")
+    compare.add_argument(
+        "--profile",
+        default=None,
+        help="connection and CPU profile to measure both sides under, e.g. 4g, 3g-fast, "
+        "lighthouse-mobile or a custom one (default: the scenario's); a history base is taken "
+        "from runs of this profile only",
+    )
     compare.add_argument("--build-url", default="", help="link back to the CI build")
     compare.add_argument("--label", default="", help="free text shown with the runs")
     compare.add_argument(
@@ -158,6 +165,7 @@ def compare_body(args: argparse.Namespace) -> dict[str, Any]:
         "build_url",
         "label",
         "location",
+        "profile",
         "alpha",
         "min_effect_ms",
         "min_effect_pct",

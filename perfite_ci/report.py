@@ -62,10 +62,12 @@ def metrics_shown(report: Json, show_all: bool = False) -> list[Json]:
 def headline(comparison: Json) -> str:
     report = comparison.get("report") or {}
     gate = report.get("gate", "?")
+    # A server from before profiles sends none: its runs were native.
+    profile = comparison.get("profile") or "native"
     return (
         f"Perfite comparison {comparison['id']} of {comparison['scenario']} "
-        f"({comparison.get('mode')}): {str(comparison.get('verdict')).upper()}, "
-        f"gate {gate}"
+        f"({comparison.get('mode')}, profile {profile}): "
+        f"{str(comparison.get('verdict')).upper()}, gate {gate}"
     )
 
 

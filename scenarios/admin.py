@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.metrics import page_names
+from core.profiles import BUILTIN
 from scenarios import models
 from scenarios.runs import dispatch as scheduling
 
@@ -51,15 +53,23 @@ class ScenarioAdmin(admin.ModelAdmin):
         "url",
         "frequency_minutes",
         "cron",
+        "profile",
         "paused",
         "paused_reason",
         "next_due_at",
     )
-    list_filter = ("paused", "locations", "script_format")
+    list_filter = ("paused", "locations", "script_format", "profile")
     search_fields = ("name", "slug", "url")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("locations",)
     actions = ["run_now", "pause", "resume"]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "profile":  # a choice of the built-in and custom profiles
+            return forms.ChoiceField(
+                choices=models.profile_choices, help_text=db_field.help_text, label="Profile"
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -97,11 +107,12 @@ class RunAdmin(admin.ModelAdmin):
         "location",
         "status",
         "kind",
+        "profile",
         "created_at",
         *page_names(summary=True),
         "flagged",
     )
-    list_filter = ("status", "kind", "location", "scenario")
+    list_filter = ("status", "kind", "profile", "location", "scenario")
     search_fields = ("scenario__name", "branch", "commit", "label", "error")
     date_hierarchy = "created_at"
     readonly_fields = (
@@ -150,6 +161,45 @@ class RunAdmin(admin.ModelAdmin):
             '<a href="{}">view the final screenshot</a>',
             reverse("dashboard:run_screenshot", args=[obj.pk]),
         )
+
+
+@admin.register(models.ConnectionProfile)
+class ConnectionProfileAdmin(admin.ModelAdmin):
+    """Custom profiles. The built-in ones are code (core.profiles) and listed in the help."""
+
+    list_display = ("name", "label", "download_kbps", "upload_kbps", "rtt_ms", "cpu_slowdown")
+    search_fields = ("name", "label")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("name",) if obj is not None else ()
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        self.message_user(
+            request,
+            "Built-in profiles (not editable): "
+            + "; ".join(p.describe() for p in BUILTIN.values()),
+            level=messages.INFO,
+        )
+        return super().changelist_view(request, extra_context)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.users():
+            return False  # in use: its delete page says nothing could be done
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[models.ConnectionProfile]
+    ) -> None:
+        """Delete the profiles nothing names; say which ones are in use."""
+        for profile in queryset:
+            if users := profile.users():
+                self.message_user(
+                    request,
+                    f"{profile.name} is in use ({', '.join(users[:5])}): not deleted",
+                    level=messages.ERROR,
+                )
+            else:
+                profile.delete()
 
 
 for model in (models.Release, models.Comparison, models.GraphitePoint):

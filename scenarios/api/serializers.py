@@ -6,10 +6,19 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.metrics import metric_problem, page_names
+from core.profiles import MAX_NAME
 from scenarios import destinations
 from scenarios.api.result_schema import ResultDocumentField
 from scenarios.ci.workflow import warmups
-from scenarios.models import Comparison, Location, Release, Run, Scenario
+from scenarios.models import (
+    Comparison,
+    Location,
+    Release,
+    Run,
+    Scenario,
+    UnknownProfile,
+    resolve_profile,
+)
 from scenarios.roles import can_edit
 from scenarios.runs import graphite
 
@@ -47,6 +56,7 @@ class ScenarioSerializer(serializers.ModelSerializer):
             "frequency_minutes",
             "cron",
             "locations",
+            "profile",
             "paused",
             "created_at",
             "updated_at",
@@ -72,6 +82,7 @@ class RunSerializer(serializers.ModelSerializer):
             "location",
             "status",
             "kind",
+            "profile",
             "created_at",
             "started_at",
             "finished_at",
@@ -116,6 +127,7 @@ RUN_CSV_COLUMNS = (
     "location",
     "status",
     "kind",
+    "profile",
     "created_at",
     "branch",
     "commit",
@@ -161,6 +173,14 @@ class ComparisonCreateSerializer(serializers.Serializer):
     location = serializers.SlugRelatedField(
         slug_field="name", queryset=Location.objects.all(), required=False, allow_null=True
     )
+    profile = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_NAME,
+        help_text="Connection and CPU profile both sides are measured under (a built-in or "
+        "custom profile's name); default the scenario's. A history comparison takes base runs "
+        "of this profile only.",
+    )
     warmup = serializers.IntegerField(
         required=False,
         min_value=0,
@@ -187,6 +207,15 @@ class ComparisonCreateSerializer(serializers.Serializer):
         if refused:
             raise serializers.ValidationError(refused)
         return names
+
+    def validate_profile(self, name: str) -> str:
+        """A profile that does not exist is refused: runs would be measured under nothing."""
+        if name:
+            try:
+                resolve_profile(name)
+            except UnknownProfile as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+        return name
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("base_url") and not attrs.get("base_branch"):
@@ -228,6 +257,7 @@ class ComparisonCreateSerializer(serializers.Serializer):
                 for k in ("branch", "commit", "base_branch", "base_commit", "build_url", "label")
             },
             "location": data.get("location"),
+            "profile": data.get("profile", ""),
             "options": options,
         }
 
@@ -263,6 +293,7 @@ class ComparisonSerializer(serializers.ModelSerializer):
             "build_url",
             "label",
             "location",
+            "profile",
             "created_at",
             "options",
             "progress",

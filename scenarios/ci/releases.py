@@ -12,17 +12,21 @@ from scenarios.models import Location, Release, Run, Scenario
 
 
 def release_report(release: Release, runs: int = 20) -> dict[str, Any]:
-    """Is it slower or faster since ``release``? Per scenario and location: the last ``runs``
-    succeeded runs before the release time against the first ``runs`` after it, with the
-    same statistics as a CI comparison (base = before, branch = after)."""
+    """Is it slower or faster since ``release``? Per scenario, location and profile (runs
+    under different profiles are never compared): the last ``runs`` succeeded runs before the
+    release time against the first ``runs`` after it, with the same statistics as a CI
+    comparison (base = before, branch = after)."""
     scenarios = list(release.scenarios.all()) or list(Scenario.objects.all())
     reports = []
     for scenario in scenarios:
-        located = Run.objects.filter(scenario=scenario, status=Run.SUCCEEDED)
-        for location_id in sorted(
-            set(located.values_list("location_id", flat=True)), key=lambda v: (v is None, v)
+        located = Run.objects.filter(scenario=scenario, status=Run.SUCCEEDED).exclude(
+            kind=Run.KIND_CI
+        )
+        for location_id, profile in sorted(
+            set(located.values_list("location_id", "profile")),
+            key=lambda v: (v[0] is None, v[0] or 0, v[1]),
         ):
-            here = located.filter(location_id=location_id).exclude(kind=Run.KIND_CI)
+            here = located.filter(location_id=location_id, profile=profile)
             before = list(here.filter(created_at__lt=release.time).order_by("-created_at")[:runs])
             after = list(here.filter(created_at__gte=release.time).order_by("created_at")[:runs])
             if not before and not after:
@@ -38,6 +42,7 @@ def release_report(release: Release, runs: int = 20) -> dict[str, Any]:
                 {
                     "scenario": scenario.slug,
                     "location": location.name if location else None,
+                    "profile": profile,
                     "before": [r.pk for r in before],
                     "after": [r.pk for r in after],
                     "verdict": report["verdict"],

@@ -11,6 +11,10 @@ Two ways to get a base:
   ``git rev-list`` of ancestors, nearest first) that has runs; else the runs of the most
   recent base-branch commit measured before the comparison was created.
 
+Both sides are measured under one profile (the comparison's, by default the scenario's), and
+a history base is taken from runs of that profile only: runs under other conditions are
+never compared.
+
 Each measured side first gets an unused warm-up run (:func:`warmups`). Runs are created one
 at a time: :func:`advance` creates and enqueues the next run only once every earlier run has
 finished, so the runs of a comparison never overlap and alternate on the location's queue.
@@ -29,7 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core.stats.report import MIN_RUNS, compare_runs
-from scenarios.models import Comparison, Location, Run, Scenario
+from scenarios.models import Comparison, Location, Run, Scenario, UnknownProfile, resolve_profile
 from scenarios.runs.dispatch import enqueue_run
 
 BASE = "base"
@@ -55,11 +59,18 @@ def default_location(scenario: Scenario) -> Location:
 def create_comparison(scenario: Scenario, **fields: Any) -> Comparison:
     """Create a comparison from API fields and enqueue its first run (after commit).
 
-    ``fields`` are Comparison fields plus ``options``. Raises ComparisonError when neither a
-    base URL nor a base branch says where the base comes from.
+    ``fields`` are Comparison fields plus ``options``; ``profile`` (default: the scenario's)
+    is the one both sides are measured under, and a history base is taken under. Raises
+    ComparisonError when neither a base URL nor a base branch says where the base comes
+    from, or when no profile has that name.
     """
     if not fields.get("base_url") and not fields.get("base_branch"):
         raise ComparisonError("give a base URL (paired runs) or a base branch (stored runs)")
+    fields["profile"] = fields.get("profile") or scenario.profile
+    try:
+        resolve_profile(fields["profile"])
+    except UnknownProfile as exc:
+        raise ComparisonError(str(exc)) from exc
     with transaction.atomic():
         fields.setdefault("location", None)
         if fields["location"] is None:
@@ -84,8 +95,8 @@ def _check_history(comparison: Comparison) -> None:
 
 def _too_few(comparison: Comparison, found: int) -> str:
     return (
-        f"only {found} stored succeeded runs of base branch {comparison.base_branch!r} found "
-        f"(need {MIN_RUNS}); run the base first"
+        f"only {found} stored succeeded runs of base branch {comparison.base_branch!r} under "
+        f"profile {comparison.profile!r} found (need {MIN_RUNS}); run the base first"
     )
 
 
@@ -230,6 +241,7 @@ def _create_run(comparison: Comparison, side: str, sequence: int, warmup: bool =
         comparison=comparison,
         role=WARMUP if warmup else side,
         sequence=sequence,
+        profile=comparison.profile,
     )
     enqueue_run(run)
     return run
@@ -244,11 +256,15 @@ def _fail(comparison: Comparison, reason: str) -> None:
 def find_base_runs(comparison: Comparison) -> tuple[list[Run], dict[str, Any]]:
     """Stored base runs for a history comparison and a description of where they came from.
 
-    See the module docstring for the order. Only succeeded runs of the same scenario count,
-    at the comparison's location or imported (no location); at most the 50 most recent.
+    See the module docstring for the order. Only succeeded runs of the same scenario and
+    profile count, at the comparison's location or imported (no location); at most the 50
+    most recent.
     """
     runs = Run.objects.filter(
-        scenario=comparison.scenario, status=Run.SUCCEEDED, branch=comparison.base_branch
+        scenario=comparison.scenario,
+        status=Run.SUCCEEDED,
+        branch=comparison.base_branch,
+        profile=comparison.profile,
     ).exclude(comparison=comparison)
     if comparison.location_id:
         runs = runs.filter(Q(location_id=comparison.location_id) | Q(location__isnull=True))
@@ -320,6 +336,7 @@ def _finish(comparison: Comparison, runs: Sequence[Run]) -> None:
         "runs": [run.pk for run in branch],
     }
     report["mode"] = "paired" if comparison.paired else "history"
+    report["profile"] = comparison.profile
     report["failed_runs"] = [run.pk for run in runs if run.status != Run.SUCCEEDED]
     comparison.report = report
     comparison.verdict = report["verdict"]

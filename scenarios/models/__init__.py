@@ -4,6 +4,7 @@ from .alerts import Channel, EntityMapping, Incident, Notification, Threshold
 from .ci import Comparison, Release
 from .fleet import Agent, Location
 from .graphite import GraphitePoint
+from .profile import ConnectionProfile, UnknownProfile, profile_choices, resolve_profile
 from .run import Run, RunHost
 from .scenario import Scenario
 
@@ -11,6 +12,7 @@ __all__ = [
     "Agent",
     "Channel",
     "Comparison",
+    "ConnectionProfile",
     "EntityMapping",
     "GraphitePoint",
     "Incident",
@@ -21,4 +23,7 @@ __all__ = [
     "RunHost",
     "Scenario",
     "Threshold",
+    "UnknownProfile",
+    "profile_choices",
+    "resolve_profile",
 ]

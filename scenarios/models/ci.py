@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.profiles import MAX_NAME, NATIVE_NAME
+
 from .scenario import Scenario
 
 
@@ -34,6 +36,12 @@ class Comparison(models.Model):
     label = models.CharField(max_length=200, blank=True)
     location = models.ForeignKey(
         "scenarios.Location", on_delete=models.PROTECT, null=True, blank=True
+    )
+    profile = models.CharField(
+        max_length=MAX_NAME,
+        default=NATIVE_NAME,
+        help_text="The profile both sides are measured (and the history base taken) under; "
+        "the scenario's when the comparison was made",
     )
     verdict = models.CharField(max_length=20, blank=True)
     report = models.JSONField(null=True, blank=True)

@@ -6,8 +6,10 @@ from django.db import models
 from django.urls import reverse
 
 from core.metrics import page_names
+from core.profiles import MAX_NAME, NATIVE_NAME
 
 from .fleet import Location
+from .profile import UnknownProfile
 from .scenario import Scenario
 
 # Page metrics copied out of the result document into columns, for fast trends and filters.
@@ -57,6 +59,12 @@ class Run(models.Model):
         upload_to="screenshots/%Y/%m/%d/", blank=True, help_text="The viewport as the run ended"
     )
     flagged = models.CharField(max_length=200, blank=True, help_text="Why this run may not run")
+    profile = models.CharField(
+        max_length=MAX_NAME,
+        default=NATIVE_NAME,
+        help_text="The connection and CPU profile it is measured under (its numbers are in "
+        "the result document)",
+    )
 
     # CI metadata
     target_url = models.URLField(max_length=2000, blank=True)
@@ -91,6 +99,8 @@ class Run(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["scenario", "location", "created_at"]),
+            # charts and thresholds read one profile's runs of a scenario
+            models.Index(fields=["scenario", "profile", "created_at"]),
             models.Index(fields=["scenario", "branch", "commit"]),
             models.Index(fields=["status", "created_at"]),
         ]
@@ -110,11 +120,12 @@ class Run(models.Model):
 
     def spec(self) -> dict[str, Any]:
         """The plain-data job for an agent (``core.spec``): the scenario measured at this run's
-        target URL, carrying the run's id and location name."""
+        target URL under this run's profile, carrying the run's id and location name."""
         return self.scenario.spec(
             self.target_url,
             run_id=self.pk,
             location=self.location.name if self.location else "",
+            profile=self.profile,
         )
 
 
@@ -145,7 +156,8 @@ def claim_run(
     """Mark a run running for ``agent_name`` and return its spec; None if it must not run.
 
     A run already finished is not run again (a duplicate delivery of the task). A run that
-    was started ``max_attempts`` times already (its agents died mid-run) is marked lost.
+    was started ``max_attempts`` times already (its agents died mid-run) is marked lost; one
+    whose profile no longer exists is marked failed, saying so.
     With ``holder_repeats``, the agent already holding the run gets its spec again without a
     new attempt: for claims over HTTP, where a token could otherwise wear a run out by
     claiming it again and again (a remote agent's own retries are such repeats).
@@ -165,10 +177,18 @@ def claim_run(
             run.finished_at = timezone.now()
             run.save(update_fields=["status", "error", "finished_at"])
             return None
+        try:
+            spec = run.spec()
+        except UnknownProfile as exc:  # a custom profile deleted since: nothing to measure
+            run.status = Run.FAILED
+            run.error = f"cannot be measured: {exc}"
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "error", "finished_at"])
+            return None
         run.attempts += 1
         run.status = Run.RUNNING
         run.started_at = timezone.now()
         run.agent_name = agent_name
         run.flagged = ""
         run.save(update_fields=["attempts", "status", "started_at", "agent_name", "flagged"])
-        return run.spec()
+        return spec

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.har.classify import check_party_patterns
+from core.profiles import MAX_NAME, NATIVE_NAME
 from core.script import ScriptError, parse_script, validate_url
 from core.script.secrets import mask_script
 from core.spec import SpecOptions, build_spec
@@ -20,6 +21,7 @@ from core.stats.budgets import validate_budgets
 from scenarios import destinations
 
 from .fleet import Location
+from .profile import UnknownProfile, resolve_profile
 
 
 class Scenario(models.Model):
@@ -61,6 +63,12 @@ class Scenario(models.Model):
     )
     jitter_seconds = models.PositiveIntegerField(default=0)
     locations = models.ManyToManyField(Location, related_name="scenarios", blank=True)
+    profile = models.CharField(
+        max_length=MAX_NAME,
+        default=NATIVE_NAME,
+        help_text="Connection and CPU profile its runs are measured under (README, Connection "
+        "and CPU profiles); its charts and thresholds take the runs of this profile.",
+    )
     paused = models.BooleanField(default=False)
     paused_reason = models.CharField(
         max_length=300, blank=True, help_text="Why Perfite paused it (cleared when resumed)"
@@ -109,6 +117,10 @@ class Scenario(models.Model):
                 croniter(self.cron, timezone.now()).get_next(datetime)
             except Exception as exc:  # noqa: BLE001 - croniter raises several kinds
                 errors["cron"] = f"this cron expression never fires ({exc})"
+        try:
+            resolve_profile(self.profile)
+        except UnknownProfile as exc:
+            errors["profile"] = str(exc)
         if not self.cron and not self.frequency_minutes:
             errors["frequency_minutes"] = "give a frequency in minutes or a cron expression"
         if errors:
@@ -156,7 +168,14 @@ class Scenario(models.Model):
             self.paused_reason = ""
         if self.next_due_at is None and not self.paused:
             self.next_due_at = timezone.now()
+        changed = False
+        if self.pk is not None:
+            rows = type(self).objects.filter(pk=self.pk).values_list("profile", flat=True)
+            changed = rows.first() not in (None, self.profile)
         super().save(*args, **kwargs)
+        if changed:
+            # A relative threshold's cached baseline came from the old profile's runs.
+            self.thresholds.update(baseline=None, baseline_at=None)
 
     def readable_script(self, *, can_edit: bool) -> tuple[str, list[dict[str, Any]]]:
         """The script text and steps as this reader may see them: editors see them as
@@ -191,10 +210,17 @@ class Scenario(models.Model):
         return base
 
     def spec(
-        self, target_url: str = "", *, run_id: int | None = None, location: str = ""
+        self,
+        target_url: str = "",
+        *,
+        run_id: int | None = None,
+        location: str = "",
+        profile: str = "",
     ) -> dict[str, Any]:
         """The measurement spec (``core.spec``) of this scenario, at ``target_url`` when given
-        (a CI run of another deployment), for run ``run_id`` from ``location``."""
+        (a CI run of another deployment), for run ``run_id`` from ``location``, under the
+        profile called ``profile`` (default: the scenario's own), its numbers included.
+        Raises UnknownProfile when no profile has that name."""
         return build_spec(
             url=target_url or self.url,
             steps=self.steps or [],
@@ -205,4 +231,5 @@ class Scenario(models.Model):
             scenario=self.slug,
             run_id=run_id,
             location=location,
+            profile=resolve_profile(profile or self.profile),
         )

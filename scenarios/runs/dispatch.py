@@ -83,7 +83,13 @@ def create_runs(
             ).exists()
         ):
             continue
-        run = Run.objects.create(scenario=scenario, location=location, kind=kind, flagged=flagged)
+        run = Run.objects.create(
+            scenario=scenario,
+            location=location,
+            kind=kind,
+            flagged=flagged,
+            profile=scenario.profile,
+        )
         enqueue_run(run)
         runs.append(run)
     return runs
@@ -164,7 +170,14 @@ def _claim_batch(ids: list[int], now: datetime, live: dict[int, bool]) -> list[R
             flagged = (
                 "" if location not in unstaffed else f"no live agent in location {location.name}"
             )
-            runs.append(Run(scenario=scenario, location=location, flagged=flagged))
+            runs.append(
+                Run(
+                    scenario=scenario,
+                    location=location,
+                    flagged=flagged,
+                    profile=scenario.profile,
+                )
+            )
     return runs
 
 
@@ -292,6 +305,8 @@ def try_now(scenario: Scenario, location: Location | None = None) -> Run:
             f"`manage.py agent --location {location.name}`."
         )
     with transaction.atomic():
-        run = Run.objects.create(scenario=scenario, location=location, kind=Run.KIND_MANUAL)
+        run = Run.objects.create(
+            scenario=scenario, location=location, kind=Run.KIND_MANUAL, profile=scenario.profile
+        )
         enqueue_run(run, now_queue(location))
     return run

@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from core.har.redact import sanitize_result
 from core.metrics import HOST
+from core.profiles import NATIVE_NAME
 from core.result.validate import ResultError, validate_result
 from scenarios.models import Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
@@ -85,6 +86,23 @@ def store_result(
         return _store(run_id, result, payload, agent_name, screenshot, image)
 
 
+def _check_profile(run: Run, result: dict[str, Any]) -> dict[str, Any]:
+    """``result``, failed when it says it succeeded under another profile than the run's (an
+    agent that does not apply profiles measured it natively): its numbers would otherwise
+    join the runs of a profile they were not measured under. A document without ``profile``
+    was measured natively."""
+    measured = result.get("profile", {"name": NATIVE_NAME})
+    name = measured.get("name") if isinstance(measured, dict) else None
+    if result.get("status") != Run.SUCCEEDED or name == run.profile:
+        return result
+    return {
+        **result,
+        "status": Run.FAILED,
+        "error": f"measured under profile {name!r}, not the run's {run.profile!r}: "
+        "the agent does not apply profiles (upgrade it)",
+    }
+
+
 @transaction.atomic
 def _store(
     run_id: int,
@@ -103,6 +121,7 @@ def _store(
     if run.result is not None:
         return False
     now = timezone.now()
+    result = _check_profile(run, result)
     secret_names = run.scenario.secret_names or []
     result = sanitize_result(result, secret_names)
     run.result = result

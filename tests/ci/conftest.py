@@ -174,6 +174,7 @@ class SyntheticAgent:
         )
         if chat_ms is not None:
             doc["metrics"]["request.create_chat.duration_ms"] = chat_ms
+        doc["profile"] = spec["profile"]  # measured under the run's profile, as an agent does
         store_result(run_id, doc, None, agent_name="synthetic")
 
 

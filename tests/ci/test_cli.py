@@ -114,6 +114,43 @@ def test_no_change_exits_0(scenario: Scenario, server: list[str], synthetic_agen
     assert "##teamcity[buildStatisticValue key='perfite.demo.fcp.delta' value='" in done.stdout
 
 
+def test_the_profile_option_measures_both_sides_under_it(
+    scenario: Scenario, server: list[str], synthetic_agent: Any
+) -> None:
+    done = perfite_ci(
+        "compare",
+        *server,
+        "--scenario",
+        "demo",
+        "--url",
+        BASE_URL,
+        "--base-url",
+        BASE_URL,
+        "--profile",
+        "3g-fast",
+    )
+    assert done.returncode == 0, done.stderr
+    comparison = Comparison.objects.get()
+    assert comparison.profile == "3g-fast"
+    assert set(comparison.runs.values_list("profile", flat=True)) == {"3g-fast"}
+    assert done.stdout.splitlines()[0].startswith(
+        f"Perfite comparison {comparison.pk} of demo (paired, profile 3g-fast): "
+    )
+
+
+def test_an_unknown_profile_exits_2_naming_the_ones_there_are(
+    scenario: Scenario, server: list[str]
+) -> None:
+    done = perfite_ci(
+        "compare", *server, "--scenario", "demo", "--base-url", BASE_URL, "--profile", "5g"
+    )
+    assert one_line(done).startswith(
+        "perfite-ci: server answered HTTP 400 for POST comparisons/: "
+        "profile: no profile '5g'; built in: native, cable, dsl"
+    )
+    assert not Comparison.objects.exists()
+
+
 def test_history_mode_takes_the_first_ancestor_with_runs_from_a_file(
     scenario: Scenario, server: list[str], synthetic_agent: Any, tmp_path: Path
 ) -> None:
@@ -331,6 +368,6 @@ def test_history_mode_without_a_stored_base_fails_fast_and_runs_nothing(
     assert done.returncode == 2
     assert one_line(done) == (
         "perfite-ci: server answered HTTP 400 for POST comparisons/: only 0 stored succeeded "
-        "runs of base branch 'main' found (need 3); run the base first"
+        "runs of base branch 'main' under profile 'native' found (need 3); run the base first"
     )
     assert not Comparison.objects.exists() and not Run.objects.exists()

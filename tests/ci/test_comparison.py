@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from core.profiles import BUILTIN
 from scenarios.ci import workflow as comparisons
 from scenarios.ci.releases import release_report
 from scenarios.models import Comparison, Location, Release, Run, Scenario
@@ -46,7 +47,8 @@ def stored_run(scenario: Scenario, branch: str, commit: str, fcp: float, **field
         commit=commit,
         **fields,
     )
-    store_result(run.pk, home_result(fcp), None)
+    profile = BUILTIN[fields.get("profile", "native")].as_spec()
+    store_result(run.pk, {**home_result(fcp), "profile": profile}, None)
     return run
 
 
@@ -143,6 +145,49 @@ def test_without_commits_the_latest_base_branch_runs_before_the_comparison_are_t
     assert source["source"] == "latest base-branch runs before the comparison"
 
 
+def test_only_base_runs_of_the_comparisons_profile_are_the_base(scenario: Scenario) -> None:
+    native = [stored_run(scenario, "main", "aaa", 100) for _ in range(3)]
+    on_4g = [stored_run(scenario, "main", "aaa", 300, profile="4g") for _ in range(3)]
+
+    runs, _ = comparisons.find_base_runs(history(scenario, base_commit="aaa", profile="4g"))
+    native_runs, _ = comparisons.find_base_runs(history(scenario, base_commit="aaa"))
+
+    assert sorted(r.pk for r in runs) == sorted(r.pk for r in on_4g)
+    assert sorted(r.pk for r in native_runs) == sorted(r.pk for r in native)
+
+
+def test_both_sides_are_measured_under_the_scenarios_profile_unless_one_is_named(
+    scenario: Scenario, synthetic_agent: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    scenario.profile = "3g-fast"
+    scenario.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        default = comparisons.create_comparison(
+            scenario, iterations=2, base_url=BASE_URL, branch_url=SLOW_URL, options={"warmup": 0}
+        )
+        named = comparisons.create_comparison(
+            scenario,
+            iterations=2,
+            base_url=BASE_URL,
+            branch_url=SLOW_URL,
+            options={"warmup": 0},
+            profile="lte",
+        )
+    default, named = run_to_end(default), run_to_end(named)
+
+    assert (default.profile, named.profile) == ("3g-fast", "lte")
+    assert set(default.runs.values_list("profile", flat=True)) == {"3g-fast"}
+    assert set(named.runs.values_list("profile", flat=True)) == {"lte"}
+    assert [r.status for r in named.runs.all()] == [Run.SUCCEEDED] * 4
+    assert (named.report or {})["profile"] == "lte"
+
+
+def test_a_comparison_under_a_profile_that_does_not_exist_is_refused(scenario: Scenario) -> None:
+    with pytest.raises(comparisons.ComparisonError, match="^no profile 'moon'; built in: native"):
+        comparisons.create_comparison(scenario, iterations=2, base_url=BASE_URL, profile="moon")
+    assert not Comparison.objects.exists()
+
+
 def test_a_history_comparison_measures_only_the_branch(
     scenario: Scenario, synthetic_agent: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -180,7 +225,8 @@ def test_a_history_comparison_without_stored_base_runs_is_refused_before_any_run
             scenario, iterations=3, branch="feature", commit="f00", base_branch="main"
         )
     assert str(refused.value) == (
-        "only 0 stored succeeded runs of base branch 'main' found (need 3); run the base first"
+        "only 0 stored succeeded runs of base branch 'main' under profile 'native' found "
+        "(need 3); run the base first"
     )
     assert not Comparison.objects.exists() and not Run.objects.exists()
     assert synthetic_agent.count == 0
@@ -219,7 +265,7 @@ def test_a_release_report_compares_runs_before_and_after_the_release(scenario: S
     report = release_report(release, runs=20)
     assert report["verdict"] == "regression"
     [only] = report["scenarios"]
-    assert (only["scenario"], only["location"]) == ("demo", "local")
+    assert (only["scenario"], only["location"], only["profile"]) == ("demo", "local", "native")
     assert (len(only["before"]), len(only["after"])) == (5, 5)
     assert {m["metric"]: m["verdict"] for m in only["metrics"]}["lcp"] == "regression"
 
@@ -279,3 +325,23 @@ def test_the_base_branch_measured_against_itself_starts_its_history(
     assert report["budgets"][0]["message"] == "lcp: median 100 ms is over the budget of 50 ms"
     stored = Run.objects.filter(branch="main", commit="m1", status=Run.SUCCEEDED).count()
     assert stored == 3  # the next comparison against main finds these
+
+
+def test_a_release_report_keeps_each_profiles_runs_apart(scenario: Scenario) -> None:
+    now = timezone.now()
+    for minute in range(8):
+        for profile, fcp in (("native", 100 + minute % 3), ("4g", 400 + minute % 3)):
+            run = stored_run(scenario, "", "", fcp, profile=profile)
+            Run.objects.filter(pk=run.pk).update(
+                kind=Run.KIND_SCHEDULED, created_at=now - timedelta(minutes=20 - minute)
+            )
+    release = Release.objects.create(name="v2", time=now - timedelta(minutes=16, seconds=30))
+
+    report = release_report(release, runs=20)
+
+    assert [
+        (r["location"], r["profile"], len(r["before"]), len(r["after"]))
+        for r in report["scenarios"]
+    ] == [("local", "4g", 4, 4), ("local", "native", 4, 4)]
+    # before and after hold one profile each: no change, not a 300 ms "regression"
+    assert report["verdict"] != "regression"

@@ -30,10 +30,18 @@ def comparison(before: list[Any], after: list[Any], **extra: Any) -> dict[str, A
     }
 
 
+def test_the_headline_names_the_profile_both_sides_were_measured_under() -> None:
+    assert report.headline(comparison(BASE, SLOW, profile="3g-fast")) == (
+        "Perfite comparison 7 of demo (paired, profile 3g-fast): REGRESSION, gate fail"
+    )
+
+
 def test_the_table_shows_gated_metrics_verdicts_and_attribution() -> None:
     text = report.table(comparison(BASE, SLOW))
     lines = text.splitlines()
-    assert lines[0] == "Perfite comparison 7 of demo (paired): REGRESSION, gate fail"
+    assert lines[0] == (
+        "Perfite comparison 7 of demo (paired, profile native): REGRESSION, gate fail"
+    )
     assert lines[1] == "base: paired http://base.test/ (5 runs); branch: 5 runs"
     assert lines[3].split() == ["metric", "base", "branch", "change", "p(adj)", "cliff", "verdict"]
     # ttfb, cls and tbt are constant in these runs: out of the Holm family and not shown.

@@ -1,10 +1,15 @@
-"""/api/runs/ filters: a comparison id that is not a number is a 400, never a server error."""
+"""/api/runs/ filters: a comparison id that is not a number is a 400, never a server error;
+a profile's runs apart from the others'."""
+
+import csv
+import io
 
 import pytest
 from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from scenarios.models import Run, Scenario
 from tests.roles import role
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +39,24 @@ def test_a_comparison_filter_that_is_not_an_id_is_a_400(
 def test_a_comparison_id_filters_runs(viewer_api: APIClient) -> None:
     answer = viewer_api.get("/api/runs/", {"comparison": "42"})
     assert (answer.status_code, answer.json()["count"]) == (200, 0)
+
+
+def test_runs_filter_by_profile_and_say_theirs(viewer_api: APIClient) -> None:
+    scenario = Scenario.objects.create(name="Shop", slug="shop", url="http://www.example.com/")
+    native = Run.objects.create(scenario=scenario)
+    on_3g = Run.objects.create(scenario=scenario, profile="3g")
+
+    listed = viewer_api.get("/api/runs/", {"profile": "3g"}).json()
+    every = viewer_api.get("/api/runs/", {"scenario": "shop"}).json()
+    rows = list(csv.DictReader(io.StringIO(viewer_api.get("/api/runs/csv/").content.decode())))
+
+    assert [(r["id"], r["profile"]) for r in listed["results"]] == [(on_3g.pk, "3g")]
+    assert sorted((r["id"], r["profile"]) for r in every["results"]) == [
+        (native.pk, "native"),
+        (on_3g.pk, "3g"),
+    ]
+    assert sorted((int(r["id"]), r["profile"]) for r in rows) == [
+        (native.pk, "native"),
+        (on_3g.pk, "3g"),
+    ]
+    assert viewer_api.get("/api/scenarios/shop/").json()["profile"] == "native"

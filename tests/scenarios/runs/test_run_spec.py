@@ -72,6 +72,13 @@ def test_a_scheduled_runs_spec_is_exactly_the_scenario_with_the_runs_identity(
         "run_timeout_ms": 90_000,
         "har_content": "omit",
         "screenshot": True,
+        "profile": {
+            "name": "native",
+            "download_kbps": 0.0,
+            "upload_kbps": 0.0,
+            "rtt_ms": 0.0,
+            "cpu_slowdown": 1.0,
+        },
     }
 
 
