@@ -32,8 +32,11 @@ def load_history(
     until: datetime | None = None,
     metric: str = HEADLINE,
     last: int | None = None,
+    *,
+    profile: str,
 ) -> list[dict[str, Any]]:
-    """Succeeded, non-CI runs of the window, oldest first, in ``core.stats.host_series`` form.
+    """Succeeded, non-CI runs under ``profile`` in the window, oldest first, in
+    ``core.stats.host_series`` form (runs under other conditions never share a series).
 
     ``last`` keeps only the newest ``last`` runs of the window. Each run is ``{"t", "run_id",
     "metric", "hosts": {host: {<each of host_series.MEASURES>, "entity", "party"}}}``.
@@ -46,6 +49,7 @@ def load_history(
         at_location(location_id),
         scenario_id=scenario_id,
         status=Run.SUCCEEDED,
+        profile=profile,
         created_at__gte=since,
     ).exclude(kind=Run.KIND_CI)
     if until is not None:
@@ -94,22 +98,33 @@ def latest_regression(
     since: datetime,
     until: datetime | None = None,
     metric: str = HEADLINE,
+    *,
+    profile: str,
 ) -> changepoints.Regression | None:
-    """The most recent regression of ``metric`` in the window, or None."""
-    runs = load_history(scenario_id, location_id, since, until, metric)
+    """The most recent regression of ``metric`` among the runs under ``profile`` in the
+    window, or None."""
+    runs = load_history(scenario_id, location_id, since, until, metric, profile=profile)
     regressions = changepoints.find_regressions(runs, metric=metric)
     return regressions[-1] if regressions else None
 
 
 def explain_recent(
-    scenario_id: int, location_id: int | None, until: datetime, metric: str, last: int = 96
+    scenario_id: int,
+    location_id: int | None,
+    until: datetime,
+    metric: str,
+    last: int = 96,
+    *,
+    profile: str,
 ) -> changepoints.Regression | None:
-    """The latest regression of ``metric`` among the newest ``last`` runs up to ``until``.
+    """The latest regression of ``metric`` among the newest ``last`` runs under ``profile``
+    up to ``until``.
 
     Used for alert messages: a change point needs about five runs on each side before it is
     detectable, so an incident opened after two slow runs is explained a few runs later.
     """
-    runs = load_history(scenario_id, location_id, until - timedelta(days=30), until, metric, last)
+    since = until - timedelta(days=30)
+    runs = load_history(scenario_id, location_id, since, until, metric, last, profile=profile)
     regressions = changepoints.find_regressions(runs, metric=metric)
     return regressions[-1] if regressions else None
 
@@ -120,7 +135,9 @@ def culprit_summary(run: Run, metric: str) -> str | None:
     Never raises: a failure here must not stop the incident from opening.
     """
     try:
-        regression = explain_recent(run.scenario_id, run.location_id, run.created_at, metric)
+        regression = explain_recent(
+            run.scenario_id, run.location_id, run.created_at, metric, profile=run.profile
+        )
     except Exception:
         log.exception("culprit search failed for run %s", run.pk)
         return None
@@ -150,11 +167,13 @@ def correlation_report(
 
     ``coefficient`` is Spearman's rho with the metric (-1..1); ``slope`` is metric units per
     unit of the measure; ``share`` is the part of the regression a culprit explains (0..1).
-    Regressions are oldest first. Raises ValueError for an unknown metric.
+    Regressions are oldest first. Only runs under the scenario's current profile count.
+    Raises ValueError for an unknown metric.
     """
-    scenario_id = scenario.pk if isinstance(scenario, Scenario) else scenario
+    if not isinstance(scenario, Scenario):
+        scenario = Scenario.objects.get(pk=scenario)
     location_id = location.pk if isinstance(location, Location) else location
-    runs = load_history(scenario_id, location_id, since, until, metric)
+    runs = load_history(scenario.pk, location_id, since, until, metric, profile=scenario.profile)
     mappings = tuple(EntityMapping.as_tuples())
     host_entity = {h: v["entity"] for run in runs for h, v in run["hosts"].items()}
     by_host = correlation.rank_correlations(runs, by="host")
@@ -170,7 +189,7 @@ def correlation_report(
         return entities.classify(key, mappings)[1]
 
     return {
-        "scenario": scenario_id,
+        "scenario": scenario.pk,
         "location": location_id,
         "metric": metric,
         "since": since.isoformat(),

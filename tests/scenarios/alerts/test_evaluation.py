@@ -79,6 +79,24 @@ def test_it_does_not_judge_before_k_runs_exist(
     assert Incident.objects.get().value == 9000
 
 
+def test_thresholds_judge_runs_of_the_scenarios_current_profile_only(
+    scenario: Scenario, make_run: MakeRun, evaluate: Any
+) -> None:
+    lcp_threshold(scenario)
+    for i in range(3):  # slow runs under 3g: what 3g is, not a regression of the native page
+        assert evaluate(make_run(i * 5, lcp=9000, profile="3g")) == []
+    for i in range(3, 6):
+        evaluate(make_run(i * 5, lcp=2000))
+    assert Incident.objects.count() == 0
+
+    scenario.profile = "3g"
+    scenario.save()
+    evaluate(make_run(30, lcp=9000, profile="3g"))
+
+    # The 3g history alone (9000 × 3); mixed with the native runs its median would be 2000.
+    assert Incident.objects.get().value == 9000
+
+
 def test_failed_runs_do_not_count_towards_metric_medians(
     scenario: Scenario, make_run: MakeRun, evaluate: Any
 ) -> None:

@@ -64,6 +64,21 @@ def test_the_slowed_host_ranks_first_and_is_named_in_the_regression(
     )
 
 
+def test_the_report_reads_the_runs_of_the_scenarios_current_profile(
+    scenario: Scenario, location: Location, make_run: MakeRun
+) -> None:
+    history(make_run, n=10)
+    for r in range(4):
+        make_run(60 + r, lcp=5000.0, profile="3g")
+
+    native = correlation_report(scenario, location, since=T0)
+    scenario.profile = "3g"
+    scenario.save()
+    on_3g = correlation_report(scenario.pk, location.pk, since=T0)
+
+    assert (native["runs"], on_3g["runs"]) == (10, 4)
+
+
 def test_a_user_mapping_renames_the_entity(
     scenario: Scenario, location: Location, make_run: MakeRun
 ) -> None:
@@ -81,7 +96,7 @@ def test_history_loads_in_three_queries_whatever_its_length(
 ) -> None:
     history(make_run, n=40)
     with django_assert_num_queries(3):  # runs, entity mappings, host rows
-        runs = load_history(scenario.pk, location.pk, since=T0)
+        runs = load_history(scenario.pk, location.pk, since=T0, profile="native")
     assert len(runs) == 40
     assert runs[0]["hosts"]["www.google-analytics.com"] == {
         "time_ms": 40.0,
@@ -100,8 +115,13 @@ def test_the_window_excludes_other_runs(
     history(make_run, n=20)
     make_run(200, lcp=5000, kind=Run.KIND_CI)
     make_run(205, status=Run.FAILED)
+    make_run(30, lcp=9000, profile="3g")  # another profile's run, inside the window
     runs = load_history(
-        scenario.pk, location.pk, since=T0.replace(minute=25), until=T0.replace(hour=13)
+        scenario.pk,
+        location.pk,
+        since=T0.replace(minute=25),
+        until=T0.replace(hour=13),
+        profile="native",
     )
     assert [r["metric"] for r in runs][:2] == [1000.0 + (5 * 37) % 50, 1000.0 + (6 * 37) % 50]
     assert len(runs) == 8  # minutes 25..60
