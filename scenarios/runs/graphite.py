@@ -1,19 +1,20 @@
 """The one module that talks to Graphite: metric names, and delivery of the outbox.
 
-Names (documented in README):
-  <root>.<scenario>.<location>.<browser>.<metric>                  page metrics
-  <root>.<scenario>.<location>.<browser>.party.<first|third>.<m>   party splits
-  <root>.<scenario>.<location>.<browser>.domain.<host_>.<m>        per host (dots → _)
-  <root>.<scenario>.<location>.<browser>.entity.<entity_>.<m>      per third-party entity
-  <root>.<scenario>.<location>.<browser>.type.<class>.<m>          per content class
-  <root>.<scenario>.<location>.<browser>.step.<step>.duration_ms   per measured step
-  <root>.<scenario>.<location>.<browser>.<named metric>            user.<name>, request.<name>.<f>,
-                                                                   custom.<name>, ws.<name>.<f>,
-                                                                   backend.<name>, cpu.<m>
-  <root>.<scenario>.<location>.<browser>.step.<step>.<named metric>   a step's own
+Names (documented in README), with <base> = <root>.<scenario>.<location>.<browser>.<profile>:
+  <base>.<metric>                                  page metrics
+  <base>.party.<first|third>.<m>                   party splits
+  <base>.domain.<host_>.<m>                        per host (dots → _)
+  <base>.entity.<entity_>.<m>                      per third-party entity
+  <base>.type.<class>.<m>                          per content class
+  <base>.step.<step>.duration_ms                   per measured step
+  <base>.<named metric>                            user.<name>, request.<name>.<f>, custom.<name>,
+                                                   ws.<name>.<f>, backend.<name>, cpu.<m>
+  <base>.step.<step>.<named metric>                a step's own
 where <root> is <prefix> for scheduled runs (the monitoring series) and <prefix>.<kind> for
 every other kind (manual, ci, imported, …), or nothing at all for those with
-PERFITE_GRAPHITE_OTHER_KINDS=off.
+PERFITE_GRAPHITE_OTHER_KINDS=off; <profile> is the connection and CPU profile the run was
+measured under (``native`` when none), so that runs under different conditions never share
+a series.
 """
 
 import fcntl
@@ -32,6 +33,7 @@ from django.db import models, transaction
 
 from core import metrics
 from core.metrics import CPU, STEP, STEP_SCOPED, UnknownMetric, page_names, split_name
+from core.profiles import NATIVE_NAME
 from scenarios.models import GraphitePoint, Run
 
 PAGE_METRICS = page_names(graphite=True)
@@ -71,14 +73,23 @@ def root(kind: str = Run.KIND_SCHEDULED) -> str | None:
 
 
 def base_path(
-    scenario: str, location: str, browser: str, kind: str = Run.KIND_SCHEDULED
+    scenario: str,
+    location: str,
+    browser: str,
+    profile: str = NATIVE_NAME,
+    kind: str = Run.KIND_SCHEDULED,
 ) -> str | None:
-    """``<root>.<scenario>.<location>.<browser>`` for a run of ``kind``; None when runs of that
-    kind are not pushed."""
+    """``<root>.<scenario>.<location>.<browser>.<profile>`` for a run of ``kind`` measured
+    under ``profile``; None when runs of that kind are not pushed."""
     top = root(kind)
     if top is None:
         return None
-    parts = [node(scenario), node(location or "local"), node(browser or "chromium")]
+    parts = [
+        node(scenario),
+        node(location or "local"),
+        node(browser or "chromium"),
+        node(profile or NATIVE_NAME),
+    ]
     return ".".join([top, *parts] if top else parts)
 
 
@@ -143,6 +154,7 @@ def points_for_run(run: Any, result: dict[str, Any]) -> Iterator[tuple[str, floa
         run.scenario.slug,
         run.location.name if run.location else "",
         result.get("browser", ""),
+        run.profile,
         run.kind,
     )
     if base is None:

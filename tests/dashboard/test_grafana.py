@@ -1,6 +1,6 @@
 """The provisioned Grafana dashboard queries only Graphite names the metric registry pushes.
 
-Paths are ``<prefix>.<scenario>.<location>.<browser>.<metric>`` for page metrics and
+Paths are ``<prefix>.<scenario>.<location>.<browser>.<profile>.<metric>`` for page metrics and
 ``….<family node>.<member>.<field>`` for the splits (party, domain, entity, type, step); a
 panel's unit is the registry unit of every metric it draws, sizes in decimal units as on
 every other surface.
@@ -16,7 +16,7 @@ import pytest
 from core.metrics import FAMILIES, PARTY, metric, page_names
 
 DASHBOARD = Path(__file__).parents[2] / "deploy/grafana/dashboards/perfite.json"
-BASE = "perfite.$scenario.$location.$browser."
+BASE = "perfite.$scenario.$location.$browser.$profile."
 # A Graphite path: dotted nodes, where a node may be a {a,b} alternation (commas inside).
 PATH = re.compile(r"perfite\.(?:[^\s,(){}]|\{[^}]*\})+")
 # Grafana's unit ids for the registry's units ("bytes" in Grafana is binary: KiB, MiB).
@@ -124,3 +124,27 @@ def test_every_panel_unit_is_the_registry_unit_of_what_it_draws() -> None:
     ]
 
     assert wrong == []
+
+
+def test_one_profile_is_drawn_at_a_time_native_first() -> None:
+    """Runs under different profiles never share a chart: the profile variable is the level
+    after the browser, and takes one value."""
+    variables = json.loads(DASHBOARD.read_text())["templating"]["list"]
+    (profile,) = [v for v in variables if v["name"] == "profile"]
+
+    assert profile["query"] == "perfite.$scenario.$location.$browser.*"
+    assert (profile["multi"], profile["includeAll"]) == (False, False)
+    assert profile["current"]["value"] == "native"
+    assert [v["name"] for v in variables] == ["scenario", "location", "browser", "profile"]
+
+
+def test_series_are_named_by_scenario_location_and_metric_nodes() -> None:
+    """aliasByNode counts from 0 (perfite): 1 scenario, 2 location, then the metric or
+    member nodes after the profile (5, or 6 for a split's member)."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    aliases = {
+        target["target"].rsplit(")", 1)[0].split(", ", 1)[1]
+        for panel in panels(dashboard)
+        for target in panel["targets"]
+    }
+    assert aliases == {"1, 2, 5", "1, 2, 6"}

@@ -149,7 +149,7 @@ def test_carbon_writes_the_documented_names_with_the_run_values(
     loop: Loop, graphite: Carbon
 ) -> None:
     run, stamp = stored_run("shop", 12.5, 30)
-    points = expected_points("perfite.shop.eu-west.chromium", 12.5)
+    points = expected_points("perfite.shop.eu-west.chromium.native", 12.5)
     # 12 page metrics, the step's duration, 5 fields of 7 groups, 6 named metrics of the
     # run and 2 of its step.
     assert len(points) == 12 + 1 + 5 * 7 + 6 + 2
@@ -170,7 +170,7 @@ def test_points_stored_while_carbon_is_down_arrive_once_when_it_returns(
     stamps = {}
     for i, ttfb in enumerate((10.5, 20.5, 30.5)):
         run, stamps[ttfb] = stored_run("outage", ttfb, 60 - 10 * i)
-    per_run = len(expected_points("perfite.outage.eu-west.chromium", 0.0))
+    per_run = len(expected_points("perfite.outage.eu-west.chromium.native", 0.0))
     assert push_graphite_outbox() == 0  # refused: every point stays queued, with the reason
     assert GraphitePoint.objects.count() == 3 * per_run
     assert not GraphitePoint.objects.filter(last_error="").exists()
@@ -180,7 +180,7 @@ def test_points_stored_while_carbon_is_down_arrive_once_when_it_returns(
     assert not GraphitePoint.objects.exists()
     assert push_graphite_outbox() == 0
     for ttfb, stamp in stamps.items():
-        points = expected_points("perfite.outage.eu-west.chromium", ttfb)
+        points = expected_points("perfite.outage.eu-west.chromium.native", ttfb)
         wait_for_whisper(graphite, points, stamp)
         for path, value in points.items():
             assert (stamp, value) in graphite.values(path, stamp), path
@@ -235,12 +235,12 @@ def test_batches_cut_mid_way_by_a_dying_carbon_all_arrive_when_a_good_one_takes_
     expected = {
         (path, stamp): value
         for ttfb, (_run, stamp) in runs.items()
-        for path, value in expected_points("perfite.cut.eu-west.chromium", ttfb).items()
+        for path, value in expected_points("perfite.cut.eu-west.chromium.native", ttfb).items()
     }
     assert (
         GraphitePoint.objects.count()
         == len(expected)
-        == 3 * len(expected_points("perfite.cut.eu-west.chromium", 0))
+        == 3 * len(expected_points("perfite.cut.eu-west.chromium.native", 0))
     )
 
     dying = DyingCarbon(graphite.port)
@@ -260,7 +260,9 @@ def test_batches_cut_mid_way_by_a_dying_carbon_all_arrive_when_a_good_one_takes_
     assert outbox.push_outbox(batch_size=100) == len(expected)
     assert not GraphitePoint.objects.exists()
     for ttfb, (_run, stamp) in runs.items():
-        wait_for_whisper(graphite, expected_points("perfite.cut.eu-west.chromium", ttfb), stamp)
+        wait_for_whisper(
+            graphite, expected_points("perfite.cut.eu-west.chromium.native", ttfb), stamp
+        )
     # Every point is in whisper with its value, once: the early lines were written 4 times,
     # and carbon kept one value per (path, timestamp).
     for (path, stamp), value in expected.items():
@@ -279,15 +281,17 @@ def test_two_runs_in_one_second_keep_their_own_rows_and_graphite_the_last_value(
     second, same = stored_run("twin", 20.5, 30, now=now)
     stored_run("twin", 30.5, 30, kind=Run.KIND_CI, now=now)
     assert same == stamp
-    assert outbox.push_outbox() == 3 * len(expected_points("perfite.twin.eu-west.chromium", 0))
-    wait_for_whisper(graphite, {"perfite.twin.eu-west.chromium.ttfb": 0}, stamp)
-    wait_for_whisper(graphite, {"perfite.ci.twin.eu-west.chromium.ttfb": 0}, stamp)
+    assert outbox.push_outbox() == 3 * len(
+        expected_points("perfite.twin.eu-west.chromium.native", 0)
+    )
+    wait_for_whisper(graphite, {"perfite.twin.eu-west.chromium.native.ttfb": 0}, stamp)
+    wait_for_whisper(graphite, {"perfite.ci.twin.eu-west.chromium.native.ttfb": 0}, stamp)
     # One (path, timestamp), one value in Graphite: the last written. The database has both.
-    assert graphite.values("perfite.twin.eu-west.chromium.ttfb", stamp) == [(stamp, 20.5)]
+    assert graphite.values("perfite.twin.eu-west.chromium.native.ttfb", stamp) == [(stamp, 20.5)]
     assert list(
         Run.objects.filter(scenario__slug="twin", kind=Run.KIND_SCHEDULED)
         .order_by("pk")
         .values_list("pk", "ttfb")
     ) == [(first.pk, 10.5), (second.pk, 20.5)]
     # A CI run of the same second has its own series: it takes nothing from the monitoring one.
-    assert graphite.values("perfite.ci.twin.eu-west.chromium.ttfb", stamp) == [(stamp, 30.5)]
+    assert graphite.values("perfite.ci.twin.eu-west.chromium.native.ttfb", stamp) == [(stamp, 30.5)]

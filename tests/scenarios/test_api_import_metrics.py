@@ -60,7 +60,7 @@ def test_named_metrics_are_stored_in_the_result_document(
     # (the step's own metric is a key of ``metrics`` here, not a step of the run).
     paths = set(GraphitePoint.objects.values_list("path", flat=True))
     assert len(paths) == 8
-    assert "perfite.imported.chat.local.imported.request.create_chat.duration_ms" in paths
+    assert "perfite.imported.chat.local.imported.native.request.create_chat.duration_ms" in paths
 
 
 @pytest.mark.parametrize(

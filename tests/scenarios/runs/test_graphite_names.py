@@ -1,6 +1,6 @@
-"""Graphite names by run kind: scheduled runs are the monitoring series under
+"""Graphite names by run kind and profile: scheduled runs are the monitoring series under
 ``<prefix>.<scenario>…``; the other kinds go under ``<prefix>.<kind>.<scenario>…``, or
-nowhere with PERFITE_GRAPHITE_OTHER_KINDS=off."""
+nowhere with PERFITE_GRAPHITE_OTHER_KINDS=off; the profile is the level after the browser."""
 
 import json
 import re
@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from core.metrics import NAMED_FAMILIES, STEP_SCOPED
+from core.profiles import BUILTIN
 from scenarios.models import GraphitePoint, Location, Run, Scenario
 from scenarios.runs import graphite
 from scenarios.runs.store import store_result
@@ -26,18 +27,19 @@ def pushed(settings: Any) -> Any:
     return settings
 
 
-def stored(kind: str) -> tuple[Run, int]:
-    """A run of scenario ``shop`` in eu-west of ``kind``, stored with page metrics ttfb and
-    requests; (run, the unix second it started)."""
+def stored(kind: str, profile: str = "native") -> tuple[Run, int]:
+    """A run of scenario ``shop`` in eu-west of ``kind`` under ``profile``, stored with page
+    metrics ttfb and requests; (run, the unix second it started)."""
     location = Location.objects.get_or_create(name="eu-west")[0]
     scenario = Scenario.objects.get_or_create(
         slug="shop", defaults={"name": "Shop", "url": "http://www.example.localhost/"}
     )[0]
     started = timezone.now().replace(microsecond=0)
-    run = Run.objects.create(scenario=scenario, location=location, kind=kind)
+    run = Run.objects.create(scenario=scenario, location=location, kind=kind, profile=profile)
     result = {
         "status": "succeeded",
         "browser": "chromium",
+        "profile": BUILTIN[profile].as_spec(),
         "started_at": started.isoformat(),
         "metrics": {"ttfb": 12.5, "requests": 4},
     }
@@ -52,26 +54,46 @@ def outbox() -> set[tuple[str, float, int]]:
 @pytest.mark.parametrize(
     ("kind", "prefix", "base"),
     [
-        (Run.KIND_SCHEDULED, "perfite", "perfite.shop.eu-west.chromium"),
-        (Run.KIND_CI, "perfite", "perfite.ci.shop.eu-west.chromium"),
-        (Run.KIND_MANUAL, "perfite", "perfite.manual.shop.eu-west.chromium"),
-        (Run.KIND_IMPORTED, "perfite", "perfite.imported.shop.eu-west.chromium"),
-        (Run.KIND_SCHEDULED, "", "shop.eu-west.chromium"),
-        (Run.KIND_CI, "", "ci.shop.eu-west.chromium"),
+        (Run.KIND_SCHEDULED, "perfite", "perfite.shop.eu-west.chromium.native"),
+        (Run.KIND_CI, "perfite", "perfite.ci.shop.eu-west.chromium.native"),
+        (Run.KIND_MANUAL, "perfite", "perfite.manual.shop.eu-west.chromium.native"),
+        (Run.KIND_IMPORTED, "perfite", "perfite.imported.shop.eu-west.chromium.native"),
+        (Run.KIND_SCHEDULED, "", "shop.eu-west.chromium.native"),
+        (Run.KIND_CI, "", "ci.shop.eu-west.chromium.native"),
     ],
 )
 def test_each_kind_has_its_own_root_under_the_prefix(
     pushed: Any, kind: str, prefix: str, base: str
 ) -> None:
     pushed.GRAPHITE_PREFIX = prefix
-    assert graphite.base_path("shop", "eu-west", "chromium", kind) == base
+    assert graphite.base_path("shop", "eu-west", "chromium", kind=kind) == base
+
+
+@pytest.mark.parametrize(
+    ("profile", "base"),
+    [
+        ("4g", "perfite.shop.eu-west.chromium.4g"),
+        ("lighthouse-mobile", "perfite.shop.eu-west.chromium.lighthouse-mobile"),
+        ("3g-slow", "perfite.shop.eu-west.chromium.3g-slow"),
+        ("", "perfite.shop.eu-west.chromium.native"),
+    ],
+)
+def test_the_profile_is_the_level_after_the_browser_native_when_none(
+    pushed: Any, profile: str, base: str
+) -> None:
+    assert graphite.base_path("shop", "eu-west", "chromium", profile) == base
+    assert graphite.base_path("shop", "eu-west", "chromium", profile, Run.KIND_CI) == (
+        base.replace("perfite.", "perfite.ci.", 1)
+    )
 
 
 def test_with_other_kinds_off_only_scheduled_runs_have_names(pushed: Any) -> None:
     pushed.PERFITE_GRAPHITE_OTHER_KINDS = "off"
-    assert graphite.base_path("shop", "eu-west", "chromium") == "perfite.shop.eu-west.chromium"
+    assert graphite.base_path("shop", "eu-west", "chromium") == (
+        "perfite.shop.eu-west.chromium.native"
+    )
     for kind in (Run.KIND_CI, Run.KIND_MANUAL, Run.KIND_IMPORTED):
-        assert graphite.base_path("shop", "eu-west", "chromium", kind) is None
+        assert graphite.base_path("shop", "eu-west", "chromium", kind=kind) is None
 
 
 @pytest.mark.django_db
@@ -81,10 +103,19 @@ def test_a_scheduled_run_fills_the_monitoring_series(
     with django_capture_on_commit_callbacks() as callbacks:
         _, stamp = stored(Run.KIND_SCHEDULED)
     assert outbox() == {
-        ("perfite.shop.eu-west.chromium.ttfb", 12.5, stamp),
-        ("perfite.shop.eu-west.chromium.requests", 4.0, stamp),
+        ("perfite.shop.eu-west.chromium.native.ttfb", 12.5, stamp),
+        ("perfite.shop.eu-west.chromium.native.requests", 4.0, stamp),
     }
     assert len(callbacks) == 2  # the Graphite push and alert evaluation
+
+
+@pytest.mark.django_db
+def test_a_run_under_a_profile_fills_that_profiles_series_only(pushed: Any) -> None:
+    _, stamp = stored(Run.KIND_SCHEDULED, profile="3g-fast")
+    assert outbox() == {
+        ("perfite.shop.eu-west.chromium.3g-fast.ttfb", 12.5, stamp),
+        ("perfite.shop.eu-west.chromium.3g-fast.requests", 4.0, stamp),
+    }
 
 
 @pytest.mark.django_db
@@ -93,8 +124,8 @@ def test_a_ci_run_goes_under_the_ci_root_and_never_into_the_monitoring_series(
 ) -> None:
     _, stamp = stored(Run.KIND_CI)
     assert outbox() == {
-        ("perfite.ci.shop.eu-west.chromium.ttfb", 12.5, stamp),
-        ("perfite.ci.shop.eu-west.chromium.requests", 4.0, stamp),
+        ("perfite.ci.shop.eu-west.chromium.native.ttfb", 12.5, stamp),
+        ("perfite.ci.shop.eu-west.chromium.native.requests", 4.0, stamp),
     }
     assert not GraphitePoint.objects.filter(path__startswith="perfite.shop.").exists()
 
@@ -160,7 +191,7 @@ def test_named_metrics_and_a_steps_own_go_under_their_names(pushed: Any) -> None
         ],
     }
     assert store_result(run.pk, result, None)
-    base, stamp = "perfite.chat.eu-west.chromium", int(started.timestamp())
+    base, stamp = "perfite.chat.eu-west.chromium.native", int(started.timestamp())
     assert outbox() == {
         (f"{base}.ttfb", 12.5, stamp),
         (f"{base}.user.chat_ready", 412.3, stamp),

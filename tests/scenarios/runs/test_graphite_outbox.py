@@ -113,7 +113,8 @@ def carbon_with() -> Iterator[Starter]:
 def queue_points(n: int) -> dict[tuple[str, int], float]:
     """``n`` points in the outbox; returns {(path, timestamp): value}."""
     points = {
-        (f"perfite.shop.eu-west.chromium.step.s{i}.duration_ms", STAMP): i + 0.5 for i in range(n)
+        (f"perfite.shop.eu-west.chromium.native.step.s{i}.duration_ms", STAMP): i + 0.5
+        for i in range(n)
     }
     GraphitePoint.objects.bulk_create(
         GraphitePoint(path=path, value=value, timestamp=stamp)

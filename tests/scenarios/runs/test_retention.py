@@ -108,7 +108,7 @@ def aged(db: None, media: Path) -> dict[str, Run]:
     Run.objects.filter(pk=in_pending.pk).update(comparison=pending)
     Run.objects.filter(pk=in_done.pk).update(comparison=done)
     Run.objects.filter(pk=running.pk).update(created_at=timezone.now() - timedelta(days=600))
-    GraphitePoint.objects.create(path="perfite.r.local.chromium.lcp", value=1.0, timestamp=1)
+    GraphitePoint.objects.create(path="perfite.r.local.chromium.native.lcp", value=1.0, timestamp=1)
     return {
         "old": old,
         "recent": recent,
