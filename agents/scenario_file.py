@@ -4,26 +4,36 @@ This module only reads and parses the file; ``core.spec.build_spec`` makes the s
 does for the server's runs.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.conf import settings
 
+from core.profiles import NATIVE, Profile, named
 from core.script import ScriptError, parse_script, validate_url
 from core.spec import SpecOptions, build_spec
 
 
 def spec_from_target(
-    target: str, first_party: list[str] | None = None, *, screenshot: bool = True
+    target: str,
+    first_party: list[str] | None = None,
+    *,
+    screenshot: bool = True,
+    profile: Profile | None = None,
+    resolve: Callable[[str], Profile] = named,
 ) -> dict[str, Any]:
     """A spec for ``measure``: ``target`` is an http(s) URL or the path of a scenario file.
 
-    A YAML file may carry ``name``, ``url``, ``steps``, ``first_party``, ``dns`` and
-    ``block``; a Given/When/Then file starts with an ``I open "<absolute url>"`` line.
-    ``first_party``, when given, wins over the file's. The global knobs (quiet period,
-    timeouts, HAR content) come from the settings, as for the server's runs.
-    Raises ScriptError with the line and reason when the file is not a valid scenario.
+    A YAML file may carry ``name``, ``url``, ``steps``, ``first_party``, ``dns``, ``block``
+    and ``profile`` (a profile's name, turned into its numbers by ``resolve``: built-in
+    profiles by default); a Given/When/Then file starts with an ``I open "<absolute url>"``
+    line. ``first_party`` and ``profile``, when given, win over the file's; without either,
+    the run is native. The global knobs (quiet period, timeouts, HAR content) come from the
+    settings, as for the server's runs. Raises ScriptError with the line and reason when the
+    file is not a valid scenario, and what ``resolve`` raises for a name it does not know
+    (core.profiles.ProfileError).
     """
     path = Path(target)
     meta: dict[str, Any] = {}
@@ -48,6 +58,8 @@ def spec_from_target(
             url = first_nav["url"]
             steps = [s for s in steps if s is not first_nav]
         url = validate_url(url, allow_relative=False)
+    if profile is None and meta.get("profile"):
+        profile = resolve(str(meta["profile"]))
     return build_spec(
         url=url,
         steps=steps,
@@ -57,4 +69,5 @@ def spec_from_target(
         options=SpecOptions.from_settings(settings),
         scenario=meta.get("name") or None,
         screenshot=screenshot,
+        profile=profile or NATIVE,
     )

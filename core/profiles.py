@@ -195,6 +195,14 @@ def builtin(name: str) -> Profile | None:
     return BUILTIN.get(name)
 
 
+def named(name: str) -> Profile:
+    """The built-in profile called ``name``; raises ProfileError listing them."""
+    found = builtin(name)
+    if found is None:
+        raise ProfileError(f"no built-in profile {name!r}; built in: {', '.join(BUILTIN)}")
+    return found
+
+
 def recorded(spec: Mapping[str, Any]) -> dict[str, Any] | None:
     """The ``profile`` a result document records for a measurement of ``spec``: the spec's
     own (``as_spec`` form), NATIVE's when the spec has none, None when the spec's is

@@ -7,7 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from agents.management.commands.measure import medians, named_lines, summary_line
+from agents.scenario_file import spec_from_target
 from core.metrics import PAGE
+from core.profiles import BUILTIN, ProfileError
+from scenarios.models import ConnectionProfile
 
 
 def test_json_output_is_the_result_document(site, tmp_path: Path, capsys) -> None:
@@ -145,3 +148,50 @@ def test_the_table_shows_a_scenarios_named_metrics(site, tmp_path: Path, capsys)
     assert [line.split(maxsplit=2) for line in lines if line.startswith("custom.")] == [
         ["custom.boom", "—", "TypeError: no"]
     ]
+
+
+def test_a_builtin_profile_is_measured_under_and_recorded(site, capsys) -> None:
+    call_command("measure", site.url("/blank"), "--json", "--profile", "3g-slow")
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "succeeded"
+    assert result["profile"] == BUILTIN["3g-slow"].as_spec()
+    assert result["metrics"]["ttfb"] >= 400  # its 400 ms round trip, at least
+
+
+def test_the_table_names_the_profile_with_its_numbers(site, capsys) -> None:
+    call_command("measure", site.url("/blank"), "--profile", "lte")
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith(", profile lte: 12 Mbps down, 12 Mbps up, 70 ms RTT, CPU ×1)")
+
+
+@pytest.mark.django_db
+def test_a_custom_profile_is_read_from_the_database(site, capsys) -> None:
+    ConnectionProfile.objects.create(name="office", download_kbps=20_000, rtt_ms=30)
+    call_command("measure", site.url("/blank"), "--json", "--profile", "office")
+    assert json.loads(capsys.readouterr().out)["profile"] == {
+        "name": "office",
+        "download_kbps": 20_000.0,
+        "upload_kbps": 0.0,
+        "rtt_ms": 30.0,
+        "cpu_slowdown": 1.0,
+    }
+
+
+@pytest.mark.django_db
+def test_an_unknown_profile_is_refused_before_anything_is_measured() -> None:
+    with pytest.raises(CommandError, match=r"^no profile 'nope'; built in: native, cable, dsl"):
+        call_command("measure", "http://www.example.localhost/", "--profile", "nope")
+
+
+def test_a_scenario_files_profile_is_used_unless_the_command_line_names_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text("url: http://www.example.com/\nprofile: dsl\nsteps: [{wait_for: {ms: 1}}]\n")
+
+    assert spec_from_target(str(path))["profile"] == BUILTIN["dsl"].as_spec()
+    assert spec_from_target(str(path), profile=BUILTIN["4g"])["profile"]["name"] == "4g"
+    assert spec_from_target("http://www.example.com/")["profile"]["name"] == "native"
+    path.write_text("url: http://www.example.com/\nprofile: office\nsteps: [{wait_for: {ms: 1}}]\n")
+    with pytest.raises(ProfileError, match="no built-in profile 'office'; built in: native"):
+        spec_from_target(str(path))

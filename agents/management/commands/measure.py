@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from agents.browser import BrowserNotFound, InfrastructureError, measure
 from agents.pool import shared_pool
@@ -13,6 +14,7 @@ from agents.scenario_file import spec_from_target
 from core.har.analyse import repair_har
 from core.har.redact import sanitize_har
 from core.metrics import HOST, NUMBER, PAGE, SCORE, format_value, page_metrics, page_names, unit_of
+from core.profiles import BUILTIN, Profile, ProfileError, builtin, from_spec
 from core.script import ScriptError
 
 # The host table's columns: a host's totals (fields of the registry's host family) and widths.
@@ -25,6 +27,27 @@ def summary_line(metrics: dict[str, Any]) -> str:
     return "  ".join(
         f"{m.label} {m.format(metrics.get(m.name))}" for m in page_metrics(summary=True)
     )
+
+
+def resolve_profile(name: str) -> Profile:
+    """A built-in profile, else a custom one from the server's database (when this process
+    has it). Raises ProfileError saying which exist, or why custom ones could not be read."""
+    found = builtin(name)
+    if found is not None:
+        return found
+    # Custom profiles are the server's rows; an agent machine has only the built-in ones.
+    from scenarios.models import UnknownProfile
+    from scenarios.models import resolve_profile as custom
+
+    try:
+        return custom(name)
+    except UnknownProfile as exc:
+        raise ProfileError(str(exc)) from None
+    except DatabaseError as exc:
+        raise ProfileError(
+            f"no built-in profile {name!r} (built in: {', '.join(BUILTIN)}), and custom "
+            f"profiles could not be read from the database: {exc}"
+        ) from None
 
 
 def medians(results: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -86,6 +109,16 @@ class Command(BaseCommand):
             help="write the (last) run's final screenshot (JPEG) here",
         )
         parser.add_argument(
+            "--profile",
+            metavar="NAME",
+            default=None,
+            help="measure under this connection and CPU profile (README, Connection and CPU "
+            "profiles): native (no shaping, the default), "
+            + ", ".join(name for name in BUILTIN if name != "native")
+            + ", or a custom profile of the server's database; wins over a scenario file's "
+            "'profile'",
+        )
+        parser.add_argument(
             "--first-party",
             metavar="PATTERN",
             nargs="+",
@@ -97,13 +130,18 @@ class Command(BaseCommand):
         if options["runs"] < 1:
             raise CommandError("--runs must be at least 1")
         try:
+            profile = resolve_profile(options["profile"]) if options["profile"] else None
             spec = spec_from_target(
                 options["target"],
                 options["first_party"],
                 screenshot=bool(options["screenshot_out"]),
+                profile=profile,
+                resolve=resolve_profile,
             )
         except ScriptError as exc:
             raise CommandError(f"{options['target']}: {exc}") from exc
+        except ProfileError as exc:
+            raise CommandError(str(exc)) from exc
         pool = shared_pool()  # closed when the process exits
         results = []
         har = screenshot = None
@@ -147,7 +185,10 @@ class Command(BaseCommand):
     def _table(self, results: list[dict[str, Any]]) -> None:
         last = results[-1]
         med = medians(results)
-        self.stdout.write(f"{last['url']}  ({len(results)} run(s), {last['browser_version']})")
+        profile = from_spec(last.get("profile")).describe() if last.get("profile") else "—"
+        self.stdout.write(
+            f"{last['url']}  ({len(results)} run(s), {last['browser_version']}, profile {profile})"
+        )
         self.stdout.write(f"{'metric':<26}{'median':>14}")
         for metric in PAGE:
             self.stdout.write(f"{metric.name:<26}{metric.format(med.get(metric.name)):>14}")
