@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from core.har.classify import check_party_patterns
 from core.script import ScriptError, parse_script
 from scenarios import destinations
-from scenarios.models import Location, Scenario
+from scenarios.models import Location, Scenario, profile_choices
 
 
 def _lines(text: str) -> list[str]:
@@ -50,6 +50,13 @@ class ScenarioForm(forms.ModelForm):
         "from stored HARs (names with token, secret, password, key, auth, session or "
         "signature in them always are).",
     )
+    profile = forms.ChoiceField(
+        label="Connection and CPU profile",
+        choices=profile_choices,
+        help_text="The lab conditions its runs are measured under (built-in profiles from "
+        "WebPageTest and Lighthouse, custom ones from the admin); its charts and thresholds "
+        "take the runs of this profile, so changing it starts new series.",
+    )
     locations = forms.ModelMultipleChoiceField(
         queryset=Location.objects.all(),
         required=False,
@@ -69,6 +76,7 @@ class ScenarioForm(forms.ModelForm):
             "cron",
             "locations",
             "paused",
+            "profile",
         ]
         labels = {
             "url": "URL",

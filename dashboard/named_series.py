@@ -59,12 +59,14 @@ def names_in(metrics: Any, steps: Any) -> set[str]:
     return found
 
 
-def seen_names(scenario: Scenario) -> list[str]:
-    """The named metrics the latest SEEN_RUNS succeeded non-CI runs of ``scenario`` carry
-    (the runs its charts average), in picker order (:func:`sort_key`). Reads each run's
-    ``metrics`` and ``steps`` only."""
+def seen_names(scenario: Scenario, profile: str | None = None) -> list[str]:
+    """The named metrics the latest SEEN_RUNS succeeded non-CI runs of ``scenario`` under
+    ``profile`` (default: the scenario's) carry (the runs its charts average), in picker
+    order (:func:`sort_key`). Reads each run's ``metrics`` and ``steps`` only."""
     rows = (
-        Run.objects.filter(scenario=scenario, status=Run.SUCCEEDED)
+        Run.objects.filter(
+            scenario=scenario, status=Run.SUCCEEDED, profile=profile or scenario.profile
+        )
         .exclude(kind=Run.KIND_CI)
         .order_by("-created_at")
         .values_list("result__metrics", "result__steps")[:SEEN_RUNS]
@@ -159,10 +161,13 @@ def _parts_sql(names: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
-def bucket_averages(scenario: Scenario, window: Window, names: Sequence[str]) -> Rows:
+def bucket_averages(
+    scenario: Scenario, window: Window, names: Sequence[str], profile: str | None = None
+) -> Rows:
     """``(location_id, bucket, average of each name …)`` per location and bucket of the
-    succeeded non-CI runs of ``scenario`` in ``window`` (the page metrics' runs); an average
-    is None where no run of the bucket has that metric. No query without names.
+    succeeded non-CI runs of ``scenario`` under ``profile`` (default: the scenario's) in
+    ``window`` (the page metrics' runs); an average is None where no run of the bucket has
+    that metric. No query without names.
 
     The inner query takes each run's ``metrics`` (and ``steps``) out of its document once;
     every chosen metric is then read from that small part. On PostgreSQL ``OFFSET 0`` keeps
@@ -171,6 +176,7 @@ def bucket_averages(scenario: Scenario, window: Window, names: Sequence[str]) ->
     """
     if not names:
         return []
+    profile = profile or scenario.profile
     reads = [value_sql(name) for name in names]
     averages = ", ".join(f"AVG({sql})" for sql, _ in reads)
     read_params = [param for _, params in reads for param in params]
@@ -181,12 +187,13 @@ def bucket_averages(scenario: Scenario, window: Window, names: Sequence[str]) ->
         return fetch(
             f"SELECT location_id, b, {averages} FROM (SELECT location_id, "
             f"{bucket_sql('created_at')} AS b, {_parts_sql(names)} FROM scenarios_run "
-            "WHERE scenario_id = %s AND status = %s AND kind <> %s "
+            "WHERE scenario_id = %s AND profile = %s AND status = %s AND kind <> %s "
             f"AND created_at >= %s {until}{fence}) AS docs GROUP BY location_id, b",
             [
                 *read_params,
                 window.width,
                 scenario.pk,
+                profile,
                 Run.SUCCEEDED,
                 Run.KIND_CI,
                 start,
@@ -195,7 +202,7 @@ def bucket_averages(scenario: Scenario, window: Window, names: Sequence[str]) ->
         )
 
     key = hashlib.sha256("\n".join(names).encode()).hexdigest()[:24]
-    return closed_and_current(f"named:{scenario.pk}:{key}", window, query)
+    return closed_and_current(f"named:{scenario.pk}:{profile}:{key}", window, query)
 
 
 def per_location(

@@ -55,12 +55,17 @@ class Row:
         return "active"
 
 
-def _latest(scenario_ref: str, location_ref: str | None, **filters: Any) -> Subquery:
-    """The newest run of a (scenario, location) pair; ``location_ref=None`` means runs
-    without a location (trials). Both forms walk the (scenario, location, created_at) index."""
+def _latest(
+    scenario_ref: str, location_ref: str | None, profile_ref: str = "", **filters: Any
+) -> Subquery:
+    """The newest run of a (scenario, location) pair, under the profile ``profile_ref``
+    names when given; ``location_ref=None`` means runs without a location (trials). Both
+    forms walk the (scenario, location, created_at) index."""
     runs = Run.objects.filter(scenario_id=OuterRef(scenario_ref), **filters).exclude(
         kind=Run.KIND_CI  # branch builds of a CI comparison say nothing of the monitored page
     )
+    if profile_ref:
+        runs = runs.filter(profile=OuterRef(profile_ref))
     if location_ref is None:
         runs = runs.filter(location__isnull=True)
     else:
@@ -81,12 +86,18 @@ def scenario_rows(
     pairs = list(
         through.annotate(
             last=_latest("scenario_id", "location_id"),
-            last_ok=_latest("scenario_id", "location_id", status=Run.SUCCEEDED),
+            # the key metrics: the scenario's current profile, as its sparkline
+            last_ok=_latest(
+                "scenario_id", "location_id", "scenario__profile", status=Run.SUCCEEDED
+            ),
         ).values_list("scenario_id", "last", "last_ok")  # type: ignore[misc]  # stubs: m2m through
     )
     pairs += list(
         Scenario.objects.filter(pk__in=rows)
-        .annotate(last=_latest("pk", None), last_ok=_latest("pk", None, status=Run.SUCCEEDED))
+        .annotate(
+            last=_latest("pk", None),
+            last_ok=_latest("pk", None, "profile", status=Run.SUCCEEDED),
+        )
         .values_list("pk", "last", "last_ok")
     )
     wanted = {pk for _, a, b in pairs for pk in (a, b) if pk}
@@ -113,7 +124,7 @@ def scenario_rows(
     )
     for item in alerts:
         rows[item["threshold__scenario_id"]].open_alerts = item["n"]
-    recent = _recent(list(rows), now)
+    recent = _recent({pk: row.scenario.profile for pk, row in rows.items()}, now)
     for pk, row in rows.items():
         spark, before, latest = _summarise(recent.get(pk, {}), spark_metric, now)
         row.spark = spark
@@ -132,18 +143,21 @@ def scenario_rows(
 Buckets = dict[int, tuple[int, list[float | None]]]
 
 
-def _recent(ids: list[int], now: datetime) -> dict[int, Buckets]:
-    """Per scenario and 6-hour bucket of the last 7 days + 1 day: (succeeded runs, averages of
-    SPARK_METRICS). One grouped scan feeds both the sparklines and the weekly change.
+def _recent(profiles: dict[int, str], now: datetime) -> dict[int, Buckets]:
+    """Per scenario (id → its current profile) and 6-hour bucket of the last 7 days + 1 day:
+    (succeeded runs under the scenario's profile, averages of SPARK_METRICS). One grouped scan
+    feeds both the sparklines and the weekly change.
 
     Closed buckets hardly change, so their aggregate is cached for CLOSED_CACHE_S (keyed by
-    the current bucket and the scenario ids): a page view then scans only the runs of the
-    current bucket. A run that lands in an already closed bucket shows up when the cache
-    entry expires.
+    the current bucket and the scenarios with their profiles): a page view then scans only
+    the runs of the current bucket. A run that lands in an already closed bucket shows up
+    when the cache entry expires.
     """
+    ids = list(profiles)
     last = int(now.timestamp()) // SPARK_BUCKET_S
     first = last - SPARK_POINTS - DAY_BUCKETS + 1
-    digest = hashlib.sha1(",".join(map(str, sorted(ids))).encode()).hexdigest()
+    named = ",".join(f"{pk}:{profiles[pk]}" for pk in sorted(ids))
+    digest = hashlib.sha1(named.encode()).hexdigest()
     key = f"dashboard:recent:{last}:{digest}"
     closed = cache.get(key)
     if closed is None:
@@ -156,18 +170,21 @@ def _recent(ids: list[int], now: datetime) -> dict[int, Buckets]:
 
 
 def _buckets(ids: list[int], start: int, end: int | None) -> dict[int, Buckets]:
-    """Bucket aggregates of runs created in [start, end) (epoch seconds; end None = now)."""
-    averages = ", ".join(f"AVG({name})" for name in SPARK_METRICS)
+    """Bucket aggregates of the runs under their scenario's current profile created in
+    [start, end) (epoch seconds; end None = now)."""
+    averages = ", ".join(f"AVG(r.{name})" for name in SPARK_METRICS)
     placeholders = ", ".join(["%s"] * len(ids))
     params: list[Any] = [SPARK_BUCKET_S, *ids, Run.SUCCEEDED, Run.KIND_CI, utc_at(start)]
     until = ""
     if end is not None:
-        until = "AND created_at < %s "
+        until = "AND r.created_at < %s "
         params.append(utc_at(end))
     rows = fetch(
-        f"SELECT scenario_id, {bucket_sql('created_at')} AS b, COUNT(*), {averages} "
-        f"FROM scenarios_run WHERE scenario_id IN ({placeholders}) AND status = %s "
-        f"AND kind <> %s AND created_at >= %s {until}GROUP BY scenario_id, b",
+        f"SELECT r.scenario_id, {bucket_sql('r.created_at')} AS b, COUNT(*), {averages} "
+        "FROM scenarios_run r JOIN scenarios_scenario s ON s.id = r.scenario_id "
+        f"AND s.profile = r.profile WHERE r.scenario_id IN ({placeholders}) "
+        f"AND r.status = %s AND r.kind <> %s AND r.created_at >= %s {until}"
+        "GROUP BY r.scenario_id, b",
         params,
     )
     out: dict[int, Buckets] = {}

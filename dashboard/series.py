@@ -28,10 +28,14 @@ _PARTY_COLUMNS = tuple(
 PARTY_UNITS = {"party_bytes": BYTES.name, "party_time": PARTY.field("time_ms").unit.name}
 
 
-def host_buckets(scenario: Scenario, window: Window) -> list[tuple[Any, ...]]:
-    """Per (bucket, host) sums over the succeeded non-CI runs in ``window``: ``(bucket, host,
-    entity, party, runs, requests, transfer_bytes, time_ms, blocking_ms)``. One pass over
-    RunHost feeds the party-time chart and both host and entity tables."""
+def host_buckets(
+    scenario: Scenario, window: Window, profile: str | None = None
+) -> list[tuple[Any, ...]]:
+    """Per (bucket, host) sums over the succeeded non-CI runs in ``window`` under ``profile``
+    (default: the scenario's): ``(bucket, host, entity, party, runs, requests,
+    transfer_bytes, time_ms, blocking_ms)``. One pass over RunHost feeds the party-time chart
+    and both host and entity tables."""
+    profile = profile or scenario.profile
 
     def query(start: datetime, end: datetime | None) -> list[tuple[Any, ...]]:
         until, params = end_clause("r.created_at", end)
@@ -39,12 +43,12 @@ def host_buckets(scenario: Scenario, window: Window) -> list[tuple[Any, ...]]:
             f"SELECT {bucket_sql('r.created_at')} AS b, h.host, MIN(h.entity), MIN(h.party), "
             "COUNT(*), SUM(h.requests), SUM(h.transfer_bytes), SUM(h.time_ms), "
             "SUM(h.blocking_ms) FROM scenarios_runhost h JOIN scenarios_run r ON r.id = h.run_id "
-            "WHERE r.scenario_id = %s AND r.status = %s AND r.kind <> %s "
+            "WHERE r.scenario_id = %s AND r.profile = %s AND r.status = %s AND r.kind <> %s "
             f"AND r.created_at >= %s {until}GROUP BY b, h.host",
-            [window.width, scenario.pk, Run.SUCCEEDED, Run.KIND_CI, start, *params],
+            [window.width, scenario.pk, profile, Run.SUCCEEDED, Run.KIND_CI, start, *params],
         )
 
-    return closed_and_current(f"hosts:{scenario.pk}", window, query)
+    return closed_and_current(f"hosts:{scenario.pk}:{profile}", window, query)
 
 
 def scenario_series(
@@ -52,10 +56,14 @@ def scenario_series(
     window: Window,
     hosts: list[tuple[Any, ...]] | None = None,
     named: Sequence[str] = (),
+    profile: str | None = None,
 ) -> dict[str, Any]:
-    """Chart data for one scenario over ``window``, shaped for uPlot (aligned arrays).
+    """Chart data for one scenario over ``window`` and the runs under ``profile`` (default:
+    the scenario's; runs under different profiles are never averaged together), shaped for
+    uPlot (aligned arrays).
 
-    Returns ``{"range", "start", "end" (epoch s), "x": [bucket start, epoch s], "locations": [name],
+    Returns ``{"range", "profile", "start", "end" (epoch s), "x": [bucket start, epoch s],
+    "locations": [name],
     "metrics": {column or named metric: [[value per x] per location]}, "runs": [[latest run id
     per x] per location], "party_bytes": {"first": [...], "third": [...]}, "party_time": {...},
     "units": {chart (a charted metric, a named one, party_bytes or party_time): registry unit
@@ -63,8 +71,9 @@ def scenario_series(
     CI runs: they measure branch builds, see docs/ci.md); None where a location has no run in
     a bucket, or (``named``: the chosen named metrics, dashboard.named_series) no run of the
     bucket has that metric. Party series average over every location's runs. ``hosts`` is
-    host_buckets() when the caller already has it.
+    host_buckets() of the same profile when the caller already has it.
     """
+    profile = profile or scenario.profile
     columns = [m.name for m in CHART_METRICS] + list(_PARTY_COLUMNS)
     # Scores keep the digits their formatter prints; times, bytes and counts one decimal.
     digits = [3 if page_metric(c).unit is SCORE else 1 for c in columns]
@@ -74,14 +83,15 @@ def scenario_series(
         until, params = end_clause("created_at", end)
         return fetch(
             f"SELECT location_id, {bucket_sql('created_at')} AS b, MAX(id), COUNT(*), "
-            f"{averages} FROM scenarios_run WHERE scenario_id = %s AND status = %s "
-            f"AND kind <> %s AND created_at >= %s {until}GROUP BY location_id, b",
-            [window.width, scenario.pk, Run.SUCCEEDED, Run.KIND_CI, start, *params],
+            f"{averages} FROM scenarios_run WHERE scenario_id = %s AND profile = %s "
+            f"AND status = %s AND kind <> %s AND created_at >= %s {until}"
+            "GROUP BY location_id, b",
+            [window.width, scenario.pk, profile, Run.SUCCEEDED, Run.KIND_CI, start, *params],
         )
 
-    rows = closed_and_current(f"series:{scenario.pk}", window, query)
+    rows = closed_and_current(f"series:{scenario.pk}:{profile}", window, query)
     if hosts is None:
-        hosts = host_buckets(scenario, window)
+        hosts = host_buckets(scenario, window, profile)
     buckets = sorted({row[1] for row in rows})
     index = {b: i for i, b in enumerate(buckets)}
     location_ids = sorted({row[0] for row in rows}, key=lambda v: (v is None, v or 0))
@@ -120,6 +130,7 @@ def scenario_series(
     )
     return {
         "range": window.name,
+        "profile": profile,
         "start": int(window.start.timestamp()),
         "end": int(window.end.timestamp()),
         "x": [b * window.width for b in buckets],
@@ -127,7 +138,10 @@ def scenario_series(
         "metrics": {
             **{m.name: metrics[m.name] for m in CHART_METRICS},
             **named_series.per_location(
-                named_series.bucket_averages(scenario, window, named), named, index, slot
+                named_series.bucket_averages(scenario, window, named, profile),
+                named,
+                index,
+                slot,
             ),
         },
         "runs": runs,

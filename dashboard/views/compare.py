@@ -44,6 +44,7 @@ def compare(request: HttpRequest) -> HttpResponse:
                     [r.metrics() for r in base.runs], [r.metrics() for r in branch.runs]
                 ),
                 "hosts": host_deltas(host_totals(base.runs), host_totals(branch.runs)),
+                "profile": next((r.profile for r in [*base.runs, *branch.runs]), ""),
             }
         )
     return render(request, "dashboard/compare.html", context)

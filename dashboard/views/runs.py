@@ -5,11 +5,22 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, render
 
 from core.metrics import page_metrics
+from core.profiles import ProfileError, from_spec
 from scenarios.models import Run
 from scenarios.roles import can_edit, viewer_required
 
 from .. import named_metrics
 from ..waterfall import build_waterfall, totals_table
+
+
+def measured_under(run: Run) -> str:
+    """The run's profile with the numbers its document records (``4g: 9 Mbps down, …``);
+    the name alone when the document has none (not measured yet, or imported)."""
+    recorded = (run.result or {}).get("profile")
+    try:
+        return from_spec(recorded).describe() if recorded else run.profile
+    except ProfileError:
+        return run.profile
 
 
 @viewer_required
@@ -24,6 +35,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Run.objects.filter(
             scenario_id=run.scenario_id,
             location=run.location,
+            profile=run.profile,  # a run under other conditions is no comparison
             status=Run.SUCCEEDED,
             created_at__lt=run.created_at,
         )
@@ -50,6 +62,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "hosts": totals_table(result, "hosts"),
             "entities": totals_table(result, "entities"),
             "lcp_element": result.get("lcp_element") or "",
+            "profile": measured_under(run),
             "previous": previous,
             "can_edit": can_edit(request.user),
         },

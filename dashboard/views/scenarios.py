@@ -8,7 +8,7 @@ from core.metrics import label_of, metric
 from scenarios.models import Location, Scenario
 from scenarios.roles import can_edit, viewer_required
 
-from .. import buckets, named_series, overview, series
+from .. import buckets, named_series, overview, profiles, series
 
 
 @viewer_required
@@ -46,13 +46,15 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
 def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Trends per metric and location over a range, party split, per-host/entity tables.
 
-    ``?range=24h|7d|30d|1y``; ``&chart=<named metric>`` (repeated) adds a chart per named
-    metric, picked among those the latest runs carry (dashboard.named_series);
-    ``&fragment=tables`` returns only the host/entity tables.
+    ``?range=24h|7d|30d|1y``; ``&profile=<name>`` charts the runs of that connection and CPU
+    profile (default: the scenario's; never several at once); ``&chart=<named metric>``
+    (repeated) adds a chart per named metric, picked among those the latest runs carry
+    (dashboard.named_series); ``&fragment=tables`` returns only the host/entity tables.
     """
     scenario = get_object_or_404(Scenario, slug=slug)
     window = buckets.Window.named(request.GET.get("range", buckets.DEFAULT_RANGE))
-    hosts = series.host_buckets(scenario, window)
+    profile = profiles.chosen(scenario, request.GET.get("profile"))
+    hosts = series.host_buckets(scenario, window, profile)
     host_rows, entity_rows = series.host_tables(window, hosts)
     if request.GET.get("fragment") == "tables":
         # The range switcher swaps the tables in place (charts come from series.json).
@@ -72,6 +74,7 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "kind",
         "created_at",
         "location__name",
+        "profile",
         *(m.name for m in overview.KEY_METRICS),
         "error",
         "branch",
@@ -84,11 +87,15 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "scenario": scenario,
             "window": window,
             "ranges": list(buckets.RANGES),
-            "chart_data": series.scenario_series(scenario, window, hosts, chosen),
+            "chart_data": series.scenario_series(scenario, window, hosts, chosen, profile),
             "chart_metrics": series.CHART_METRICS,
             "named_charts": [metric(name) for name in chosen],
-            "chart_choices": named_series.choices(named_series.seen_names(scenario), chosen),
+            "chart_choices": named_series.choices(
+                named_series.seen_names(scenario, profile), chosen
+            ),
             "chart_query": urlencode([("chart", name) for name in chosen]),
+            "profile": profile,
+            "profiles": profiles.offered(scenario, profile),
             "hosts": host_rows,
             "entities": entity_rows,
             "run_metrics": overview.KEY_METRICS,
@@ -104,9 +111,11 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @viewer_required
 def scenario_series(request: HttpRequest, slug: str) -> JsonResponse:
-    """Chart data for ``?range=24h|7d|30d|1y`` and the named metrics of ``&chart=`` (see
-    series.scenario_series for the shape)."""
+    """Chart data for ``?range=24h|7d|30d|1y``, the runs of ``&profile=`` (default: the
+    scenario's) and the named metrics of ``&chart=`` (see series.scenario_series for the
+    shape)."""
     scenario = get_object_or_404(Scenario, slug=slug)
     window = buckets.Window.named(request.GET.get("range", buckets.DEFAULT_RANGE))
     chosen = named_series.chosen_names(request.GET.getlist("chart"))
-    return JsonResponse(series.scenario_series(scenario, window, named=chosen))
+    profile = profiles.chosen(scenario, request.GET.get("profile"))
+    return JsonResponse(series.scenario_series(scenario, window, named=chosen, profile=profile))

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 from django.test import Client
 
-from scenarios.models import Location, Scenario
+from scenarios.models import ConnectionProfile, Location, Scenario
 
 BAD_YAML = "- navigate: /search\n- click: '#go'\n- fly: away\n"
 
@@ -22,6 +22,7 @@ def form_data(**overrides: str | list[str]) -> dict[str, str | list[str]]:
         "first_party_text": "example.com\n*.cdn.example.net\n",
         "dns_text": "www.example.com 127.0.0.1\n",
         "block_text": "*.doubleclick.net\n",
+        "profile": "native",
     }
     data.update(overrides)
     return data
@@ -43,6 +44,22 @@ def test_an_editor_creates_a_scenario_with_every_field(
     assert scenario.frequency_minutes == 10
     assert scenario.paused is True
     assert list(scenario.locations.values_list("name", flat=True)) == ["local"]
+
+
+def test_a_scenario_names_a_builtin_or_custom_profile_and_nothing_else(
+    editor_client: Client,
+) -> None:
+    ConnectionProfile.objects.create(name="office", rtt_ms=12)
+    page = editor_client.get("/scenarios/new/").content.decode()
+    assert '<option value="lighthouse-mobile">' in page and '<option value="office">' in page
+
+    refused = editor_client.post("/scenarios/new/", form_data(profile="5g"))
+    editor_client.post("/scenarios/new/", form_data(profile="office"))
+
+    assert "Select a valid choice. 5g is not one of the available choices." in (
+        refused.content.decode()
+    )
+    assert Scenario.objects.get(slug="search").profile == "office"
 
 
 def test_a_yaml_script_is_parsed_into_steps(editor_client: Client) -> None:

@@ -134,6 +134,7 @@ ADMIN_FORM = {
     "frequency_minutes": "15",
     "cron": "",
     "jitter_seconds": "0",
+    "profile": "native",
 }
 
 

@@ -111,6 +111,7 @@ def test_a_scenario_added_in_the_admin_without_location_gets_the_servers(
             "frequency_minutes": "15",
             "cron": "",
             "jitter_seconds": "0",
+            "profile": "native",
         },
         follow=True,
     )

@@ -149,7 +149,8 @@
       ev.preventDefault();
       var range = a.dataset.range;
       var tables = document.getElementById("tables");
-      fetch(tables.dataset.tablesUrl + "?fragment=tables&range=" + encodeURIComponent(range),
+      fetch(tables.dataset.tablesUrl + "?fragment=tables&range=" + encodeURIComponent(range) +
+            "&profile=" + encodeURIComponent(tables.dataset.profile),
             { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (html) {
