@@ -96,17 +96,17 @@ class ConnectionProfile(models.Model):
 
     def measured_under(self) -> bool:
         """Whether any run was made under this profile."""
-        from .run import Run
-
-        return Run.objects.filter(profile=self.name).exists()
+        # Runs, scenarios and comparisons name a profile by its name (no foreign key, so a
+        # finished run outlives its profile); they are looked up in the app registry because
+        # their modules import this one.
+        run = self._meta.apps.get_model("scenarios", "Run")
+        return bool(run.objects.filter(profile=self.name).exists())
 
     def users(self) -> list[str]:
         """What names this profile: ``scenario <slug>``, ``comparison <id>`` (not settled),
         ``run <id>`` (queued or running); empty when it may be deleted."""
-        from .ci import Comparison
-        from .run import Run
-        from .scenario import Scenario
-
+        get = self._meta.apps.get_model
+        Comparison, Run, Scenario = (get("scenarios", n) for n in ("Comparison", "Run", "Scenario"))
         found = [
             f"scenario {slug}"
             for slug in Scenario.objects.filter(profile=self.name).values_list("slug", flat=True)
