@@ -23,17 +23,18 @@ def spec_from_target(
     screenshot: bool = True,
     profile: Profile | None = None,
     resolve: Callable[[str], Profile] = named,
+    filmstrip: bool | None = None,
 ) -> dict[str, Any]:
     """A spec for ``measure``: ``target`` is an http(s) URL or the path of a scenario file.
 
-    A YAML file may carry ``name``, ``url``, ``steps``, ``first_party``, ``dns``, ``block``
-    and ``profile`` (a profile's name, turned into its numbers by ``resolve``: built-in
-    profiles by default); a Given/When/Then file starts with an ``I open "<absolute url>"``
-    line. ``first_party`` and ``profile``, when given, win over the file's; without either,
-    the run is native. The global knobs (quiet period, timeouts, HAR content) come from the
-    settings, as for the server's runs. Raises ScriptError with the line and reason when the
-    file is not a valid scenario, and what ``resolve`` raises for a name it does not know
-    (core.profiles.ProfileError).
+    A YAML file may carry ``name``, ``url``, ``steps``, ``first_party``, ``dns``, ``block``,
+    ``profile`` (a profile's name, turned into its numbers by ``resolve``: built-in
+    profiles by default) and ``filmstrip`` (true by default); a Given/When/Then file starts
+    with an ``I open "<absolute url>"`` line. ``first_party``, ``profile`` and ``filmstrip``,
+    when given, win over the file's; without a profile, the run is native. The global knobs
+    (quiet period, timeouts, HAR content) come from the settings, as for the server's runs.
+    Raises ScriptError with the line and reason when the file is not a valid scenario, and
+    what ``resolve`` raises for a name it does not know (core.profiles.ProfileError).
     """
     path = Path(target)
     meta: dict[str, Any] = {}
@@ -70,4 +71,5 @@ def spec_from_target(
         scenario=meta.get("name") or None,
         screenshot=screenshot,
         profile=profile or NATIVE,
+        filmstrip=bool(meta.get("filmstrip", True)) if filmstrip is None else filmstrip,
     )

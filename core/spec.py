@@ -36,6 +36,9 @@ exactly these keys; ``agents.browser.measure`` and ``core.result.build`` read th
     The connection and CPU profile to measure under, with its numbers, so that an agent
     needs no database (``core.profiles``: ``name``, ``download_kbps``, ``upload_kbps``,
     ``rtt_ms``, ``cpu_slowdown``); native (no shaping) unless one is given.
+``filmstrip``
+    Whether the agent captures frames of the viewport while the page loads (the filmstrip
+    and the visual metrics: core.visual); the scenario's switch, on by default.
 
 Pure: no Django, no I/O. The global knobs come in as :class:`SpecOptions`, built once from
 the settings by :meth:`SpecOptions.from_settings`.
@@ -92,6 +95,7 @@ def build_spec(
     location: str = "",
     screenshot: bool = True,
     profile: Profile = NATIVE,
+    filmstrip: bool = True,
 ) -> dict[str, Any]:
     """The spec (keys in the module docstring) for measuring ``url`` then ``steps``.
 
@@ -116,4 +120,5 @@ def build_spec(
         "har_content": options.har_content,
         "screenshot": screenshot,
         "profile": profile.as_spec(),
+        "filmstrip": filmstrip,
     }

@@ -77,6 +77,7 @@ class ScenarioForm(forms.ModelForm):
             "locations",
             "paused",
             "profile",
+            "filmstrip",
         ]
         labels = {
             "url": "URL",
@@ -84,6 +85,7 @@ class ScenarioForm(forms.ModelForm):
             "frequency_minutes": "Every (minutes)",
             "cron": "Cron schedule",
             "paused": "Paused",
+            "filmstrip": "Filmstrip",
         }
         widgets = {"script": forms.Textarea(attrs={"rows": 12, "spellcheck": "false"})}
 

@@ -123,7 +123,7 @@ class RunAdmin(admin.ModelAdmin):
         "error",
         "result",
     )
-    exclude = ("har", "screenshot")
+    exclude = ("har", "screenshot", "filmstrip")
 
     @admin.display(description="metrics")
     def metrics_table(self, obj: models.Run) -> Any:

@@ -42,6 +42,7 @@ from core.metrics.registry import (
     TOTALS,
     TOTALS_FAMILIES,
     USER,
+    VISUAL,
     WEBSOCKET,
 )
 from core.metrics.types import Attribution, Family, Metric, UnknownMetric
@@ -62,6 +63,7 @@ __all__ = [
     "REQUEST",
     "STEP_SCOPED",
     "USER",
+    "VISUAL",
     "WEBSOCKET",
     "clean_name",
     "name_problem",

@@ -212,7 +212,53 @@ CPU: tuple[Metric, ...] = (
         attribution=NOTHING,
     ),
 )
-PAGE = PAGE + CPU
+# Visual progress, from the run's filmstrip (core.visual): absent, never 0, when the scenario
+# captures none or the run could not measure them (the reason in ``metric_errors``).
+VISUAL: tuple[Metric, ...] = (
+    Metric(
+        "first_visual_change",
+        "First visual change",
+        MS,
+        "First frame that differs from the start",
+        graphite=True,
+        short_label="First change",
+        attribution=CRITICAL_PATH,
+    ),
+    Metric(
+        "speed_index",
+        "Speed Index",
+        MS,
+        "How soon the viewport was painted: the area above its visual progress",
+        True,
+        True,
+        True,
+    ),
+    Metric(
+        "visually_complete_85",
+        "Visually complete 85%",
+        MS,
+        "First frame at least 85% like the final one",
+        graphite=True,
+        short_label="VC 85%",
+    ),
+    Metric(
+        "visually_complete_99",
+        "Visually complete 99%",
+        MS,
+        "First frame at least 99% like the final one",
+        graphite=True,
+        short_label="VC 99%",
+    ),
+    Metric(
+        "last_visual_change",
+        "Last visual change",
+        MS,
+        "Last frame that changed the picture",
+        graphite=True,
+        short_label="Last change",
+    ),
+)
+PAGE = PAGE + CPU + VISUAL
 
 # The fields of a party, host, entity or content class (the result document's totals).
 TOTALS: tuple[Metric, ...] = (

@@ -58,6 +58,7 @@ class ScenarioSerializer(serializers.ModelSerializer):
             "locations",
             "profile",
             "paused",
+            "filmstrip",
             "created_at",
             "updated_at",
         ]

@@ -58,6 +58,11 @@ class Run(models.Model):
     screenshot = models.FileField(
         upload_to="screenshots/%Y/%m/%d/", blank=True, help_text="The viewport as the run ended"
     )
+    filmstrip = models.FileField(
+        upload_to="filmstrips/%Y/%m/%d/",
+        blank=True,
+        help_text="Frames of the viewport while the page loaded (core.visual.archive)",
+    )
     flagged = models.CharField(max_length=200, blank=True, help_text="Why this run may not run")
     profile = models.CharField(
         max_length=MAX_NAME,
@@ -94,6 +99,7 @@ class Run(models.Model):
     third_party_bytes = models.BigIntegerField(null=True, blank=True)
     third_party_requests = models.IntegerField(null=True, blank=True)
     third_party_blocking_ms = models.FloatField(null=True, blank=True)
+    speed_index = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

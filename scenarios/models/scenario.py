@@ -57,6 +57,11 @@ class Scenario(models.Model):
         "stored HARs and results (names with token, secret, password, key, auth, session or "
         "signature in them always are).",
     )
+    filmstrip = models.BooleanField(
+        default=True,
+        help_text="Capture frames of the viewport while the page loads, for the filmstrip and "
+        "the visual metrics (Speed Index, visually complete …).",
+    )
     frequency_minutes = models.PositiveIntegerField(null=True, blank=True, default=15)
     cron = models.CharField(
         max_length=100, blank=True, help_text="Cron expression; wins over frequency"
@@ -232,4 +237,5 @@ class Scenario(models.Model):
             run_id=run_id,
             location=location,
             profile=resolve_profile(profile or self.profile),
+            filmstrip=self.filmstrip,
         )

@@ -49,6 +49,7 @@ def test_a_bare_url_gives_the_exact_spec_with_every_key() -> None:
             "rtt_ms": 0.0,
             "cpu_slowdown": 1.0,
         },
+        "filmstrip": True,
     }
 
 

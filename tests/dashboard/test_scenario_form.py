@@ -62,6 +62,19 @@ def test_a_scenario_names_a_builtin_or_custom_profile_and_nothing_else(
     assert Scenario.objects.get(slug="search").profile == "office"
 
 
+def test_the_new_scenario_form_has_the_filmstrip_on_and_saves_it_switched_off(
+    editor_client: Client,
+) -> None:
+    page = editor_client.get("/scenarios/new/").content.decode()
+    assert re.search(r'<input type="checkbox" name="filmstrip"[^>]* checked', page)
+
+    editor_client.post("/scenarios/new/", form_data())  # a browser sends no unticked box
+
+    assert Scenario.objects.get(slug="search").filmstrip is False
+    editor_client.post("/scenarios/search/edit/", form_data(filmstrip="on"))
+    assert Scenario.objects.get(slug="search").filmstrip is True
+
+
 def test_a_yaml_script_is_parsed_into_steps(editor_client: Client) -> None:
     editor_client.post(
         "/scenarios/new/",

@@ -169,6 +169,7 @@ def test_the_json_endpoint_falls_back_to_the_default_range(
         "load",
         "requests",
         "transfer_bytes",
+        "speed_index",
     }
 
 

@@ -125,6 +125,7 @@ def test_chart_captions_and_units_come_from_the_registry(
         ("load", "Load (ms)"),
         ("requests", "Requests"),
         ("transfer_bytes", "Transfer (B)"),
+        ("speed_index", "Speed Index (ms)"),
     ]
     assert data["units"] == {
         "ttfb": "ms",
@@ -135,6 +136,7 @@ def test_chart_captions_and_units_come_from_the_registry(
         "load": "ms",
         "requests": "count",
         "transfer_bytes": "bytes",
+        "speed_index": "ms",
         "party_bytes": "bytes",
         "party_time": "ms",
     }

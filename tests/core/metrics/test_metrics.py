@@ -22,6 +22,7 @@ def test_run_columns_are_the_registry_entries_marked_as_columns_in_order() -> No
         "third_party_bytes",
         "third_party_requests",
         "third_party_blocking_ms",
+        "speed_index",
     )
 
 

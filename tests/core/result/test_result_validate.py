@@ -62,7 +62,10 @@ def test_named_metrics_and_a_split_an_import_gave_pass() -> None:
             {"metrics": {"step.pay.request.X.count": 1}},
             "metrics.step.pay.request.X.count: invalid metric name 'X'",
         ),
-        ({"metrics": {"speed_index": 9.0}}, "metrics.speed_index: 'speed_index' is not a metric"),
+        (
+            {"metrics": {"perceptual_speed_index": 9.0}},
+            "metrics.perceptual_speed_index: 'perceptual_speed_index' is not a metric",
+        ),
         ({"metrics": {"request.chat": 9.0}}, "metrics.request.chat: 'request.chat' is not a"),
         (
             {"metrics": {"custom.n": -1e16}},

@@ -4,6 +4,7 @@ hand."""
 import numpy as np
 import pytest
 
+from core.metrics import VISUAL
 from core.visual.histogram import FrameError, blank, decode, histogram
 from core.visual.progress import Point, frame_progress, visual_metrics
 
@@ -83,6 +84,11 @@ def test_visually_complete_85_comes_at_the_first_frame_past_85_percent() -> None
 def test_a_viewport_that_never_changed_has_no_visual_metrics() -> None:
     with pytest.raises(ValueError, match="never changed"):
         visual_metrics([Point(0, 0)])
+
+
+def test_the_metrics_computed_are_the_registry_s_visual_metrics() -> None:
+    curve = [Point(0, 0), Point(10, 1.0)]
+    assert set(visual_metrics(curve)) == {m.name for m in VISUAL}
 
 
 def test_a_jpeg_decodes_and_garbage_does_not() -> None:

@@ -79,7 +79,17 @@ def test_a_scheduled_runs_spec_is_exactly_the_scenario_with_the_runs_identity(
             "rtt_ms": 0.0,
             "cpu_slowdown": 1.0,
         },
+        "filmstrip": True,
     }
+
+
+def test_a_scenario_without_a_filmstrip_asks_its_agents_for_none(
+    scenario: Scenario, run: Run
+) -> None:
+    scenario.filmstrip = False
+    scenario.save()
+
+    assert Run.objects.get(pk=run.pk).spec()["filmstrip"] is False
 
 
 def test_a_ci_run_measures_its_target_url(scenario: Scenario) -> None:
