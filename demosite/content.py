@@ -30,6 +30,7 @@ HOSTS = (WWW, STATIC, ADS, BEACON)
 HOME_BYTES = 6000
 SEARCH_PAGE_BYTES = 4000
 BLANK_BYTES = 256
+STEPS_BYTES = 2000
 SEARCH_API_BYTES = 2048
 APP_CSS_BYTES = 4000
 APP_JS_BYTES = 12000
@@ -150,6 +151,7 @@ def page_subresources(page: str) -> list[Subresource]:
         "/timings": list,
         "/memory": list,
         "/chat": list,
+        "/steps": steps_subresources,
     }
     if page not in pages:
         raise ValueError(f"unknown page {page!r}; known: {sorted(pages)}")
@@ -190,6 +192,32 @@ def search_html(port: int, static_delay: int) -> bytes:
         " -->",
         css=_html_url(css, port),
         app=_html_url(app, port),
+    )
+
+
+# The steps page (``/steps``) on a 1280 × 720 viewport: a 1280 × 180 header with its text from
+# the first paint, a 640 × 360 image (the hero, scaled) shown at STEPS_IMAGE_MS and a 640 × 360
+# block shown at STEPS_BLOCK_MS from navigation start: three equal areas, the rest white.
+STEPS_IMAGE_MS = 500
+STEPS_BLOCK_MS = 1000
+
+
+def steps_subresources() -> list[Subresource]:
+    """Resources the steps page loads: the image it shows at STEPS_IMAGE_MS."""
+    return [Subresource(STATIC, "/hero.png", "delay=0", HERO_PNG_BYTES)]
+
+
+def steps_html(port: int) -> bytes:
+    """The steps page, whose content appears in known steps, exactly STEPS_BYTES bytes."""
+    (hero,) = steps_subresources()
+    return _render(
+        "steps.html",
+        STEPS_BYTES,
+        "<!-- ",
+        " -->",
+        hero=_html_url(hero, port),
+        image_ms=STEPS_IMAGE_MS,
+        block_ms=STEPS_BLOCK_MS,
     )
 
 

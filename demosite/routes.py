@@ -127,6 +127,11 @@ def _busy_page(req: Request) -> Response:
     return Response(200, content.busy_html(rounds), _HTML)
 
 
+def _steps(req: Request) -> Response:
+    body = content.steps_html(req.port)
+    return Response(200, body, _HTML, delay_ms=delay_param(req, "html_delay"))
+
+
 def _search_api(req: Request) -> Response:
     q = req.query.get("q", [""])[-1]
     return Response(200, content.search_api(q), _JSON)
@@ -140,6 +145,7 @@ GET_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
     (WWW, "/"): _home,
     (WWW, "/search"): _search_page,
     (WWW, "/blank"): _blank,
+    (WWW, "/steps"): _steps,
     (WWW, "/api/search"): _search_api,
     (WWW, "/timings"): _timings,
     (WWW, "/memory"): _memory,

@@ -39,6 +39,7 @@ RESOURCES = [
     (WWW, "/", 6000, "text/html; charset=utf-8"),
     (WWW, "/search", 4000, "text/html; charset=utf-8"),
     (WWW, "/blank", 256, "text/html; charset=utf-8"),
+    (WWW, "/steps", 2000, "text/html; charset=utf-8"),
     (WWW, "/api/search?q=shoes", 2048, "application/json"),
     (STATIC, "/app.css", 4000, "text/css; charset=utf-8"),
     (STATIC, "/app.js", 12000, "text/javascript; charset=utf-8"),
@@ -161,6 +162,7 @@ def test_documented_sizes_match_the_content_module() -> None:
         content.HOME_BYTES,
         content.SEARCH_PAGE_BYTES,
         content.BLANK_BYTES,
+        content.STEPS_BYTES,
         content.SEARCH_API_BYTES,
         content.APP_CSS_BYTES,
         content.APP_JS_BYTES,
@@ -326,6 +328,14 @@ def test_busy_page_runs_the_rounds_it_was_asked_and_keeps_their_time(site: DemoS
 
 def test_blank_page_references_nothing(site: DemoSite) -> None:
     assert references(fetch(site, WWW, "/blank").body) == ["data:,"]
+
+
+def test_steps_page_loads_the_image_it_shows_and_times_its_steps(site: DemoSite) -> None:
+    body = fetch(site, WWW, "/steps").body
+    hero = site.url("/hero.png?delay=0", host="static.example.localhost").replace("&", "&amp;")
+    assert references(body) == ["data:,", hero]
+    assert b'showAt(500, "image");' in body
+    assert b'showAt(1000, "block");' in body
 
 
 def test_search_api_returns_three_results_for_the_query(site: DemoSite) -> None:
