@@ -33,6 +33,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from agents.cdp import CdpError
 from agents.context_options import blocked, context_options
 from agents.emulation import apply_profile
+from agents.filmstrip import Limits, Screencast, archive, develop_capture
 from agents.journey import NAVIGATING, Journey, QuietTimeout, describe, now_ms, wait_quiet
 from agents.page_counters import PageCounters
 from agents.proxy_errors import explain_run
@@ -40,6 +41,7 @@ from agents.proxy_lookup import restore_lookup_time
 from agents.proxy_process import ProxyProcess
 from agents.recording import Recording
 from core.result.build import build_result
+from core.visual.filmstrip import Capture
 
 T = TypeVar("T")
 
@@ -210,6 +212,7 @@ class Measurement:
     result: dict[str, Any]
     har: dict[str, Any] | None
     screenshot: bytes | None = None  # JPEG of the viewport as the run ended
+    filmstrip: bytes | None = None  # its frames while the page loaded (core.visual.archive)
 
 
 def _screenshot(page: Page, spec: dict[str, Any]) -> tuple[bytes | None, str | None]:
@@ -264,6 +267,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     started_at = datetime.now(UTC).isoformat()
     status, error = "succeeded", None
     screenshot, screenshot_error = None, None
+    capture: Capture | None = None
     try:
         context = browser.new_context(
             record_har_path=har_path,
@@ -303,6 +307,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         counters = PageCounters(cdp)
         journey = Journey(page, cdp, counters, recording, spec["url"], quiet_ms, deadline)
         counters.start(now_ms())
+        screencast = _screencast(context, page, spec)
         try:
             timeout = min(step_timeout, max((deadline - time.monotonic()) * 1000, 1))
             response = page.goto(spec["url"], wait_until="load", timeout=timeout)
@@ -338,6 +343,7 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
             ):
                 raise InfrastructureError(f"browser died during the run: {exc}") from exc
             status, error = "failed", _first_line(exc)
+        capture = screencast.stop() if screencast is not None else None
         # A renderer crash reaches the steps first as their own error (a goto aborted with
         # net::ERR_ABORTED, "Page crashed"), and the crash event follows; this evaluation
         # fails on a crashed page only once the event has come.
@@ -365,6 +371,8 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         first = recording.snapshots[min(recording.snapshots)] if recording.snapshots else None
         restore_lookup_time(first, report.lookup_ms)
     emulation.delay_documents(recording.snapshots)
+    snapshots = sorted(recording.snapshots.values(), key=lambda s: s["timeOrigin"])
+    film = develop_capture(capture, snapshots, status) if capture is not None else None
     result = build_result(
         spec=spec,
         status=status,
@@ -373,17 +381,28 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         finished_at=finished_at,
         browser_version=browser.version,
         har=har,
-        snapshots=sorted(recording.snapshots.values(), key=lambda s: s["timeOrigin"]),
+        snapshots=snapshots,
         wire=list(recording.wire.values()),
         ws_events=recording.ws_events,
         marks=[m for m in journey.marks if m["end"] is not None],
         actions=recording.actions,
         counters=counters.report(),
         values=journey.values,
+        filmstrip=film,
     )
     if screenshot_error:
         result["screenshot_error"] = screenshot_error
-    return Measurement(result=result, har=har, screenshot=screenshot)
+    return Measurement(result=result, har=har, screenshot=screenshot, filmstrip=archive(film))
+
+
+def _screencast(context: BrowserContext, page: Page, spec: dict[str, Any]) -> Screencast | None:
+    """Frames of the page from now on (agents.filmstrip) on a DevTools session of their own,
+    unless the spec says ``"filmstrip": false``."""
+    if not spec.get("filmstrip", True):
+        return None
+    screencast = Screencast(context.new_cdp_session(page), Limits.from_settings())
+    screencast.start()
+    return screencast
 
 
 def _first_line(exc: BaseException) -> str:

@@ -193,6 +193,10 @@ PERFITE_MAX_HAR_BYTES = env_int("PERFITE_MAX_HAR_BYTES", 200 * 1024 * 1024)
 PERFITE_MAX_HAR_ENTRIES = env_int("PERFITE_MAX_HAR_ENTRIES", 20_000)
 PERFITE_MAX_HAR_VALUE_BYTES = env_int("PERFITE_MAX_HAR_VALUE_BYTES", 32 * 1024 * 1024)
 PERFITE_MAX_SCREENSHOT_BYTES = env_int("PERFITE_MAX_SCREENSHOT_BYTES", 5 * 1024 * 1024)
+# What one run's filmstrip may hold (agents.filmstrip stops keeping frames there; the server
+# refuses more): a changed picture every frame of a 60 Hz screen fills 300 in five seconds.
+PERFITE_FILMSTRIP_MAX_FRAMES = env_int("PERFITE_FILMSTRIP_MAX_FRAMES", 300)
+PERFITE_FILMSTRIP_MAX_BYTES = env_int("PERFITE_FILMSTRIP_MAX_BYTES", 6 * 1024 * 1024)
 
 # --- How long a run may live ----------------------------------------------
 # Every limit derives from the run timeout, so they cannot contradict each other: the task's

@@ -4,10 +4,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.har.analyse import analyse_entries, attribute_blocking, summarise
+from core.metrics import VISUAL
 from core.profiles import recorded
 from core.result.named import named_metrics
 from core.result.sockets import read_sockets, socket_documents
 from core.result.text import without_nul
+from core.visual.filmstrip import Filmstrip
 
 Json = dict[str, Any]
 SCHEMA = 1
@@ -40,6 +42,29 @@ def page_timings(snapshot: Mapping[str, Any], blocking: Mapping[str, float]) -> 
     }
 
 
+def measured(snapshots: Sequence[Json]) -> list[Json]:
+    """The snapshots of the documents a run measures: http(s) ones, in order.
+
+    A browser error page (chrome-error://…, about:neterror) is not the site: its timings
+    would pass for the site's.
+    """
+    return [s for s in snapshots if str(s.get("url") or "").startswith(("http:", "https:"))]
+
+
+def first_document(snapshots: Sequence[Json]) -> Json | None:
+    """The collector's snapshot of the first measured document (whose navigation start every
+    time of the result counts from), None when no document was measured."""
+    found = measured(snapshots)
+    return found[0] if found else None
+
+
+def _visual(filmstrip: Filmstrip) -> tuple[Json, dict[str, str]]:
+    """The visual metrics of ``filmstrip`` and, when it has none, the reason for each."""
+    if filmstrip.error is not None:
+        return {}, {m.name: filmstrip.error for m in VISUAL}
+    return dict(filmstrip.metrics), {}
+
+
 def build_result(
     *,
     spec: Mapping[str, Any],
@@ -56,6 +81,7 @@ def build_result(
     actions: Sequence[Json] = (),
     counters: Mapping[str, Any] | None = None,
     values: Sequence[Json] = (),
+    filmstrip: Filmstrip | None = None,
 ) -> Json:
     """The result document (docs/result-document.md) for one measurement.
 
@@ -65,11 +91,11 @@ def build_result(
     the executed steps with epoch-ms ``start``/``end``. ``ws_events`` are the collector's
     socket events; ``counters`` the page's performance counters (agents.page_counters'
     report; None: not read) and ``values`` the ``evaluate`` steps' results, from which, with
-    the spec's declarations, come the named metrics (core.result.named).
+    the spec's declarations, come the named metrics (core.result.named). ``filmstrip`` (the
+    scenario captures one) gives the visual metrics, or the reason for each in
+    ``metric_errors``, and the document's ``filmstrip``.
     """
-    # A browser error page (chrome-error://…, about:neterror) is not the site: its timings
-    # would pass for the site's. Only http(s) documents are measured.
-    snapshots = [s for s in snapshots if str(s.get("url") or "").startswith(("http:", "https:"))]
+    snapshots = measured(snapshots)
     first = snapshots[0] if snapshots else {}
     origin = float(first.get("timeOrigin") or 0.0) or None
     resources = [r for snap in snapshots for r in snap.get("resources", [])]
@@ -136,7 +162,9 @@ def build_result(
         windows=[(m["start"] - base, m["end"] - base) for m in marks],
     )
     metrics.update(named.metrics)
-    return {
+    visual, visual_errors = _visual(filmstrip) if filmstrip is not None else ({}, {})
+    metrics.update(visual)
+    document: Json = {
         "schema": SCHEMA,
         "scenario": spec.get("scenario"),
         "location": spec.get("location") or "",
@@ -161,7 +189,7 @@ def build_result(
             for m, step_metrics in zip(marks, named.steps, strict=True)
         ],
         "user_timings": named.user_timings,
-        "metric_errors": named.errors,
+        "metric_errors": {**named.errors, **visual_errors},
         "actions": [
             {
                 **{k: v for k, v in a.items() if k not in ("start", "end")},
@@ -175,6 +203,9 @@ def build_result(
         "long_tasks": long_tasks,
         "websockets": socket_documents(sockets, list(setup.get("websockets") or [])),
     }
+    if filmstrip is not None:
+        document["filmstrip"] = filmstrip.document()
+    return document
 
 
 def unmeasured_result(

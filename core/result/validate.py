@@ -21,6 +21,7 @@ from core.metrics import (
     unit_of,
 )
 from core.profiles import ProfileError, from_spec
+from core.visual.filmstrip import document_problem
 
 INT_MAX = 2**31 - 1  # the integer columns (request counts)
 BIGINT_MAX = 2**63 - 1  # the bigint columns (bytes)
@@ -131,6 +132,8 @@ def validate_result(doc: Any) -> dict[str, Any]:
     for name, reason in errors.items():
         if not isinstance(reason, str):
             raise ResultError(f"metric_errors.{name} must be a reason (text)")
+    if "filmstrip" in doc and (problem := document_problem(doc["filmstrip"])):
+        raise ResultError(f"filmstrip: {problem}")
     return doc
 
 

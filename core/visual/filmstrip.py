@@ -8,6 +8,7 @@ at 0 ms. When no frame came before navigation started, the viewport is taken to 
 blank then (a fresh context shows a white ``about:blank``).
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,10 +80,11 @@ def develop(capture: Capture, origin_ms: float, *, complete: bool) -> Filmstrip:
     """The filmstrip of a run whose first document's navigation started at ``origin_ms``.
 
     Frames whose pixels equal the previous kept frame's are dropped too (the picture did not
-    change). Visual metrics (core.visual.progress) are measured only when the run is
-    ``complete`` (it succeeded: a failed run's last picture is not the page's final one),
-    the capture was not cut short, every frame decoded and the picture changed; otherwise
-    ``error`` says why.
+    change); frames that still have the start's histogram (a blank document replacing the
+    blank ``about:blank``) are kept but are not a visual change. Visual metrics
+    (core.visual.progress) are measured only when the run is ``complete`` (it succeeded: a
+    failed run's last picture is not the page's final one), the capture was not cut short,
+    every frame decoded and the picture changed; otherwise ``error`` says why.
     """
     decoded: list[tuple[float, bytes, Pixels]] = []
     error = None
@@ -99,17 +101,58 @@ def develop(capture: Capture, origin_ms: float, *, complete: bool) -> Filmstrip:
         error = f"the filmstrip was cut short: {capture.cut}"
     elif not complete:
         error = "the run did not succeed, so its last frame is not the loaded page"
-    if error is None and not any(ms > 0 for ms, _, _ in decoded):
-        error = "the viewport never changed"
-    if error is not None:
-        return Filmstrip(tuple(Frame(ms, jpeg) for ms, jpeg, _ in decoded), error=error)
+    if error is not None or not decoded:
+        return Filmstrip(
+            tuple(Frame(ms, jpeg) for ms, jpeg, _ in decoded),
+            error=error or "the viewport never changed",
+        )
     histograms = [histogram(pixels) for _, _, pixels in decoded]
     start: Histogram = histograms[0] if decoded[0][0] == 0.0 else blank()
+    if all(np.array_equal(h, start) for h in histograms):
+        return Filmstrip(
+            tuple(Frame(ms, jpeg) for ms, jpeg, _ in decoded), error="the viewport never changed"
+        )
     final = histograms[-1]
     frames = tuple(
         Frame(ms, jpeg, frame_progress(h, start, final))
         for (ms, jpeg, _), h in zip(decoded, histograms, strict=True)
     )
+    # Frames still showing the start (a blank document replacing about:blank) are no change.
+    first = next(
+        (i for i, h in enumerate(histograms) if decoded[i][0] > 0 and not np.array_equal(h, start)),
+        len(frames),
+    )
     curve = [Point(0.0, frame_progress(start, start, final))]
-    curve += [Point(f.ms, f.progress or 0.0) for f in frames if f.ms > 0]
+    curve += [Point(f.ms, f.progress if f.progress is not None else 0.0) for f in frames[first:]]
     return Filmstrip(frames, visual_metrics(curve))
+
+
+def document_problem(value: Any) -> str | None:
+    """Why ``value`` is not a result document's ``filmstrip`` (see Filmstrip.document), None
+    when it is one: frames in time order, each at a finite ms ≥ 0 with a progress from 0 to
+    1 or null, and an error text or null."""
+    if not isinstance(value, dict) or not isinstance(value.get("frames"), list):
+        return "must be an object with a list of frames"
+    if value.get("error") is not None and not isinstance(value["error"], str):
+        return "error must be a text or null"
+    before = 0.0
+    for index, item in enumerate(value["frames"]):
+        if not isinstance(item, dict):
+            return f"frames[{index}] must be an object"
+        ms, progress = _number(item.get("ms")), _number(item.get("progress"))
+        if ms is None or not before <= ms <= MAX_MS:
+            return f"frames[{index}].ms must be a number from {before} to {MAX_MS:.0f}"
+        if item.get("progress") is not None and (progress is None or not 0 <= progress <= 1):
+            return f"frames[{index}].progress must be a number from 0 to 1, or null"
+        before = ms
+    return None
+
+
+MAX_MS = 1e9  # far past any run's timeout
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float if it is a finite number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None

@@ -10,6 +10,7 @@ from agents.management.commands.measure import medians, named_lines, summary_lin
 from agents.scenario_file import spec_from_target
 from core.metrics import PAGE
 from core.profiles import BUILTIN, ProfileError
+from core.visual.archive import check
 from scenarios.models import ConnectionProfile
 
 
@@ -195,3 +196,26 @@ def test_a_scenario_files_profile_is_used_unless_the_command_line_names_one(
     path.write_text("url: http://www.example.com/\nprofile: office\nsteps: [{wait_for: {ms: 1}}]\n")
     with pytest.raises(ProfileError, match="no built-in profile 'office'; built in: native"):
         spec_from_target(str(path))
+
+
+def test_the_filmstrip_is_written_where_asked_one_frame_per_listed_frame(
+    site, tmp_path: Path, capsys
+) -> None:
+    film_out = tmp_path / "run.zip"
+    call_command("measure", site.url("/"), "--json", "--filmstrip-out", str(film_out))
+    result = json.loads(capsys.readouterr().out)
+
+    count = len(result["filmstrip"]["frames"])
+    check(film_out.read_bytes(), count, max_frames=300, max_bytes=6 * 1024 * 1024)
+    assert result["metrics"]["speed_index"] is not None
+
+
+def test_no_filmstrip_measures_no_visual_metric(site, tmp_path: Path, capsys) -> None:
+    film_out = tmp_path / "run.zip"
+    call_command(
+        "measure", site.url("/"), "--json", "--no-filmstrip", "--filmstrip-out", str(film_out)
+    )
+    result = json.loads(capsys.readouterr().out)
+
+    assert "filmstrip" not in result and "speed_index" not in result["metrics"]
+    assert not film_out.exists()

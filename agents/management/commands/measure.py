@@ -119,6 +119,17 @@ class Command(BaseCommand):
             "'profile'",
         )
         parser.add_argument(
+            "--filmstrip-out",
+            metavar="FILE",
+            help="write the (last) run's filmstrip here: a zip of its frames (JPEG), frame i "
+            "shown at the result's filmstrip.frames[i].ms",
+        )
+        parser.add_argument(
+            "--no-filmstrip",
+            action="store_true",
+            help="capture no frames (no filmstrip, no visual metrics such as Speed Index)",
+        )
+        parser.add_argument(
             "--first-party",
             metavar="PATTERN",
             nargs="+",
@@ -137,6 +148,7 @@ class Command(BaseCommand):
                 screenshot=bool(options["screenshot_out"]),
                 profile=profile,
                 resolve=resolve_profile,
+                filmstrip=False if options["no_filmstrip"] else None,
             )
         except ScriptError as exc:
             raise CommandError(f"{options['target']}: {exc}") from exc
@@ -144,12 +156,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         pool = shared_pool()  # closed when the process exits
         results = []
-        har = screenshot = None
+        har = screenshot = filmstrip = None
         try:
             for index in range(options["runs"]):
                 measurement = measure(spec, pool)
                 results.append(measurement.result)
                 har, screenshot = measurement.har, measurement.screenshot
+                filmstrip = measurement.filmstrip
                 if not options["json"]:
                     self.stderr.write(
                         f"run {index + 1}/{options['runs']}: {measurement.result['status']}"
@@ -172,6 +185,9 @@ class Command(BaseCommand):
         if options["screenshot_out"] and screenshot is not None:
             with open(options["screenshot_out"], "wb") as shot:
                 shot.write(screenshot)
+        if options["filmstrip_out"] and filmstrip is not None:
+            with open(options["filmstrip_out"], "wb") as film:
+                film.write(filmstrip)
         if options["json"]:
             document: Any = (
                 results[0] if len(results) == 1 else {"runs": results, "median": medians(results)}

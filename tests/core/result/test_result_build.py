@@ -7,6 +7,7 @@ from typing import Any
 from core.profiles import BUILTIN
 from core.result.build import build_result, unmeasured_result
 from core.result.validate import validate_result
+from core.visual.filmstrip import Filmstrip, Frame
 
 ERROR_PAGE = {
     "url": "chrome-error://chromewebdata/",
@@ -175,3 +176,57 @@ def test_a_spec_without_a_profile_is_recorded_native_and_a_malformed_one_as_null
 
     assert native["profile"] == BUILTIN["native"].as_spec()
     assert malformed["profile"] is None
+
+
+FILMED_PAGE = {**ERROR_PAGE, "url": "http://www.example.com/", "fcp": 80.0}
+VISUAL = {
+    "first_visual_change": 80.0,
+    "speed_index": 420.5,
+    "visually_complete_85": 600.0,
+    "visually_complete_99": 900.0,
+    "last_visual_change": 900.0,
+}
+
+
+def build(**extra: Any) -> dict[str, Any]:
+    return build_result(
+        spec={"url": "http://www.example.com/", "scenario": "x"},
+        status="succeeded",
+        error=None,
+        started_at="2023-11-14T22:13:20Z",
+        finished_at="2023-11-14T22:13:21Z",
+        browser_version="x",
+        har={"log": {"entries": []}},
+        snapshots=[FILMED_PAGE],
+        **extra,
+    )
+
+
+def test_a_filmstrip_gives_the_visual_metrics_and_its_frames() -> None:
+    film = Filmstrip((Frame(0.0, b"a", 0.0), Frame(80.0, b"b", 1.0)), dict(VISUAL))
+
+    result = build(filmstrip=film)
+
+    assert {name: result["metrics"][name] for name in VISUAL} == VISUAL
+    assert result["filmstrip"] == {
+        "frames": [{"ms": 0.0, "progress": 0.0}, {"ms": 80.0, "progress": 1.0}],
+        "error": None,
+    }
+    assert result["metric_errors"] == {}
+
+
+def test_a_filmstrip_without_metrics_leaves_them_absent_with_the_reason() -> None:
+    film = Filmstrip((Frame(0.0, b"a"),), error="the viewport never changed")
+
+    result = build(filmstrip=film)
+
+    assert not set(VISUAL) & set(result["metrics"])
+    assert result["metric_errors"] == dict.fromkeys(VISUAL, "the viewport never changed")
+    assert result["filmstrip"]["error"] == "the viewport never changed"
+
+
+def test_without_a_filmstrip_there_are_no_visual_metrics_and_no_reasons() -> None:
+    result = build()
+
+    assert "filmstrip" not in result and result["metric_errors"] == {}
+    assert not set(VISUAL) & set(result["metrics"])

@@ -166,3 +166,26 @@ def test_a_profile_with_its_numbers_or_null_or_none_at_all_passes() -> None:
     assert validate_result(doc(profile=BUILTIN["3g"].as_spec()))["profile"]["rtt_ms"] == 300
     assert validate_result(doc(profile=None))["profile"] is None
     assert "profile" not in validate_result(doc())
+
+
+def test_a_filmstrip_with_its_frames_in_time_order_passes() -> None:
+    film = {"frames": [{"ms": 0, "progress": 0.0}, {"ms": 80.5, "progress": None}], "error": None}
+    assert validate_result(doc(filmstrip=film))["filmstrip"] == film
+
+
+@pytest.mark.parametrize(
+    ("film", "reason"),
+    [
+        ([], "filmstrip: must be an object with a list of frames"),
+        ({"frames": [], "error": 3}, "filmstrip: error must be a text or null"),
+        ({"frames": ["x"]}, r"filmstrip: frames\[0\] must be an object"),
+        ({"frames": [{"ms": -1.0}]}, r"frames\[0\].ms must be a number from 0.0"),
+        ({"frames": [{"ms": 5}, {"ms": 4}]}, r"frames\[1\].ms must be a number from 5.0"),
+        ({"frames": [{"ms": float("nan")}]}, r"frames\[0\].ms must be a number"),
+        ({"frames": [{"ms": 1, "progress": 1.5}]}, r"frames\[0\].progress must be a number"),
+        ({"frames": [{"ms": 1, "progress": True}]}, r"frames\[0\].progress must be a number"),
+    ],
+)
+def test_a_malformed_filmstrip_is_refused_naming_it(film: Any, reason: str) -> None:
+    with pytest.raises(ResultError, match=reason):
+        validate_result(doc(filmstrip=film))

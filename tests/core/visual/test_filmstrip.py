@@ -69,6 +69,15 @@ def test_a_frame_with_the_same_pixels_as_the_one_before_is_not_a_change() -> Non
     assert film.metrics["first_visual_change"] == 400.0
 
 
+def test_a_blank_frame_after_navigation_start_is_no_visual_change() -> None:
+    # The new document's first, still white, frame at 10 ms: the picture has not changed yet.
+    frames = [(ORIGIN + 10, painted(fmt="BMP")), (ORIGIN + 200, ONE), (ORIGIN + 500, TWO)]
+    film = develop(Capture(frames), ORIGIN, complete=True)
+    assert [(f.ms, f.progress) for f in film.frames] == [(10.0, 0.0), (200.0, 0.5), (500.0, 1.0)]
+    assert film.metrics["first_visual_change"] == 200.0
+    assert film.metrics["speed_index"] == 350.0
+
+
 def test_a_cut_capture_keeps_its_frames_and_says_why_it_has_no_metrics() -> None:
     capture = Capture([(ORIGIN, WHITE), (ORIGIN + 100, ONE)], cut="more than 2 frames")
     film = develop(capture, ORIGIN, complete=True)
