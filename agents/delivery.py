@@ -1,7 +1,8 @@
 """How an agent talks to the server: directly (same machine) or over HTTPS with its token.
 
-Both sides offer the same three calls: claim a run (get its spec), deliver its result and
-HAR, report a heartbeat. Delivery is idempotent on the server, so a retry is always safe.
+Both sides offer the same three calls: claim a run (get its spec), deliver its result, HAR,
+final screenshot and filmstrip, report a heartbeat. Delivery is idempotent on the server, so
+a retry is always safe.
 """
 
 import gzip
@@ -29,6 +30,7 @@ class Delivery(Protocol):
         har: dict[str, Any] | None,
         agent_name: str,
         screenshot: bytes | None = None,
+        filmstrip: bytes | None = None,
     ) -> None: ...
     def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None: ...
 
@@ -48,6 +50,7 @@ class LocalDelivery:
         har: dict[str, Any] | None,
         agent_name: str,
         screenshot: bytes | None = None,
+        filmstrip: bytes | None = None,
     ) -> None:
         from django.db import DatabaseError
 
@@ -56,7 +59,14 @@ class LocalDelivery:
         from scenarios.runs.store import store_result
 
         try:
-            store_result(run_id, result, har, agent_name=agent_name, screenshot=screenshot)
+            store_result(
+                run_id,
+                result,
+                har,
+                agent_name=agent_name,
+                screenshot=screenshot,
+                filmstrip=filmstrip,
+            )
         except (ResultError, HarError) as exc:
             raise DeliveryRefused(f"delivery refused: {exc}") from exc
         except DatabaseError as exc:
@@ -104,6 +114,7 @@ class HttpDelivery:
         har: dict[str, Any] | None,
         agent_name: str,
         screenshot: bytes | None = None,
+        filmstrip: bytes | None = None,
     ) -> None:
         files = {}
         if har is not None:
@@ -114,6 +125,8 @@ class HttpDelivery:
             )
         if screenshot is not None:
             files["screenshot"] = ("screenshot.jpg", screenshot, "image/jpeg")
+        if filmstrip is not None:
+            files["filmstrip"] = ("filmstrip.zip", filmstrip, "application/zip")
         response = self._post(f"/runs/{run_id}/", data={"result": json.dumps(result)}, files=files)
         if response.status_code >= 400:
             raise DeliveryRefused(

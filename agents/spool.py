@@ -44,6 +44,11 @@ class Spooled:
         har = json.loads(gzip.decompress(har_file.read_bytes())) if har_file.exists() else None
         return result, har, shot.read_bytes() if shot.exists() else None
 
+    def filmstrip(self) -> bytes | None:
+        """The measurement's filmstrip (core.visual.archive), None when it has none."""
+        film = self.path / "filmstrip.zip"
+        return film.read_bytes() if film.exists() else None
+
 
 class Spool:
     """A folder of measurements, one sub-folder per run, written atomically."""
@@ -61,6 +66,7 @@ class Spool:
         result: dict[str, Any],
         har: dict[str, Any] | None,
         screenshot: bytes | None,
+        filmstrip: bytes | None = None,
     ) -> bool:
         """Keep one measurement; False (and nothing kept) when the spool would overflow."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -71,6 +77,8 @@ class Spool:
                 (staging / "har.json.gz").write_bytes(gzip.compress(json.dumps(har).encode()))
             if screenshot is not None:
                 (staging / "screenshot").write_bytes(screenshot)
+            if filmstrip is not None:
+                (staging / "filmstrip.zip").write_bytes(filmstrip)
             if self.size() > self.max_bytes:
                 shutil.rmtree(staging)
                 return False
@@ -101,7 +109,9 @@ class Spool:
         for item in self.items():
             result, har, screenshot = item.load()
             try:
-                delivery.deliver(item.run_id, result, har, agent_name, screenshot)
+                delivery.deliver(
+                    item.run_id, result, har, agent_name, screenshot, filmstrip=item.filmstrip()
+                )
             except DeliveryRefused as exc:
                 log.error("run %s: the server refused the spooled result: %s", item.run_id, exc)
             except DeliveryError:

@@ -91,6 +91,7 @@ def run_scenario(self: Any, run_id: int, browser_failures: int = 0) -> str:
     try:
         measurement = measure(spec, shared_pool())
         result, har, shot = measurement.result, measurement.har, measurement.screenshot
+        film = measurement.filmstrip
     except (InfrastructureError, SoftTimeLimitExceeded) as exc:
         shared_pool().reset()  # a crashed browser: the retry starts a fresh one
         broke = (
@@ -106,12 +107,12 @@ def run_scenario(self: Any, run_id: int, browser_failures: int = 0) -> str:
             ) from None
         # The last attempt: a failed run saying why, not a run left running until reaped.
         result = failed(spec, started, "the browser failed on every attempt", broke)
-        har = shot = None
+        har = shot = film = None
     except Exception as exc:  # noqa: BLE001 - a bug or bad input: a failed run, never a lost one
         log.exception("run %s could not be measured", run_id)
         result = failed(spec, started, "the agent could not measure this run", exc)
-        har = shot = None
-    outcome, refusal = deliver_or_spool(delivery, name, run_id, result, har, shot)
+        har = shot = film = None
+    outcome, refusal = deliver_or_spool(delivery, name, run_id, result, har, shot, film)
     if refusal is not None:  # e.g. a value the database cannot hold: say so on the run
         log.error("run %s: %s", run_id, refusal)
         result = failed(spec, started, "the server refused this run's result", refusal)
@@ -142,16 +143,17 @@ def deliver_or_spool(
     result: dict[str, Any],
     har: dict[str, Any] | None,
     shot: bytes | None,
+    film: bytes | None = None,
 ) -> tuple[str, DeliveryRefused | None]:
     """Deliver; when the server is away keep the measurement in the spool and start its
     flusher. Returns ("delivered" | "spooled" | "dropped" | "refused", the refusal if any)."""
     try:
-        delivery.deliver(run_id, result, har, name, shot)
+        delivery.deliver(run_id, result, har, name, shot, filmstrip=film)
     except DeliveryRefused as exc:
         return "refused", exc
     except DeliveryError as exc:
         spool = agent_spool(name)
-        if not spool.put(run_id, result, har, shot):
+        if not spool.put(run_id, result, har, shot, film):
             log.error("run %s: the spool is full; its measurement is dropped (%s)", run_id, exc)
             return "dropped", None
         log.warning("run %s: %s; kept in the spool until the server answers", run_id, exc)

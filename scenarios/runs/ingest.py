@@ -1,4 +1,5 @@
-"""The agents' side door: claim a run, deliver its result + HAR, report a heartbeat.
+"""The agents' side door: claim a run, deliver its result + HAR (+ screenshot, filmstrip),
+report a heartbeat.
 
 Remote agents need only the broker and HTTPS: every call carries the agent's token
 (``Authorization: Bearer pfa_…``). Bad input is a 4xx with a reason and stores nothing. A
@@ -21,6 +22,9 @@ from scenarios.models.run import claim_run
 from scenarios.runs.har_spool import SpooledHar, spool_upload
 from scenarios.runs.memory import gc_paused
 from scenarios.runs.store import store_result
+
+# The zip's own headers around the frames (core.visual.archive checks the exact bound).
+ARCHIVE_ALLOWANCE = 64 * 1024
 
 
 def _agent(request: HttpRequest) -> tuple[Agent | None, JsonResponse | None]:
@@ -75,10 +79,10 @@ def claim(request: HttpRequest, run_id: int) -> JsonResponse:
 
 def _read_upload(
     request: HttpRequest,
-) -> tuple[dict[str, Any], SpooledHar | None, bytes | None]:
-    """(result, har, screenshot) from a multipart upload: field/file 'result' (JSON), file
-    'har' (gzip, read as a stream into a spool the caller closes), file 'screenshot' (JPEG
-    or PNG)."""
+) -> tuple[dict[str, Any], SpooledHar | None, bytes | None, bytes | None]:
+    """(result, har, screenshot, filmstrip) from a multipart upload: field/file 'result'
+    (JSON), file 'har' (gzip, read as a stream into a spool the caller closes), file
+    'screenshot' (JPEG or PNG), file 'filmstrip' (zip of JPEGs: core.visual.archive)."""
     raw = request.POST.get("result")
     if raw is None and "result" in request.FILES:
         raw = request.FILES.getlist("result")[0].read().decode("utf-8", "replace")
@@ -94,7 +98,15 @@ def _read_upload(
     screenshot = None
     if "screenshot" in request.FILES:
         screenshot = request.FILES.getlist("screenshot")[0].read()
-    return result, har, screenshot
+    filmstrip = None
+    if "filmstrip" in request.FILES:
+        upload = request.FILES.getlist("filmstrip")[0]
+        if (upload.size or 0) > settings.PERFITE_FILMSTRIP_MAX_BYTES + ARCHIVE_ALLOWANCE:
+            raise ResultError(
+                f"the filmstrip is larger than {settings.PERFITE_FILMSTRIP_MAX_BYTES} bytes"
+            )
+        filmstrip = upload.read()
+    return result, har, screenshot, filmstrip
 
 
 @csrf_exempt
@@ -116,8 +128,15 @@ def ingest_run(request: HttpRequest, run_id: int) -> JsonResponse:
     har = None
     try:
         with gc_paused():
-            result, har, screenshot = _read_upload(request)
-            stored = store_result(run_id, result, har, agent_name=agent.name, screenshot=screenshot)
+            result, har, screenshot, filmstrip = _read_upload(request)
+            stored = store_result(
+                run_id,
+                result,
+                har,
+                agent_name=agent.name,
+                screenshot=screenshot,
+                filmstrip=filmstrip,
+            )
     except (ResultError, HarError) as exc:
         return _bad(str(exc))
     finally:

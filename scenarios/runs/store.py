@@ -16,6 +16,7 @@ from core.har.redact import sanitize_result
 from core.metrics import HOST
 from core.profiles import NATIVE_NAME
 from core.result.validate import ResultError, validate_result
+from core.visual.archive import ArchiveError, check
 from scenarios.models import Run, RunHost
 from scenarios.models.run import METRIC_FIELDS
 from scenarios.runs import backend, graphite
@@ -38,6 +39,28 @@ def screenshot_type(data: bytes) -> str:
     raise ResultError("screenshot is not a JPEG or PNG image")
 
 
+def check_filmstrip(result: dict[str, Any], filmstrip: bytes | None) -> None:
+    """Raise ResultError unless ``filmstrip`` (a validated result's frames) is what ``result``
+    lists: an archive of exactly its ``filmstrip.frames`` (core.visual.archive) within
+    PERFITE_FILMSTRIP_MAX_FRAMES and _MAX_BYTES, or nothing when it lists none."""
+    frames = len((result.get("filmstrip") or {}).get("frames") or [])
+    if filmstrip is None:
+        if frames:
+            raise ResultError(f"the result lists {frames} filmstrip frames but none came with it")
+        return
+    if not frames:
+        raise ResultError("a filmstrip came with a result that lists no filmstrip frame")
+    try:
+        check(
+            filmstrip,
+            frames,
+            max_frames=settings.PERFITE_FILMSTRIP_MAX_FRAMES,
+            max_bytes=settings.PERFITE_FILMSTRIP_MAX_BYTES,
+        )
+    except ArchiveError as exc:
+        raise ResultError(str(exc)) from exc
+
+
 def _when(value: Any, default: datetime) -> datetime:
     parsed = parse_datetime(value) if isinstance(value, str) else None
     return parsed or default
@@ -50,11 +73,13 @@ def store_result(
     har: dict[str, Any] | SpooledHar | GzippedHar | None,
     agent_name: str = "",
     screenshot: bytes | None = None,
+    filmstrip: bytes | None = None,
 ) -> bool:
-    """Store a run's result document, HAR and final screenshot; return False when it was
-    already stored.
+    """Store a run's result document, HAR, final screenshot and filmstrip; return False when
+    it was already stored.
 
-    Validates both first (raising ResultError / HarError and writing nothing), strips
+    Validates them first (raising ResultError / HarError and writing nothing; the filmstrip
+    by check_filmstrip), strips
     credentials from the HAR and the result's URLs (core.har.redact, with the scenario's
     extra secret names), saves the HAR gzipped (read back one entry at a time when it comes
     spooled: scenarios.runs.har_spool), copies page metrics into columns, writes the
@@ -68,6 +93,7 @@ def store_result(
     """
     validate_result(result)
     image = screenshot_type(screenshot) if screenshot is not None else ""
+    check_filmstrip(result, filmstrip)
     gzipped: AbstractContextManager[GzippedHar | None] = nullcontext(None)
     if isinstance(har, GzippedHar):
         gzipped = nullcontext(har)
@@ -83,7 +109,7 @@ def store_result(
         names = row["scenario__secret_names"] or []
         gzipped = gzipped_har(har, result.get("requests") or [], names)
     with gzipped as payload:
-        return _store(run_id, result, payload, agent_name, screenshot, image)
+        return _store(run_id, result, payload, agent_name, screenshot, image, filmstrip)
 
 
 def _check_profile(run: Run, result: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +137,7 @@ def _store(
     agent_name: str,
     screenshot: bytes | None,
     image: str,
+    filmstrip: bytes | None,
 ) -> bool:
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to location
     run = (
@@ -139,6 +166,8 @@ def _store(
         run.har_size = har.size
     if screenshot is not None:
         run.screenshot.save(f"run-{run.pk}.{image}", ContentFile(screenshot), save=False)
+    if filmstrip is not None:
+        run.filmstrip.save(f"run-{run.pk}.zip", ContentFile(filmstrip), save=False)
     run.save()
     RunHost.objects.bulk_create(
         RunHost(

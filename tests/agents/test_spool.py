@@ -19,14 +19,36 @@ class Server:
     def __init__(self, away: int = 0, refuse: set[int] | None = None) -> None:
         self.away, self.refuse = away, refuse or set()
         self.stored: list[tuple[int, dict[str, Any], Any, bytes | None]] = []
+        self.filmstrips: dict[int, bytes | None] = {}
 
-    def deliver(self, run_id: int, result: Any, har: Any, name: str, shot: Any = None) -> None:
+    def deliver(
+        self,
+        run_id: int,
+        result: Any,
+        har: Any,
+        name: str,
+        shot: Any = None,
+        filmstrip: bytes | None = None,
+    ) -> None:
         if self.away:
             self.away -= 1
             raise DeliveryError("server unreachable")
         if run_id in self.refuse:
             raise DeliveryRefused("delivery refused (409): the run is lost")
         self.stored.append((run_id, result, har, shot))
+        self.filmstrips[run_id] = filmstrip
+
+
+def test_a_spooled_filmstrip_is_delivered_with_its_measurement(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=10**6)
+    assert spool.put(7, RESULT, None, None, b"PK-frames")
+    assert spool.put(8, RESULT, None, None)
+    server = Server()
+
+    flush_until_empty(spool, server, "a", sleep=lambda _: None)  # type: ignore[arg-type]
+
+    assert server.filmstrips == {7: b"PK-frames", 8: None}
+    assert spool.items() == []
 
 
 def test_a_spooled_measurement_is_delivered_as_it_was_after_growing_pauses(
@@ -65,7 +87,7 @@ def test_the_task_spools_a_finished_measurement_instead_of_measuring_again(
     measured: list[int] = []
 
     class Measurement:
-        result, har, screenshot = RESULT, HAR, None
+        result, har, screenshot, filmstrip = RESULT, HAR, None, None
 
     class Claiming(Server):
         def claim(self, run_id: int, name: str) -> dict[str, Any]:
@@ -96,13 +118,21 @@ def test_a_result_the_server_refuses_for_good_becomes_a_failed_run_saying_why(
         def claim(self, run_id: int, name: str) -> dict[str, Any]:
             return {"url": "http://www.example.localhost/", "scenario": "s"}
 
-        def deliver(self, run_id: int, result: Any, har: Any, name: str, shot: Any = None) -> None:
+        def deliver(
+            self,
+            run_id: int,
+            result: Any,
+            har: Any,
+            name: str,
+            shot: Any = None,
+            filmstrip: Any = None,
+        ) -> None:
             if result["status"] == "succeeded":
                 raise DeliveryRefused("delivery refused: metrics.load must be a finite number")
             self.stored.append((run_id, result, har, shot))
 
     class Measurement:
-        result, har, screenshot = RESULT, HAR, None
+        result, har, screenshot, filmstrip = RESULT, HAR, None, None
 
     picky = Picky()
     monkeypatch.setattr(tasks, "default_delivery", lambda: picky)

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from core.visual.archive import check
 from scenarios.models import Agent, Location, Run, Scenario
 from scenarios.runs.dispatch import run_now
 from tests.loop.conftest import Loop
@@ -53,5 +54,10 @@ def test_a_remote_agent_delivers_over_http_with_its_token(
     assert run.har_size > 0 and run.hosts.count() == 4
     assert (run.screenshot.name or "").endswith(f"run-{run.pk}.jpg")  # uploaded with the result
     assert run.screenshot.read(3) == b"\xff\xd8\xff"
+    # The filmstrip too: one JPEG per frame the result lists, and the visual metrics.
+    frames = run.result["filmstrip"]["frames"]
+    assert (run.filmstrip.name or "").endswith(f"run-{run.pk}.zip")
+    check(run.filmstrip.read(), len(frames), max_frames=300, max_bytes=6 * 1024 * 1024)
+    assert run.speed_index == run.result["metrics"]["speed_index"] is not None
     remote = Agent.objects.get(name="remote-agent")
     assert (remote.browser_version, remote.concurrency) == (browser_version(), 1)

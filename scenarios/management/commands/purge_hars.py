@@ -1,5 +1,5 @@
-"""manage.py purge_hars: delete HAR files and screenshots older than the retention (results
-stay)."""
+"""manage.py purge_hars: delete HAR files, screenshots and filmstrips older than the
+retention (results stay)."""
 
 from typing import Any
 
@@ -11,8 +11,8 @@ from scenarios.runs.retention import purge_hars
 
 class Command(BaseCommand):
     help = (
-        "Delete the HAR files and final screenshots of runs older than N days (default "
-        "PERFITE_HAR_RETENTION_DAYS); results and metrics stay."
+        "Delete the HAR files, final screenshots and filmstrips of runs older than N days "
+        "(default PERFITE_HAR_RETENTION_DAYS); results and metrics stay."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,6 +23,6 @@ class Command(BaseCommand):
         report = purge_hars(options["days"], dry_run=options["dry_run"])
         verb = "would delete" if options["dry_run"] else "deleted"
         self.stdout.write(
-            f"{verb} the HAR files and screenshots of {report.deleted} runs "
+            f"{verb} the HAR files, screenshots and filmstrips of {report.deleted} runs "
             f"({report.bytes_freed} bytes) older than {options['days']} days"
         )

@@ -11,8 +11,8 @@ from scenarios.runs.retention import purge_runs
 class Command(BaseCommand):
     help = (
         "Delete finished runs older than N days (default PERFITE_RUN_RETENTION_DAYS; 0 keeps "
-        "them forever) with their result documents, per-host rows, HARs and screenshots. "
-        "Graphite's series are not touched."
+        "them forever) with their result documents, per-host rows, HARs, screenshots and "
+        "filmstrips. Graphite's series are not touched."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,4 +1,5 @@
-"""Retention: HAR files and screenshots of old runs are deleted, their results stay."""
+"""Retention: HAR files, screenshots and filmstrips of old runs are deleted, their results
+stay."""
 
 import gzip
 import json
@@ -12,13 +13,16 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.visual.archive import pack
 from scenarios.models import Run, Scenario
 from scenarios.runs.retention import purge_hars
 from scenarios.runs.store import store_result
 from tests.factories import measured
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 96  # 100 bytes with a JPEG signature
-RESULT, HAR = measured(url="http://x.localhost/", scenario="s", ttfb=10.0, lcp=100.0)
+MEASURED, HAR = measured(url="http://x.localhost/", scenario="s", ttfb=10.0, lcp=100.0)
+RESULT = {**MEASURED, "filmstrip": {"frames": [{"ms": 0.0, "progress": None}], "error": "x"}}
+FILM = pack([JPEG])
 
 
 @pytest.fixture
@@ -29,7 +33,7 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 def stored_run(scenario: Scenario, age_days: float) -> Run:
     run = Run.objects.create(scenario=scenario)
-    assert store_result(run.pk, RESULT, HAR, screenshot=JPEG)
+    assert store_result(run.pk, RESULT, HAR, screenshot=JPEG, filmstrip=FILM)
     Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(days=age_days))
     return Run.objects.get(pk=run.pk)
 
@@ -50,18 +54,18 @@ def test_files_of_runs_past_the_retention_go_and_their_results_stay(
     old, recent = runs
     har_bytes = len(gzip.compress(json.dumps(HAR).encode()))  # roughly: the exact size is har_size
     assert abs(old.har_size - har_bytes) < 40
-    assert files(media) == [".gz", ".gz", ".jpg", ".jpg"]
+    assert files(media) == [".gz", ".gz", ".jpg", ".jpg", ".zip", ".zip"]
 
     report = purge_hars(30)
 
-    assert (report.deleted, report.bytes_freed) == (1, old.har_size + len(JPEG))
+    assert (report.deleted, report.bytes_freed) == (1, old.har_size + len(JPEG) + len(FILM))
     old.refresh_from_db()
-    assert (old.har.name, old.har_size, old.screenshot.name) == ("", 0, "")
+    assert (old.har.name, old.har_size, old.screenshot.name, old.filmstrip.name) == ("", 0, "", "")
     assert old.result == RESULT
     assert (old.status, old.lcp) == (Run.SUCCEEDED, 100.0)
     recent.refresh_from_db()
-    assert recent.har and recent.screenshot
-    assert files(media) == [".gz", ".jpg"]
+    assert recent.har and recent.screenshot and recent.filmstrip
+    assert files(media) == [".gz", ".jpg", ".zip"]
     assert purge_hars(30).deleted == 0  # nothing left to purge
 
 
@@ -70,13 +74,13 @@ def test_a_dry_run_reports_and_deletes_nothing(runs: tuple[Run, Run], media: Pat
     out = StringIO()
     call_command("purge_hars", "--days", "30", "--dry-run", stdout=out)
     assert out.getvalue().strip() == (
-        f"would delete the HAR files and screenshots of 1 runs ({old.har_size + len(JPEG)} "
-        "bytes) older than 30 days"
+        "would delete the HAR files, screenshots and filmstrips of 1 runs "
+        f"({old.har_size + len(JPEG) + len(FILM)} bytes) older than 30 days"
     )
-    assert files(media) == [".gz", ".gz", ".jpg", ".jpg"]
+    assert files(media) == [".gz", ".gz", ".jpg", ".jpg", ".zip", ".zip"]
     out = StringIO()
     call_command("purge_hars", "--days", "0", stdout=out)
-    assert out.getvalue().startswith("deleted the HAR files and screenshots of 2 runs (")
+    assert out.getvalue().startswith("deleted the HAR files, screenshots and filmstrips of 2 runs")
     assert files(media) == []
 
 
@@ -124,13 +128,13 @@ def test_runs_past_the_run_retention_go_with_their_files_and_graphite_stays(
     from scenarios.models import GraphitePoint, RunHost
     from scenarios.runs.retention import purge_runs
 
-    sizes = aged["old"].har_size + aged["in_done"].har_size + 2 * len(JPEG)
+    sizes = aged["old"].har_size + aged["in_done"].har_size + 2 * (len(JPEG) + len(FILM))
     hosts_before = RunHost.objects.count()
     report = purge_runs(400)
     assert (report.deleted, report.bytes_freed) == (2, sizes)
     left = set(Run.objects.values_list("pk", flat=True))
     assert left == {aged[k].pk for k in ("recent", "running", "in_pending")}
-    assert files(media) == [".gz", ".gz", ".jpg", ".jpg"]
+    assert files(media) == [".gz", ".gz", ".jpg", ".jpg", ".zip", ".zip"]
     assert RunHost.objects.filter(run_id__in=[aged["old"].pk, aged["in_done"].pk]).count() == 0
     assert RunHost.objects.count() <= hosts_before
     assert GraphitePoint.objects.count() == 1
@@ -144,7 +148,7 @@ def test_a_dry_run_and_a_zero_retention_delete_no_run(aged: dict[str, Run], medi
     assert out.getvalue().startswith("would delete 2 runs (")
     assert purge_runs(0).deleted == 0
     assert Run.objects.count() == 5
-    assert len(files(media)) == 8
+    assert len(files(media)) == 12  # four runs' HAR, screenshot and filmstrip
 
 
 def test_the_hourly_beat_task_deletes_runs_with_the_configured_retention(
