@@ -41,7 +41,7 @@ def test_the_filmstrip_is_stored_with_the_run(agent_run: tuple[Run, str], media:
     run.refresh_from_db()
     assert (run.filmstrip.name or "").endswith(f"run-{run.pk}.zip")
     assert run.filmstrip.read() == FILM
-    assert run.result["filmstrip"] == FRAMES
+    assert run.result is not None and run.result["filmstrip"] == FRAMES
 
 
 def _deflated() -> bytes:
