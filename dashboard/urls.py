@@ -19,6 +19,11 @@ urlpatterns = [
     path("runs/<int:pk>/status.json", views.run_status, name="run_status"),
     path("runs/<int:pk>/har/", views.run_har, name="run_har"),
     path("runs/<int:pk>/screenshot/", views.run_screenshot, name="run_screenshot"),
+    path(
+        "runs/<int:pk>/filmstrip/<int:index>.jpg",
+        views.run_filmstrip_frame,
+        name="run_filmstrip_frame",
+    ),
     path("compare/", views.compare, name="compare"),
     path("comparisons/<int:pk>/cancel/", views.comparison_cancel, name="comparison_cancel"),
     path("account/tokens/", views.tokens, name="tokens"),

@@ -9,13 +9,14 @@ from .edit import (
     scenario_run_now,
     scenario_try,
 )
-from .runs import run_detail, run_har, run_screenshot, run_status
+from .runs import run_detail, run_filmstrip_frame, run_har, run_screenshot, run_status
 from .scenarios import scenario_detail, scenario_list, scenario_series
 
 __all__ = [
     "compare",
     "comparison_cancel",
     "run_detail",
+    "run_filmstrip_frame",
     "run_har",
     "run_screenshot",
     "run_status",

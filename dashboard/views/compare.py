@@ -8,14 +8,17 @@ from scenarios.ci import workflow
 from scenarios.models import Comparison
 from scenarios.roles import can_edit, editor_required, viewer_required
 
+from .. import filmstrip
 from ..compare import CompareError, host_deltas, host_totals, load_sets, metric_deltas
 from ..waterfall import build_waterfall
+from .runs import interval_links
 
 
 @viewer_required
 def compare(request: HttpRequest) -> HttpResponse:
     """``?base=1,2,3&branch=4,5,6`` or ``?comparison=<id>``: metric deltas (medians), per-host
-    deltas and the waterfall of each side's median-load run. Without sets: the form only."""
+    deltas, and the filmstrip (``?filmstrip=`` interval) and waterfall of each side's
+    median-load run. Without sets: the form only."""
     # Repeated parameters (checkboxes: ?base=1&base=2) count like comma lists.
     params = {key: ",".join(request.GET.getlist(key)) for key in request.GET}
     context: dict[str, object] = {"params": params}
@@ -37,6 +40,13 @@ def compare(request: HttpRequest) -> HttpResponse:
                         "waterfall": build_waterfall(
                             side.representative.result if side.representative else None
                         ),
+                        "filmstrip": filmstrip.strip(
+                            side.representative.result,
+                            filmstrip.interval(request.GET.get("filmstrip")),
+                            stored=bool(side.representative.filmstrip),
+                        )
+                        if side.representative
+                        else None,
                     }
                     for side in (base, branch)
                 ],
@@ -45,6 +55,7 @@ def compare(request: HttpRequest) -> HttpResponse:
                 ),
                 "hosts": host_deltas(host_totals(base.runs), host_totals(branch.runs)),
                 "profile": next((r.profile for r in [*base.runs, *branch.runs]), ""),
+                "filmstrip_intervals": interval_links(request),
             }
         )
     return render(request, "dashboard/compare.html", context)

@@ -1,15 +1,16 @@
-"""A run's page (metrics, named metrics, waterfall, host and entity tables), its status, HAR
-and screenshot."""
+"""A run's page (metrics, named metrics, filmstrip, waterfall, host and entity tables), its
+status, HAR, screenshot and filmstrip frames."""
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from core.metrics import page_metrics
 from core.profiles import ProfileError, from_spec
+from core.visual.archive import ArchiveError, frame
 from scenarios.models import Run
 from scenarios.roles import can_edit, viewer_required
 
-from .. import named_metrics
+from .. import filmstrip, named_metrics
 from ..waterfall import build_waterfall, totals_table
 
 
@@ -58,6 +59,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for m in columns
             ],
             "named": named_metrics.read(result, (m.name for m in columns)),
+            **strip_context(request, run),
             "waterfall": build_waterfall(result),
             "hosts": totals_table(result, "hosts"),
             "entities": totals_table(result, "entities"),
@@ -98,6 +100,45 @@ def run_screenshot(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404("this run has no screenshot")
     kind = "image/png" if (run.screenshot.name or "").endswith(".png") else "image/jpeg"
     response = FileResponse(run.screenshot.open("rb"), content_type=kind)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def interval_links(request: HttpRequest) -> list[dict[str, object]]:
+    """Links to the filmstrip's intervals (``?filmstrip=``; the page's other parameters kept),
+    the one shown (dashboard.filmstrip.interval) marked current."""
+    chosen = filmstrip.interval(request.GET.get("filmstrip"))
+    links: list[dict[str, object]] = []
+    for ms in filmstrip.INTERVALS_MS:
+        query = request.GET.copy()
+        query["filmstrip"] = str(ms)
+        links.append({"ms": ms, "query": query.urlencode(), "current": ms == chosen})
+    return links
+
+
+def strip_context(request: HttpRequest, run: Run) -> dict[str, object]:
+    """The run's filmstrip at the interval ``?filmstrip=`` asks for, and the interval links."""
+    chosen = filmstrip.interval(request.GET.get("filmstrip"))
+    return {
+        "filmstrip": filmstrip.strip(run.result, chosen, stored=bool(run.filmstrip)),
+        "filmstrip_intervals": interval_links(request),
+    }
+
+
+@viewer_required
+def run_filmstrip_frame(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """Frame ``index`` of the run's filmstrip (JPEG), shown inline; 404 when the run has no
+    stored filmstrip or no such frame."""
+    run = get_object_or_404(Run, pk=pk)
+    if not run.filmstrip:
+        raise Http404("this run has no stored filmstrip")
+    try:
+        with run.filmstrip.open("rb") as source:
+            jpeg = frame(source, index)
+    except (ArchiveError, OSError) as exc:
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(jpeg, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response
