@@ -59,6 +59,7 @@ STANDARD = (
     Bench("ci", "ci_ab.py", ("--trials", "1", "--runs", "2", "--no-write")),
     Bench("har-ingest", "har_ingest.py", ("--mb", "20", "--entries", "400", "--no-write")),
     Bench("named-metrics", "named_metrics.py", ("--runs", "1", "--no-write"), server=True),
+    Bench("filmstrip", "filmstrip.py", ("--runs", "1", "--no-write")),
 )
 
 
