@@ -77,8 +77,8 @@ def test_named_metrics_are_stored_in_the_result_document(
             "metric Perfite knows",
         ),
         (
-            {"perceptual_speed_index": 900.0},
-            "metrics.perceptual_speed_index: 'perceptual_speed_index' is not a metric Perfite knows",
+            {"visual_progress": 900.0},
+            "metrics.visual_progress: 'visual_progress' is not a metric Perfite knows",
         ),
         ({"user.checkout_ready": "fast"}, "metric 'user.checkout_ready' must be a finite number"),
         ({"custom.cart_items": True}, "metric 'custom.cart_items' must be a finite number"),

@@ -137,7 +137,7 @@ def test_a_pages_own_label_is_made_a_valid_name(text: str, name: str | None) -> 
         ("ws.a b.sent", INVALID.format("a b")),
         ("step.pay.custom.N", INVALID.format("N")),
         ("user." + "x" * 65, "metric name 'xxxxxxxxxxxxxxxxxxxx'… is longer than 64 characters"),
-        ("perceptual_speed_index", "'perceptual_speed_index' is not a metric Perfite knows"),
+        ("visual_progress", "'visual_progress' is not a metric Perfite knows"),
         ("request.x", "'request.x' is not a metric Perfite knows"),
         ("step.pay.backend.x", "'step.pay.backend.x' is not a metric Perfite knows"),
     ],

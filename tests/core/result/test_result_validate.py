@@ -63,8 +63,8 @@ def test_named_metrics_and_a_split_an_import_gave_pass() -> None:
             "metrics.step.pay.request.X.count: invalid metric name 'X'",
         ),
         (
-            {"metrics": {"perceptual_speed_index": 9.0}},
-            "metrics.perceptual_speed_index: 'perceptual_speed_index' is not a metric",
+            {"metrics": {"visual_progress": 9.0}},
+            "metrics.visual_progress: 'visual_progress' is not a metric",
         ),
         ({"metrics": {"request.chat": 9.0}}, "metrics.request.chat: 'request.chat' is not a"),
         (

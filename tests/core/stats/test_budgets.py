@@ -93,8 +93,8 @@ def test_a_budget_on_a_named_metric_is_judged_on_the_runs_that_measured_it() -> 
     ("budgets", "reason"),
     [
         (
-            {"perceptual_speed_index": 1000},
-            "budget 'perceptual_speed_index': 'perceptual_speed_index' is not a metric Perfite knows",
+            {"visual_progress": 1000},
+            "budget 'visual_progress': 'visual_progress' is not a metric Perfite knows",
         ),
         ({"user.Ready": 10}, "budget 'user.Ready': invalid metric name 'Ready'"),
     ],

@@ -183,8 +183,8 @@ def test_one_query_reads_columns_and_only_the_named_keys_asked_for(
     ("fields", "message"),
     [
         (
-            {"metric": "perceptual_speed_index"},
-            "'perceptual_speed_index' is not a metric Perfite knows",
+            {"metric": "visual_progress"},
+            "'visual_progress' is not a metric Perfite knows",
         ),
         (
             {"metric": "user.Bad Name"},
