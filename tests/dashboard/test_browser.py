@@ -181,7 +181,9 @@ def test_an_editor_creates_tries_and_reads_a_scenario(
     third = [r for r in run.result["requests"] if r["party"] == "third"]
     assert out["third_visible"] == len(third) > 0
     assert out["count_text"] == f"{len(third)} of {len(paths)} requests"
-    assert out["charts"] == (10, 10)
+    # One chart per charted metric of the registry (nine, Speed Index included), two stacked
+    # party charts.
+    assert out["charts"] == (11, 11)
     assert out["compare_waterfalls"] == 2
     assert out["screenshot_size"] == [1280, 720]  # the trial's final viewport, served inline
     assert out["clicked_url"] == out["run_url"]
