@@ -70,6 +70,15 @@ def loopback_allowed() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def media_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """MEDIA_ROOT (HARs, screenshots, filmstrips) in a folder of this session, for this process
+    and the processes the tests start: files a run leaves never meet the next run's names
+    (storage would rename a clashing file) nor the checkout's own var/media."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
 def require_port(host: str, port: int, how: str) -> None:
     """Fail (never skip) when a needed service is not listening."""
     try:
