@@ -39,7 +39,7 @@ def test_the_host_that_turns_slow_ranks_first_and_is_blamed(
         run = Run.objects.create(scenario=scenario, location=location)
         m = measure(spec, browser_pool)
         assert m.result["status"] == "succeeded", m.result["error"]
-        store_result(run.pk, m.result, m.har)
+        store_result(run.pk, m.result, m.har, filmstrip=m.filmstrip)
         evaluate_after_run(run.pk)
         runs.append(run)
 

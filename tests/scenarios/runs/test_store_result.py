@@ -36,7 +36,7 @@ def measured(site, browser_pool):
 def test_stored_har_has_no_cookie_or_authorization_values(run, measured) -> None:
     raw = json.dumps(measured.har)
     assert "c00kie-s3cret" in raw and "t0ken-s3cret" in raw  # the browser really sent them
-    assert store_result(run.pk, measured.result, measured.har) is True
+    assert store_result(run.pk, measured.result, measured.har, filmstrip=measured.filmstrip) is True
     run.refresh_from_db()
     with run.har.open("rb") as handle:
         stored = gzip.decompress(handle.read()).decode()
@@ -46,7 +46,7 @@ def test_stored_har_has_no_cookie_or_authorization_values(run, measured) -> None
 
 
 def test_metrics_go_to_columns_and_hosts_to_rows(run, measured) -> None:
-    store_result(run.pk, measured.result, measured.har)
+    store_result(run.pk, measured.result, measured.har, filmstrip=measured.filmstrip)
     run.refresh_from_db()
     metrics = measured.result["metrics"]
     assert run.status == Run.SUCCEEDED
@@ -67,8 +67,10 @@ def test_metrics_go_to_columns_and_hosts_to_rows(run, measured) -> None:
 
 
 def test_the_same_delivery_twice_is_stored_once(run, measured) -> None:
-    assert store_result(run.pk, measured.result, measured.har) is True
-    assert store_result(run.pk, measured.result, measured.har) is False
+    assert store_result(run.pk, measured.result, measured.har, filmstrip=measured.filmstrip) is True
+    assert (
+        store_result(run.pk, measured.result, measured.har, filmstrip=measured.filmstrip) is False
+    )
     assert RunHost.objects.filter(run=run).count() == len(measured.result["hosts"])
 
 
@@ -82,7 +84,7 @@ def test_a_malformed_result_stores_nothing(run) -> None:
 
 
 def test_the_stored_har_agrees_with_the_runs_numbers(run, measured) -> None:
-    assert store_result(run.pk, measured.result, measured.har) is True
+    assert store_result(run.pk, measured.result, measured.har, filmstrip=measured.filmstrip) is True
     run.refresh_from_db()
     with run.har.open("rb") as handle:
         entries = json.loads(gzip.decompress(handle.read()))["log"]["entries"]
