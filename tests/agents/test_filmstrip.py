@@ -39,8 +39,11 @@ EARLY_MS = 20.0
 QUIET_MS = 1500
 
 
-def hand_computed(fcp: float) -> dict[str, float]:
-    t1 = fcp
+def hand_computed(first_change: float) -> dict[str, float]:
+    """The metrics of the steps page by hand: one third of the picture at the first change
+    (the text), two thirds once the image shows (STEPS_IMAGE_MS after navigation start, or
+    with the text if that is later), all of it with the block (STEPS_BLOCK_MS)."""
+    t1 = first_change
     t2 = max(float(STEPS_IMAGE_MS), t1)
     t3 = max(float(STEPS_BLOCK_MS), t2)
     speed_index = t1 + (t2 - t1) * (2 / 3) + (t3 - t2) * (1 / 3)
@@ -60,9 +63,15 @@ def test_speed_index_and_visually_complete_of_the_steps_page(
     assert result["status"] == "succeeded", result["error"]
     metrics = result["metrics"]
 
-    for name, expected in hand_computed(metrics["fcp"]).items():
+    # The first change is the frame's own time. FCP is not used for it: Chromium stamps FCP
+    # with the frame's presentation feedback, which on a busy machine comes tens of ms after
+    # the frame the screencast delivers (seen: FCP 540 ms for a text frame near 470 ms). The
+    # image and block steps are the page's own timers from navigation start, so they check
+    # the frames' clock against the page's.
+    first_change = metrics["first_visual_change"]
+    assert first_change <= metrics["fcp"] + EARLY_MS, metrics
+    for name, expected in hand_computed(first_change).items():
         assert expected - EARLY_MS <= metrics[name] <= expected + LATE_MS, (name, metrics)
-    assert abs(metrics["first_visual_change"] - metrics["fcp"]) <= EARLY_MS
     frames = result["filmstrip"]["frames"]
     steps = [f["progress"] for f in frames if f["progress"] > 0]
     assert steps == [pytest.approx(1 / 3, abs=0.02), pytest.approx(2 / 3, abs=0.02), 1.0]
