@@ -20,6 +20,7 @@ import argparse
 import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -133,6 +134,19 @@ def settle(bound_s: float, faults: Any) -> float:
     while GraphitePoint.objects.exists() and time.monotonic() - outbox < 180:
         time.sleep(5)
     return time.monotonic() - start
+
+
+def end_sessions() -> None:
+    """End the other sessions on the scratch database (a fault thread of a run stopped early
+    may hold one), so that it can be dropped; close this thread's."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
 
 
 def minsec(seconds: float) -> str:
@@ -261,9 +275,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
     finally:
         stack.stop()
         if not args.keep:
-            connection.close()
-            drop_database(original)
             shutil.rmtree(workdir, ignore_errors=True)
+            end_sessions()
+            drop_database(original)
     return figures, faults
 
 
@@ -275,6 +289,10 @@ def main() -> None:
         "--keep", action="store_true", help="keep the database and the logs for inspection"
     )
     args = parser.parse_args()
+    # Stopped early (Ctrl-C, or kill in the background, where a shell ignores SIGINT): stop
+    # the stack and drop the database on the way out all the same.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         os.environ["DATABASE_URL"] = LOCAL_POSTGRES
     os.environ["BENCH_DB_NAME"] = f"perfite_bench_chaos_{os.getpid()}"
