@@ -24,7 +24,7 @@ def reason(error: str) -> str:
 
 def count_runs(runs: list[Run]) -> dict[str, Any]:
     """Per location: scheduled, succeeded, failed, timed out, lost, stuck (still queued or
-    running), re-measured (more than one attempt); and the reasons of each failure and loss."""
+    running), claimed more than once (attempts > 1); and the reasons of each failure and loss."""
     table: dict[str, Counter[str]] = {LOCAL: Counter(), REMOTE: Counter()}
     reasons: Counter[tuple[str, str]] = Counter()
     for run in runs:
@@ -32,7 +32,7 @@ def count_runs(runs: list[Run]) -> dict[str, Any]:
         row["scheduled"] += 1
         status = run.status if run.status in Run.FINISHED else "stuck"
         row[status] += 1
-        row["re-measured"] += run.attempts > 1
+        row["attempts > 1"] += run.attempts > 1
         if status not in (Run.SUCCEEDED,):
             reasons[(status, reason(run.error or run.flagged))] += 1
     return {"table": {k: dict(v) for k, v in table.items()}, "reasons": reasons.most_common()}
