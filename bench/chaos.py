@@ -21,6 +21,7 @@ import os
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -149,6 +150,16 @@ def end_sessions() -> None:
     connection.close()
 
 
+def commit() -> str:
+    """The checked-out commit the stack ran (``+`` when files differ from it)."""
+    git = ["git", "-C", str(Path(__file__).resolve().parent.parent)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+    ).stdout.strip()
+    return (head.stdout.strip() or "unknown") + ("+" if dirty else "")
+
+
 def minsec(seconds: float) -> str:
     return f"{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"
 
@@ -158,8 +169,8 @@ def report(figures: dict[str, Any], faults: Any, argv: list[str]) -> str:
     runs, slots, points = figures["runs"], figures["slots"], figures["points"]
     load = figures["load"]
     lines = [
-        "Command: `" + " ".join(["python bench/chaos.py", *argv]) + "`, started "
-        f"{figures['started']} UTC.",
+        "Command: `" + " ".join(["python bench/chaos.py", *argv]) + "`, at commit "
+        f"{figures['commit']}, started {figures['started']} UTC.",
         "",
         f"Load for {figures['minutes']:.0f} minutes ({slots['expected'] // len(LOAD)} slots of "
         f"{len(LOAD)} scheduled scenarios, four on two local agents, two on two remote ones; "
@@ -199,8 +210,8 @@ def report(figures: dict[str, Any], faults: Any, argv: list[str]) -> str:
         f"**{slots['missed']} missed**, {slots['doubled']} doubled (more than one run in a "
         f"slot), {slots['outside']} outside the window.",
         "",
-        f"Duplicate results: {slots['doubled']} doubled slots; {files['extra']} HAR or "
-        f"screenshot files beyond the {files['named by runs']} the runs point to; "
+        f"Duplicate results: {slots['doubled']} doubled slots; {files['extra']} stored "
+        f"files (HARs, screenshots, …) beyond the {files['named by runs']} the runs point to; "
         f"{points['more than once']} Graphite points received more than once.",
         "",
         f"Graphite: {points['expected']} points expected from the {points['runs']} stored runs "
@@ -271,6 +282,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
         )
         figures = {
             "started": first.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            "commit": commit(),
             "minutes": (ended - first.timestamp()) / 60,
             "settle_s": settle_s,
             "lost_after_s": lost_after,

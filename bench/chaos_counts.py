@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models import FileField
 
 from bench.chaos_stack import LOCAL, REMOTE, CountingCarbon
 from scenarios.models import Run
@@ -58,11 +59,13 @@ def count_slots(runs: list[Run], first: datetime, slots: int, scenarios: int) ->
 
 
 def count_files(runs: list[Run]) -> dict[str, int]:
-    """HAR and screenshot files in storage against the ones runs point to: a result written
-    twice would leave a second file (storage never overwrites a name)."""
+    """Files in storage (HARs, screenshots, every file a run keeps) against the ones runs
+    point to: a result written twice would leave a second file (storage never overwrites a
+    name)."""
     media = Path(settings.MEDIA_ROOT)
     stored = {p.relative_to(media).as_posix() for p in media.rglob("*") if p.is_file()}
-    named = {str(f) for run in runs for f in (run.har, run.screenshot) if f}
+    fields = [f.name for f in Run._meta.get_fields() if isinstance(f, FileField)]
+    named = {str(value) for run in runs for name in fields if (value := getattr(run, name))}
     return {"files": len(stored), "named by runs": len(named), "extra": len(stored - named)}
 
 
