@@ -24,26 +24,28 @@ from core.metrics.lookup import (
     unit_of,
     unit_symbol,
 )
+from core.metrics.named import (
+    BACKEND,
+    CUSTOM,
+    NAMED_FAMILIES,
+    REQUEST,
+    STEP_SCOPED,
+    USER,
+    WEBSOCKET,
+)
 from core.metrics.names import clean_name, name_problem
 from core.metrics.registry import (
-    BACKEND,
     CONTENT_CLASS,
     CPU,
-    CUSTOM,
     ENTITY,
     FAMILIES,
     HOST,
-    NAMED_FAMILIES,
     PAGE,
     PARTY,
-    REQUEST,
     STEP,
-    STEP_SCOPED,
     TOTALS,
     TOTALS_FAMILIES,
-    USER,
     VISUAL,
-    WEBSOCKET,
 )
 from core.metrics.types import Attribution, Family, Metric, UnknownMetric
 from core.metrics.units import BYTES, COUNT, MISSING, MS, NUMBER, SCORE, Unit, format_in

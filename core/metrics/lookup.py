@@ -3,8 +3,9 @@ units, labels and the one formatter applied to a name."""
 
 from dataclasses import replace
 
+from core.metrics.named import STEP_SCOPED
 from core.metrics.names import name_problem
-from core.metrics.registry import FAMILIES, PAGE, STEP, STEP_SCOPED
+from core.metrics.registry import FAMILIES, PAGE, STEP
 from core.metrics.types import WHOLE_LOAD, Attribution, Family, Metric, UnknownMetric
 from core.metrics.units import MS, Unit, format_in
 

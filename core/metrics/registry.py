@@ -16,16 +16,16 @@ measured step carries its own user timings, named requests, JS values, WebSocket
 metrics: ``step.<step>.<that name>`` (``step.checkout.request.create_chat.duration_ms``).
 """
 
+from core.metrics.named import NAMED_FAMILIES
 from core.metrics.types import (
     CRITICAL_PATH,
     MAIN_THREAD,
-    NAMED_REQUESTS,
     NOTHING,
     Attribution,
     Family,
     Metric,
 )
-from core.metrics.units import BYTES, COUNT, MS, NUMBER, SCORE
+from core.metrics.units import BYTES, COUNT, MS, SCORE
 
 PAGE: tuple[Metric, ...] = (
     Metric("dns", "DNS", MS, "DNS lookup of the first document", graphite=True),
@@ -299,119 +299,6 @@ CONTENT_CLASS = Family(
     "type", "Content class", "content_classes", "type", TOTALS, reported=("transfer_bytes",)
 )
 STEP = Family("step", "Step", "steps", "step", STEP_FIELDS)
-
-# Named families: members named by the page or the scenario script, values in ``metrics``.
-USER = Family(
-    "user",
-    "User timing",
-    "metrics",
-    "user",
-    (),
-    named=True,
-    value=Metric(
-        "value",
-        "User timing",
-        MS,
-        "A performance.mark's time from navigation start, or a performance.measure's duration",
-        graphite=True,
-    ),
-)
-# A named request's change is traced to the requests its declaration matches.
-REQUEST_FIELDS: tuple[Metric, ...] = (
-    Metric(
-        "duration_ms",
-        "Duration",
-        MS,
-        "The first matching request, start to end",
-        graphite=True,
-        attribution=NAMED_REQUESTS,
-    ),
-    Metric(
-        "ttfb_ms",
-        "TTFB",
-        MS,
-        "The first matching request: time to its first byte",
-        graphite=True,
-        attribution=NAMED_REQUESTS,
-    ),
-    Metric(
-        "transfer_bytes",
-        "Transfer",
-        BYTES,
-        "Bytes on the wire of every match",
-        graphite=True,
-        attribution=NAMED_REQUESTS,
-    ),
-    Metric("count", "Count", COUNT, "Matching requests", graphite=True, attribution=NAMED_REQUESTS),
-    Metric(
-        "failed",
-        "Failed",
-        COUNT,
-        "Matches that failed or answered 4xx/5xx",
-        graphite=True,
-        attribution=NAMED_REQUESTS,
-    ),
-)
-REQUEST = Family("request", "Request", "metrics", "request", REQUEST_FIELDS, named=True)
-CUSTOM = Family(
-    "custom",
-    "JS value",
-    "metrics",
-    "custom",
-    (),
-    named=True,
-    value=Metric(
-        "value",
-        "JS value",
-        NUMBER,
-        "A JavaScript expression's value",
-        graphite=True,
-        attribution=NOTHING,
-    ),
-)
-WS_FIELDS: tuple[Metric, ...] = (
-    Metric(
-        "connect_ms",
-        "Connect",
-        MS,
-        "The first matching socket: creation to open",
-        graphite=True,
-        attribution=NOTHING,
-    ),
-    Metric("sent", "Frames sent", COUNT, graphite=True, attribution=NOTHING),
-    Metric("received", "Frames received", COUNT, graphite=True, attribution=NOTHING),
-    Metric("sent_bytes", "Bytes sent", BYTES, graphite=True, attribution=NOTHING),
-    Metric("received_bytes", "Bytes received", BYTES, graphite=True, attribution=NOTHING),
-    Metric(
-        "reply_ms",
-        "Reply",
-        MS,
-        "Median time from a sent frame to the next matching reply",
-        graphite=True,
-        attribution=NOTHING,
-    ),
-)
-WEBSOCKET = Family("ws", "WebSocket", "metrics", "ws", WS_FIELDS, named=True)
-BACKEND = Family(
-    "backend",
-    "Backend",
-    "metrics",
-    "backend",
-    (),
-    named=True,
-    value=Metric(
-        "value",
-        "Backend",
-        NUMBER,
-        "A Graphite series' mean over the run's window",
-        graphite=True,
-        attribution=NOTHING,
-    ),
-)
-NAMED_FAMILIES: tuple[Family, ...] = (USER, REQUEST, CUSTOM, WEBSOCKET, BACKEND)
-# What a measured step carries of its own (``step.<step>.<name>``): not backend series, which
-# belong to the run's whole window.
-STEP_SCOPED: tuple[Family, ...] = (USER, REQUEST, CUSTOM, WEBSOCKET)
 
 FAMILIES: tuple[Family, ...] = (PARTY, HOST, ENTITY, CONTENT_CLASS, STEP, *NAMED_FAMILIES)
 TOTALS_FAMILIES: tuple[Family, ...] = (PARTY, CONTENT_CLASS, ENTITY, HOST)

@@ -6,8 +6,12 @@ import pytest
 from core.metrics import (
     BYTES,
     COUNT,
+    CUSTOM,
     MS,
     NUMBER,
+    REQUEST,
+    STEP,
+    USER,
     UnknownMetric,
     format_value,
     metric,
@@ -15,7 +19,6 @@ from core.metrics import (
     split_name,
 )
 from core.metrics.names import clean_name, name_problem
-from core.metrics.registry import CUSTOM, REQUEST, STEP, USER
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """A step's own named metric whose last component is also a field of a step."""
 
-from core.metrics import MS, metric, split_name
-from core.metrics.registry import REQUEST, STEP
+from core.metrics import MS, REQUEST, STEP, metric, split_name
 
 
 def test_a_steps_named_request_duration_is_the_requests_not_a_steps() -> None:
