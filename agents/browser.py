@@ -33,6 +33,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from agents.cdp import CdpError
 from agents.context_options import blocked, context_options
 from agents.emulation import apply_profile
+from agents.engines import DEFAULT, InfrastructureError, engine
 from agents.filmstrip import Limits, Screencast, archive, develop_capture
 from agents.journey import NAVIGATING, Journey, QuietTimeout, describe, now_ms, wait_quiet
 from agents.page_counters import PageCounters
@@ -52,54 +53,17 @@ class BrowserPool(Protocol):
 
     def call(self, func: Callable[..., T], *args: Any) -> T: ...
 
-    def browser(self, dns: dict[str, str] | None = None) -> Browser: ...
+    def browser(self, dns: dict[str, str] | None = None, name: str = DEFAULT) -> Browser: ...
 
-    def proxy(self, dns: dict[str, str] | None = None) -> ProxyProcess | None: ...
+    def proxy(
+        self, dns: dict[str, str] | None = None, name: str = DEFAULT
+    ) -> ProxyProcess | None: ...
 
     @property
     def playwright(self) -> Playwright | None: ...
 
 
 COLLECTOR_JS = (Path(__file__).with_name("collector.js")).read_text()
-DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-# Flags for a quiet, reproducible browser: no background traffic polluting the HAR.
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-default-apps",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--metrics-recording-only",
-    "--disable-features=Translate,OptimizationHints,MediaRouter",
-]
-
-
-class BrowserNotFound(RuntimeError):
-    """No Chromium could be found; the message says how to get one."""
-
-
-class InfrastructureError(RuntimeError):
-    """The browser itself failed (crash, closed): worth a retry, unlike a page error."""
-
-
-def find_chromium(explicit: str = "") -> str | None:
-    """Path of the Chromium to launch: the explicit setting, then Debian's, then None (meaning
-    Playwright's own download, if ``playwright install chromium`` was run)."""
-    if explicit:
-        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
-            raise BrowserNotFound(f"PERFITE_BROWSER_PATH={explicit} is not an executable file")
-        return explicit
-    for candidate in DEBIAN_CHROMIUM:
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def host_resolver_rules(dns: dict[str, str]) -> str:
-    """Chromium's ``--host-resolver-rules`` value for ``dns`` (host -> address); "" for none.
-    Also the key a pool keeps one browser per (the rules apply to a whole browser process)."""
-    return ", ".join(f"MAP {host} {address}" for host, address in sorted(dns.items()))
 
 
 def start_playwright() -> Playwright:
@@ -107,47 +71,27 @@ def start_playwright() -> Playwright:
     return sync_playwright().start()
 
 
-def proxy_args(port: int) -> list[str]:
-    """Flags sending every connection of the browser through the address-policy proxy on
-    ``port`` (agents.proxy), which resolves the names (SOCKS5 resolves on the proxy's side)."""
-    return [
-        f"--proxy-server=socks5://127.0.0.1:{port}",
-        # Chromium sends localhost and loopback addresses around a proxy unless told not to.
-        "--proxy-bypass-list=<-loopback>",
-        # Nothing resolved by the browser itself: a name it looked up could not be connected
-        # to anyway, every connection goes through the proxy, which resolves it.
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-        # WebRTC may otherwise send UDP around the proxy, to any address.
-        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
-    ]
+def pool_key(browser: str, dns: dict[str, str]) -> str:
+    """The key a pool keeps one browser process per: the engine, and the DNS map (a process
+    applies one map to all its pages)."""
+    return f"{browser} " + ", ".join(
+        f"MAP {host} {address}" for host, address in sorted(dns.items())
+    )
 
 
 def launch(
     playwright: Playwright,
-    rules: str,
+    browser: str,
+    dns: dict[str, str],
     executable_path: str,
     headless: bool,
     proxy_port: int | None = None,
 ) -> Browser:
-    """A quiet Chromium (CHROMIUM_ARGS) connecting through the proxy on ``proxy_port`` (which
-    applies the DNS map itself), or directly, resolving hosts by ``rules``, without one.
-    Raises BrowserNotFound when there is no Chromium, InfrastructureError when it fails to
-    start."""
-    args = list(CHROMIUM_ARGS)
-    if proxy_port is not None:
-        args += proxy_args(proxy_port)
-    elif rules:
-        args.append(f"--host-resolver-rules={rules}")
-    executable = find_chromium(executable_path)
-    try:
-        return playwright.chromium.launch(executable_path=executable, headless=headless, args=args)
-    except PlaywrightError as exc:
-        if executable is None and "Executable doesn't exist" in str(exc):
-            raise BrowserNotFound(
-                "No Chromium found: install Debian's `chromium` (apt-get install chromium), "
-                "set PERFITE_BROWSER_PATH, or run `playwright install chromium`."
-            ) from exc
-        raise InfrastructureError(f"browser failed to start: {exc}") from exc
+    """A quiet ``browser`` (engine name) resolving hosts by ``dns``, through the proxy on
+    ``proxy_port`` when given (agents.engines.<browser>.launch). Raises BrowserNotFound when
+    it is not on this machine, InfrastructureError when it fails to start."""
+    launcher = engine(browser).launch
+    return launcher(playwright, dns, executable_path, headless, proxy_port=proxy_port)  # type: ignore[no-any-return]
 
 
 def shut_down(browsers: Iterable[Browser], playwright: Playwright | None) -> None:

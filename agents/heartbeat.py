@@ -49,7 +49,8 @@ def browser_version(executable: str = "") -> str:
 
     Runs ``<chromium> --version``; never starts Playwright.
     """
-    from agents.browser import BrowserNotFound, find_chromium
+    from agents.engines import BrowserNotFound
+    from agents.engines.chromium import find_chromium
 
     try:
         path = find_chromium(executable)

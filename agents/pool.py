@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 
 from agents import browser as engine
+from agents.engines import DEFAULT
 from agents.proxy_process import ProxyProcess
 from core.netpolicy import AddressPolicy
 
@@ -86,11 +87,12 @@ class BrowserPool:
             except BaseException as exc:  # handed to the caller, who raises it
                 future.set_exception(exc)
 
-    def browser(self, dns: dict[str, str] | None = None) -> engine.Browser:
-        """The warm browser resolving hosts by ``dns`` (host -> address), launched on first use
-        or when it disconnected. Only on the pool's thread (inside ``call``). Raises
-        BrowserNotFound or InfrastructureError (agents.browser) when none can start."""
-        rules = engine.host_resolver_rules(dns or {})
+    def browser(self, dns: dict[str, str] | None = None, name: str = DEFAULT) -> engine.Browser:
+        """The warm ``name`` browser (an engine: agents.engines) resolving hosts by ``dns``
+        (host -> address), launched on first use or when it disconnected. Only on the pool's
+        thread (inside ``call``). Raises BrowserNotFound or InfrastructureError
+        (agents.engines) when none can start."""
+        rules = engine.pool_key(name, dns or {})
         browser = self._browsers.get(rules)
         proxy = self._proxies.get(rules)
         if browser is not None and browser.is_connected():
@@ -102,8 +104,9 @@ class BrowserPool:
         proxy = self._proxy_for(rules, dns or {})
         browser = engine.launch(
             self._playwright,
-            rules,
-            self._explicit,
+            name,
+            dns or {},
+            self._explicit if name == DEFAULT else "",
             self._headless,
             proxy_port=proxy.port if proxy is not None else None,
         )
@@ -131,11 +134,11 @@ class BrowserPool:
             self._proxies[rules] = proxy
         return proxy
 
-    def proxy(self, dns: dict[str, str] | None = None) -> ProxyProcess | None:
+    def proxy(self, dns: dict[str, str] | None = None, name: str = DEFAULT) -> ProxyProcess | None:
         """The proxy the browser for ``dns`` goes through; None when it has none (the policy
         allowed everything at its launch, or it was never launched). Only on the pool's
         thread, after ``browser(dns)``."""
-        return self._proxies.get(engine.host_resolver_rules(dns or {}))
+        return self._proxies.get(engine.pool_key(name, dns or {}))
 
     @property
     def playwright(self) -> engine.Playwright | None:

@@ -280,6 +280,12 @@ CELERY_BEAT_SCHEDULE = {
 # --- Perfite --------------------------------------------------------------
 PERFITE_LOCATION = os.environ.get("PERFITE_LOCATION", "local")
 PERFITE_BROWSER_PATH = os.environ.get("PERFITE_BROWSER_PATH", "")
+# Firefox: a distribution's Firefox (138 or later, driven over WebDriver BiDi) at this path,
+# else Debian's firefox-esr, else Playwright's own build (agents.engines.firefox).
+PERFITE_FIREFOX_PATH = os.environ.get("PERFITE_FIREFOX_PATH", "")
+# The browsers an agent offers (comma-separated: chromium, firefox, webkit); empty: every one
+# found on its machine. Its heartbeat announces them; it consumes one queue per browser.
+PERFITE_BROWSERS = env_list("PERFITE_BROWSERS")
 PERFITE_QUIET_MS = env_int("PERFITE_QUIET_MS", 2000)
 PERFITE_STEP_TIMEOUT_MS = env_int("PERFITE_STEP_TIMEOUT_MS", 30_000)
 PERFITE_HAR_CONTENT = os.environ.get("PERFITE_HAR_CONTENT", "omit")

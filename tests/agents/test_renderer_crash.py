@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from agents.browser import InfrastructureError, measure
+from agents.browser import measure
+from agents.engines import InfrastructureError
 from demosite.content import BEACON, STATIC, WWW
 from tests.agents.test_measure import spec_for
 

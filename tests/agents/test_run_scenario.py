@@ -6,7 +6,7 @@ from unittest.mock import Mock
 import pytest
 
 from agents import tasks
-from agents.browser import InfrastructureError
+from agents.engines import InfrastructureError
 
 
 def test_a_crashed_browser_is_reset_for_the_retry(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,7 +35,7 @@ def test_the_browser_version_comes_from_chromium_itself() -> None:
 
 
 def test_an_unknown_browser_is_left_out_of_the_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("agents.browser.find_chromium", lambda explicit="": None)
+    monkeypatch.setattr("agents.engines.chromium.find_chromium", lambda explicit="": None)
     assert agent_info(4) == {"version": __version__, "concurrency": 4}
 
 
