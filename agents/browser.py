@@ -30,17 +30,19 @@ from playwright.sync_api import (
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from agents.cdp import CdpError
+from agents.cdp import CdpError, CdpSession
 from agents.context_options import blocked, context_options
-from agents.emulation import apply_profile
+from agents.emulation import apply_profile, refuse_profile
 from agents.engines import DEFAULT, InfrastructureError, engine
 from agents.filmstrip import Limits, Screencast, archive, develop_capture
 from agents.journey import NAVIGATING, Journey, QuietTimeout, describe, now_ms, wait_quiet
+from agents.js_values import page_error, page_value, settled
 from agents.page_counters import PageCounters
 from agents.proxy_errors import explain_run
 from agents.proxy_lookup import restore_lookup_time
 from agents.proxy_process import ProxyProcess
 from agents.recording import Recording
+from core.result.absent import unavailable
 from core.result.build import build_result
 from core.visual.filmstrip import Capture
 
@@ -101,6 +103,29 @@ def shut_down(browsers: Iterable[Browser], playwright: Playwright | None) -> Non
             browser.close()
     if playwright is not None:
         playwright.stop()
+
+
+class _PageOnly:
+    """The session of a browser without DevTools (Firefox, WebKit): values are evaluated
+    through Playwright (a promise still gets its timeout; an endless loop is stopped by the
+    browser's own slow-script limit), and every other command is refused with the reason,
+    so the metrics that need it are absent with that reason, never zero."""
+
+    def __init__(self, page: Page, label: str) -> None:
+        self._page = page
+        self._label = label
+
+    def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        if method != "Runtime.evaluate" or not params:
+            raise CdpError(f"{self._label} has no DevTools session")
+        try:
+            reply = self._page.evaluate(settled(str(params["expression"])))
+        except PlaywrightError as exc:
+            return page_error(_first_line(exc))
+        if "thrown" in reply:
+            return page_error(str(reply["thrown"]))
+        value = reply.get("value")
+        return {"result": page_value(value)}
 
 
 class _Cdp:
@@ -201,8 +226,10 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     step_timeout = float(spec.get("step_timeout_ms", 30_000))
     quiet_ms = int(spec.get("quiet_ms", 2000))
     deadline = time.monotonic() + float(spec.get("run_timeout_ms", 120_000)) / 1000
-    browser = pool.browser(setup.get("dns") or {})
-    proxy = pool.proxy(setup.get("dns") or {})
+    name = str(spec.get("browser") or DEFAULT)
+    kind = engine(name)
+    browser = pool.browser(setup.get("dns") or {}, name)
+    proxy = pool.proxy(setup.get("dns") or {}, name)
     if proxy is not None:
         proxy.take_report()  # an earlier run's connections are not this run's
     workdir = tempfile.mkdtemp(prefix="perfite-")
@@ -243,18 +270,28 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         _block(context, list(setup.get("block") or []))
         page = context.new_page()
         page.on("crash", recording.crash)
-        session = context.new_cdp_session(page)
-        recording.track_wire(session)
-        emulation = apply_profile(session, spec.get("profile"))  # before the first navigation
+        session = kind.devtools(context, page)
+        if session is not None:
+            recording.track_wire(session)
+            emulation = apply_profile(session, spec.get("profile"))  # before the first navigation
+            cdp: CdpSession = _Cdp(session, page, recording)  # for the counters and values too
+        else:
+            emulation, refused = refuse_profile(kind.LABEL, spec.get("profile"))
+            if refused:
+                status, error = "failed", refused
+            cdp = _PageOnly(page, kind.LABEL)
         recording.track_network(page)
-        cdp = _Cdp(session, page, recording)  # for the page's counters and values too
         counters = PageCounters(cdp)
         journey = Journey(page, cdp, counters, recording, spec["url"], quiet_ms, deadline)
         counters.start(now_ms())
-        screencast = _screencast(context, page, spec)
+        screencast = _screencast(context, page, spec) if session is not None else None
         try:
             timeout = min(step_timeout, max((deadline - time.monotonic()) * 1000, 1))
-            response = page.goto(spec["url"], wait_until="load", timeout=timeout)
+            response = (
+                page.goto(spec["url"], wait_until="load", timeout=timeout)
+                if status == "succeeded"
+                else None
+            )
             if response is not None and response.status >= 400:
                 status, error = "failed", f"HTTP {response.status} for {spec['url']}"
             for step in spec.get("steps") or [] if status == "succeeded" else []:
@@ -324,6 +361,8 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         started_at=started_at,
         finished_at=finished_at,
         browser_version=browser.version,
+        browser=name,
+        unavailable=unavailable(kind.LABEL, kind.CAPABILITIES),
         har=har,
         snapshots=snapshots,
         wire=list(recording.wire.values()),

@@ -117,3 +117,16 @@ def apply_profile(cdp: EventSession, value: Any) -> Emulation:
     if profile.cpu_slowdown != 1:
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile.cpu_slowdown})
     return emulation
+
+
+def refuse_profile(browser: str, value: Any) -> tuple[Emulation, str | None]:
+    """For a browser without network and CPU emulation: the native Emulation, and the reason
+    the run cannot be measured when the spec's ``profile`` asks for shaping (None when it
+    does not). A run is never measured under other conditions than those it names."""
+    profile = from_spec(value)
+    if profile.native:
+        return Emulation(profile), None
+    return Emulation(from_spec(None)), (
+        f"{browser} cannot apply the profile {profile.name!r}: connection and CPU profiles "
+        "need Chromium's emulation"
+    )

@@ -10,6 +10,7 @@ never a failed run; whether a number is finite and in range is the result builde
 """
 
 import json
+import math
 import time
 from typing import Any
 
@@ -83,3 +84,39 @@ def read_reply(reply: dict[str, Any], timeout_ms: int = TIMEOUT_MS) -> dict[str,
     else:
         shown = ""  # undefined
     return {"error": f"not a number: {kind} {shown[:60]}".rstrip()}
+
+
+def page_value(value: Any) -> dict[str, Any]:
+    """A value Playwright's ``page.evaluate`` returned, in the shape of a ``Runtime.evaluate``
+    result (for a browser without DevTools), so ``read_reply`` judges both alike."""
+    if isinstance(value, bool):
+        return {"type": "boolean", "value": value}
+    if isinstance(value, int | float):
+        if math.isfinite(value):
+            return {"type": "number", "value": value}
+        special = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return {"type": "number", "unserializableValue": special}
+    if value is None:
+        return {"type": "undefined"}
+    if isinstance(value, str):
+        return {"type": "string", "value": value}
+    return {"type": "object", "value": value}
+
+
+def page_error(text: str) -> dict[str, Any]:
+    """A ``page.evaluate`` failure (its message ``text``) as a ``Runtime.evaluate`` reply."""
+    thrown = _TIMED_OUT if _TIMED_OUT in text else text
+    return {"exceptionDetails": {"exception": {"value": thrown, "description": text}}}
+
+
+def settled(expression: str) -> str:
+    """``expression`` (already ``wrap``-ped) as one whose promise always resolves, to
+    ``{value}`` or ``{thrown}`` (an Error as ``Name: message``, like DevTools' first line):
+    over WebDriver BiDi a promise rejected with a non-Error comes back only as "unknown
+    error"."""
+    return (
+        "(async () => { try { return { value: await (\n"
+        f"{expression}\n"
+        ") }; } catch (e) { return { thrown: e instanceof Error ? `${e.name}: ${e.message}` "
+        ": String(e) }; } })()"
+    )

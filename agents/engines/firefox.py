@@ -9,7 +9,16 @@ heap counters, connection profiles or filmstrip), no long tasks (so no blocking 
 layout-shift entries (so no CLS). Those metrics are absent for its runs, never zero.
 """
 
-from agents.engines import BrowserNotFound, executable, playwright_build
+import os
+import shlex
+import sys
+import tempfile
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from agents.engines import BrowserNotFound, InfrastructureError, executable, playwright_build
 from agents.engines import version_of as _version_of
 
 NAME = "firefox"
@@ -67,3 +76,111 @@ def version() -> str:
     if path is None:
         return playwright_build("firefox") or ""
     return _version_of(path)
+
+
+QUIET_PREFS: dict[str, Any] = {
+    # No traffic of Firefox's own in a run's HAR or to Mozilla: remote settings, updates,
+    # telemetry, captive-portal and connectivity checks, safe browsing, prefetching.
+    "services.settings.server": "http://127.0.0.1:9/",
+    "app.update.disabledForTesting": True,
+    "browser.safebrowsing.malware.enabled": False,
+    "browser.safebrowsing.phishing.enabled": False,
+    "browser.safebrowsing.downloads.enabled": False,
+    "browser.safebrowsing.provider.mozilla.updateURL": "",
+    "network.captive-portal-service.enabled": False,
+    "network.connectivity-service.enabled": False,
+    "datareporting.policy.dataSubmissionEnabled": False,
+    "toolkit.telemetry.enabled": False,
+    "browser.newtabpage.enabled": False,
+    "browser.startup.page": 0,
+    "network.dns.disablePrefetch": True,
+    "network.prefetch-next": False,
+    "network.predictor.enabled": False,
+    "network.http.speculative-parallel-limit": 0,
+    "extensions.update.enabled": False,
+    "extensions.getAddons.cache.enabled": False,
+    "media.gmp-manager.url": "",
+    # HTTP/3 off, as Chromium's --disable-quic: the same protocol in both browsers.
+    "network.http.http3.enable": False,
+}
+
+
+def proxy_prefs(port: int) -> dict[str, Any]:
+    """Preferences sending every connection through the address-policy proxy on ``port``
+    (SOCKS5, names resolved on the proxy's side, which also applies the DNS map): Firefox's
+    only way to map hosts to addresses."""
+    return {
+        "network.proxy.type": 1,
+        "network.proxy.socks": "127.0.0.1",
+        "network.proxy.socks_port": port,
+        "network.proxy.socks_version": 5,
+        "network.proxy.socks_remote_dns": True,
+        "network.proxy.no_proxies_on": "",
+        # Firefox sends localhost around a proxy unless told not to.
+        "network.proxy.allow_hijacking_localhost": True,
+        "media.peerconnection.ice.proxy_only": True,
+    }
+
+
+def launcher(firefox: str) -> str:
+    """An executable that runs ``firefox`` behind the BiDi relay (agents.engines.bidi_relay),
+    made once per process in a temporary folder."""
+    global _launcher
+    if _launcher is None or not os.path.exists(_launcher[1]) or _launcher[0] != firefox:
+        folder = tempfile.mkdtemp(prefix="perfite-firefox-")
+        path = os.path.join(folder, "firefox")
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(
+                "#!/bin/sh\n"
+                f"PYTHONPATH={shlex.quote(root)}${{PYTHONPATH:+:$PYTHONPATH}} "
+                f"exec {shlex.quote(sys.executable)} -m agents.engines.bidi_relay "
+                f'{shlex.quote(firefox)} "$@"\n'
+            )
+        os.chmod(path, 0o755)
+        _launcher = (firefox, path)
+    return _launcher[1]
+
+
+_launcher: tuple[str, str] | None = None
+
+
+def launch(
+    playwright: Playwright,
+    dns: dict[str, str],
+    executable_path: str,
+    headless: bool,
+    proxy_port: int | None = None,
+) -> Browser:
+    """A quiet Firefox (QUIET_PREFS), through the proxy on ``proxy_port`` when given. A DNS
+    map needs that proxy (Firefox has no host-resolver rules): without one it is refused.
+    Raises BrowserNotFound when there is no Firefox, InfrastructureError when it fails to
+    start."""
+    if dns and proxy_port is None:
+        raise BrowserNotFound(
+            "Firefox maps hosts to addresses only through the address-policy proxy, which "
+            "this agent runs without (PERFITE_ALLOWED_NETWORKS=*)"
+        )
+    prefs = dict(QUIET_PREFS)
+    if proxy_port is not None:
+        prefs.update(proxy_prefs(proxy_port))
+    path = find_firefox(executable_path or _explicit())
+    try:
+        if path is None:
+            if playwright_build("firefox") is None:
+                raise BrowserNotFound(MISSING)
+            return playwright.firefox.launch(headless=headless, firefox_user_prefs=prefs)
+        return playwright.firefox.launch(
+            channel="moz-firefox",
+            executable_path=launcher(path),
+            headless=headless,
+            firefox_user_prefs=prefs,
+            env={**os.environ, "MOZ_REMOTE_SETTINGS_DEVTOOLS": "1"},
+        )
+    except PlaywrightError as exc:
+        raise InfrastructureError(f"browser failed to start: {exc}") from exc
+
+
+def devtools(context: BrowserContext, page: Page) -> None:
+    """Firefox has no DevTools session Perfite can use."""
+    return None

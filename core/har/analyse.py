@@ -62,10 +62,30 @@ def _timings(entry: Json, url: str, nav: Json | None, is_first_document: bool) -
     return timings
 
 
+def from_memory_cache(entry: Mapping[str, Any]) -> bool:
+    """Whether ``entry`` is a resource the page took from the browser's memory cache, not a
+    request: Firefox reports those (status 200, no headers, no body, no wait and no receive
+    time) where Chromium reports nothing, and counting them would make one page two sizes
+    in two browsers."""
+    response, timings = entry.get("response") or {}, entry.get("timings") or {}
+    return bool(
+        int(response.get("status") or 0) > 0
+        and response.get("headersSize") == 0
+        and response.get("bodySize") == 0
+        and timings.get("wait") == -1
+        and timings.get("receive") == -1
+    )
+
+
 def _in_start_order(har: Mapping[str, Any]) -> list[tuple[float, Json]]:
-    """(epoch ms, entry) pairs sorted by start: the order of :func:`analyse_entries` records."""
+    """(epoch ms, entry) pairs of the requests sorted by start (memory-cache hits left out):
+    the order of :func:`analyse_entries` records."""
     return sorted(
-        ((epoch_ms(e["startedDateTime"]), e) for e in har.get("log", {}).get("entries", [])),
+        (
+            (epoch_ms(e["startedDateTime"]), e)
+            for e in har.get("log", {}).get("entries", [])
+            if not from_memory_cache(e)
+        ),
         key=lambda pair: pair[0],
     )
 
@@ -77,8 +97,8 @@ def repair_har(har: Mapping[str, Any], records: Sequence[Json]) -> Json:
     ``requests``): each entry gets the record's timings (ssl 0 on http, no -1, the first
     document's from Navigation Timing), ``time`` as their sum, and the wire size as
     ``_transferSize``, so a downloaded HAR agrees with the run's numbers. Entries are put in
-    start order. When the records do not match the entries one to one (by URL), the HAR is
-    returned unchanged.
+    start order, memory-cache hits (which have no record) last and unchanged. When the
+    records do not match the entries one to one (by URL), the HAR is returned unchanged.
     """
     timed = _in_start_order(har)
     if len(timed) != len(records) or any(
@@ -89,11 +109,16 @@ def repair_har(har: Mapping[str, Any], records: Sequence[Json]) -> Json:
     entries = []
     for (_, entry), record in zip(timed, records, strict=True):
         timings = {**(entry.get("timings") or {}), **record["timings"]}
-        response = {**(entry.get("response") or {}), "_transferSize": record["transfer_bytes"]}
+        wire = record["transfer_bytes"]  # None: the browser cannot count it (-1 in a HAR)
+        response = {
+            **(entry.get("response") or {}),
+            "_transferSize": wire if wire is not None else -1,
+        }
         entries.append(
             {**entry, "timings": timings, "time": record["duration_ms"], "response": response}
         )
     log = har.get("log") or {}
+    entries += [e for e in log.get("entries", []) if from_memory_cache(e)]
     return {**har, "log": {**log, "entries": entries}}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from core.har.analyse import analyse_entries, attribute_blocking, summarise
 from core.metrics import VISUAL
 from core.profiles import recorded
+from core.result.absent import leave_out
 from core.result.named import named_metrics
 from core.result.sockets import read_sockets, socket_documents
 from core.result.text import without_nul
@@ -82,6 +83,8 @@ def build_result(
     counters: Mapping[str, Any] | None = None,
     values: Sequence[Json] = (),
     filmstrip: Filmstrip | None = None,
+    browser: str = "chromium",
+    unavailable: Mapping[str, str] | None = None,
 ) -> Json:
     """The result document (docs/result-document.md) for one measurement.
 
@@ -168,7 +171,7 @@ def build_result(
         "schema": SCHEMA,
         "scenario": spec.get("scenario"),
         "location": spec.get("location") or "",
-        "browser": "chromium",
+        "browser": browser,
         "browser_version": browser_version,
         "profile": recorded(spec),
         "url": spec.get("url"),
@@ -205,6 +208,8 @@ def build_result(
     }
     if filmstrip is not None:
         document["filmstrip"] = filmstrip.document()
+    if unavailable:
+        leave_out(document, unavailable)
     return document
 
 
