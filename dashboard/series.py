@@ -182,11 +182,16 @@ def host_tables(
         bucket["n"] = max(bucket["n"], n)
         bucket["slot"] = slot
         for key, value in (("req", req), ("tb", tb), ("tm", tm), ("bl", bl)):
-            bucket[key] += value
+            if value is None:  # not measured by the runs' browser
+                bucket[f"{key}_unknown"] = True
+            else:
+                bucket[key] += value
     entities: dict[str, dict[str, Any]] = {}
     for (entity, _), part in per_entity.items():
         row = entities.setdefault(entity, _empty(entity, part["party"]))
-        _add(row, part["slot"], part["n"], part["req"], part["tb"], part["tm"], part["bl"])
+        tb = None if part.get("tb_unknown") and not part["tb"] else part["tb"]
+        bl = None if part.get("bl_unknown") and not part["bl"] else part["bl"]
+        _add(row, part["slot"], part["n"], part["req"], tb, part["tm"], bl)
     return _finish(per_host.values()), _finish(entities.values())
 
 
@@ -197,21 +202,30 @@ def _empty(name: str, party: str) -> dict[str, Any]:
         "n": 0,
         "req": 0,
         "tb": 0,
+        "tbn": 0,  # runs whose browser counted transfer bytes (core.result.absent)
         "tm": 0.0,
         "bl": 0.0,
+        "bln": 0,  # runs whose browser reported long tasks
         "slots": [[0, 0, 0.0] for _ in range(TREND_POINTS)],
     }
 
 
-def _add(row: dict[str, Any], slot: int, n: int, req: int, tb: int, tm: float, bl: float) -> None:
+def _add(
+    row: dict[str, Any], slot: int, n: int, req: int, tb: int | None, tm: float, bl: float | None
+) -> None:
+    """Add ``n`` runs' sums; a None sum is a number their browser could not measure."""
     row["n"] += n
     row["req"] += req
-    row["tb"] += tb
     row["tm"] += tm
-    row["bl"] += bl
+    if tb is not None:
+        row["tb"] += tb
+        row["tbn"] += n
+    if bl is not None:
+        row["bl"] += bl
+        row["bln"] += n
     part = row["slots"][slot]
     part[0] += n
-    part[1] += tb
+    part[1] += tb or 0
     part[2] += tm
 
 
@@ -231,15 +245,15 @@ def _finish(rows: Any) -> list[dict[str, Any]]:
                 "party": row["party"],
                 "runs": n,
                 "requests": row["req"] / n,
-                "transfer_bytes": row["tb"] / n,
+                "transfer_bytes": row["tb"] / row["tbn"] if row["tbn"] else None,
                 "time_ms": row["tm"] / n,
-                "blocking_ms": row["bl"] / n,
+                "blocking_ms": row["bl"] / row["bln"] if row["bln"] else None,
                 "trend_bytes": change(_per_run_of(first, 1), _per_run_of(second, 1)),
                 "trend_time": change(_per_run_of(first, 2), _per_run_of(second, 2)),
                 "spark_time": [t / c if c else None for c, _, t in row["slots"]],
             }
         )
-    table.sort(key=lambda r: (-r["transfer_bytes"], r["name"]))
+    table.sort(key=lambda r: (-(r["transfer_bytes"] or 0), r["name"]))
     return table
 
 

@@ -55,6 +55,13 @@ if [ -z "${PERFITE_BROWSER_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; 
   fi
 fi
 
+# Firefox (optional: agents offer the browsers they find): Debian's ESR, driven over
+# WebDriver BiDi; the Firefox tests need it.
+if [ -z "${PERFITE_FIREFOX_PATH:-}" ] && ! command -v firefox-esr >/dev/null 2>&1 \
+  && ! command -v firefox >/dev/null 2>&1; then
+  apt_install firefox-esr || say "no Firefox: agents will offer Chromium only (README, Browsers)"
+fi
+
 if ! command -v redis-server >/dev/null 2>&1; then
   apt_install redis-server || say "redis-server not found: the system tests will say how to get it"
 fi

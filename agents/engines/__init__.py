@@ -81,6 +81,23 @@ def playwright_build(name: str) -> str | None:
     return str(build.get("browserVersion") or "")
 
 
+def missing() -> dict[str, str]:
+    """The browsers this agent cannot drive, each with one line saying how to get it (what
+    ``manage.py agent`` prints at start)."""
+    from django.conf import settings
+
+    found: dict[str, str] = {}
+    for name in settings.PERFITE_BROWSERS or ENGINES:
+        module = engine(name)
+        try:
+            if module.available():
+                continue
+            found[name] = str(module.MISSING)
+        except BrowserNotFound as exc:
+            found[name] = str(exc)
+    return found
+
+
 def installed() -> dict[str, str]:
     """The browsers this agent can drive, by name, with their versions ("" when unknown):
     those ``PERFITE_BROWSERS`` names (default: every engine) that are found on this machine.

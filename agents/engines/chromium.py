@@ -23,6 +23,10 @@ CAPABILITIES = frozenset(
 )
 """What Chromium gives: everything (see agents.engines.capabilities for the list)."""
 
+MISSING = (
+    "No Chromium: install Debian's `chromium` (apt-get install chromium), set "
+    "PERFITE_BROWSER_PATH, or run `python -m playwright install chromium`."
+)
 DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 # Flags for a quiet, reproducible browser: no background traffic polluting the HAR.
 CHROMIUM_ARGS = [
@@ -113,10 +117,7 @@ def launch(
         return playwright.chromium.launch(executable_path=path, headless=headless, args=args)
     except PlaywrightError as exc:
         if path is None and "Executable doesn't exist" in str(exc):
-            raise BrowserNotFound(
-                "No Chromium found: install Debian's `chromium` (apt-get install chromium), "
-                "set PERFITE_BROWSER_PATH, or run `playwright install chromium`."
-            ) from exc
+            raise BrowserNotFound(MISSING) from exc
         raise InfrastructureError(f"browser failed to start: {exc}") from exc
 
 

@@ -145,9 +145,10 @@ class RunHost(models.Model):
     requests = models.IntegerField(default=0)
     failed = models.IntegerField(default=0)
     body_bytes = models.BigIntegerField(default=0)
-    transfer_bytes = models.BigIntegerField(default=0)
+    # Empty for a browser that cannot count them (core.result.absent), never 0.
+    transfer_bytes = models.BigIntegerField(default=0, null=True, blank=True)
     time_ms = models.FloatField(default=0)
-    blocking_ms = models.FloatField(default=0)
+    blocking_ms = models.FloatField(default=0, null=True, blank=True)
 
     class Meta:
         unique_together = [("run", "host")]

@@ -175,7 +175,11 @@ def _store(
             host=host[:255],
             entity=str(totals.get("entity", ""))[:255],
             party=str(totals.get("party", ""))[:5],
-            **{name: totals.get(name) or 0 for name in HOST.field_names()},
+            # A number the browser could not measure stays empty (core.result.absent).
+            **{
+                name: None if name in totals and totals[name] is None else totals.get(name) or 0
+                for name in HOST.field_names()
+            },
         )
         for host, totals in HOST.members(result)
     )

@@ -109,3 +109,32 @@ def test_every_registry_column_and_host_field_is_a_database_column() -> None:
     host_columns = {field.name for field in RunHost._meta.concrete_fields}
     assert set(page_names(column=True)) - run_columns == set()
     assert set(HOST.field_names()) - host_columns == set()
+
+
+def test_a_firefox_run_is_stored_with_what_it_cannot_measure_left_empty(run, site) -> None:
+    from agents.engines import firefox
+    from agents.pool import BrowserPool
+
+    if not firefox.available():
+        pytest.fail(firefox.MISSING, pytrace=False)
+    pool = BrowserPool()
+    try:
+        spec = {"url": site.url("/"), "browser": "firefox", "quiet_ms": 300}
+        measured = measure(spec, pool)
+    finally:
+        pool.close()
+    assert measured.result["status"] == "succeeded", measured.result["error"]
+    assert store_result(run.pk, measured.result, measured.har) is True
+    run.refresh_from_db()
+    assert run.status == Run.SUCCEEDED
+    assert (run.transfer_bytes, run.tbt, run.cls) == (None, None, None)
+    assert run.requests == measured.result["metrics"]["requests"] == 8
+    rows = {h.host: h for h in RunHost.objects.filter(run=run)}
+    assert {h: (r.requests, r.body_bytes) for h, r in rows.items()} == {
+        h: (t["requests"], t["body_bytes"]) for h, t in measured.result["hosts"].items()
+    }
+    assert all(r.transfer_bytes is None and r.blocking_ms is None for r in rows.values())
+    with run.har.open("rb") as handle:
+        stored = json.loads(gzip.decompress(handle.read()))
+    sizes = [e["response"]["_transferSize"] for e in stored["log"]["entries"]]
+    assert sizes and all(size == -1 for size in sizes[: len(measured.result["requests"])])
