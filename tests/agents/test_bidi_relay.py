@@ -5,7 +5,7 @@ import json
 from agents.engines.bidi_relay import answer
 
 
-def command(features: dict[str, object], id_: int = 7) -> str:
+def command(features: dict[str, str | None], id_: int = 7) -> str:
     return json.dumps(
         {
             "id": id_,
@@ -16,7 +16,12 @@ def command(features: dict[str, object], id_: int = 7) -> str:
 
 
 def test_no_colour_scheme_or_light_is_answered_success_by_the_relay() -> None:
-    for features in ({}, {"prefers-color-scheme": None}, {"prefers-color-scheme": "light"}):
+    cases: list[dict[str, str | None]] = [
+        {},
+        {"prefers-color-scheme": None},
+        {"prefers-color-scheme": "light"},
+    ]
+    for features in cases:
         assert json.loads(answer(command(features)) or "") == {
             "type": "success",
             "id": 7,

@@ -1,5 +1,7 @@
 """What a browser cannot measure is absent from its result document, with the reason. Pure."""
 
+from typing import Any
+
 from core.har.analyse import analyse_entries, from_memory_cache, repair_har
 from core.result.absent import CAPABILITIES, leave_out, unavailable
 
@@ -16,7 +18,7 @@ def test_only_the_missing_measurements_are_named_and_refusals_are_not() -> None:
 
 
 def test_every_number_that_needs_it_is_null_never_zero() -> None:
-    doc = {
+    doc: dict[str, Any] = {
         "metrics": {
             "ttfb": 20.0,
             "tbt": 0.0,
@@ -62,7 +64,9 @@ def test_every_number_that_needs_it_is_null_never_zero() -> None:
     assert not [m for m in metrics if m.startswith(("visual.", "cpu."))]
 
 
-def entry(url: str, started: str, status: int = 200, body: int = 100, wait: float = 5.0) -> dict:
+def entry(
+    url: str, started: str, status: int = 200, body: int = 100, wait: float = 5.0
+) -> dict[str, Any]:
     return {
         "startedDateTime": f"2026-11-30T08:00:00.{started}Z",
         "time": 10,
