@@ -1,10 +1,14 @@
-"""The only module that imports Playwright: everything Perfite does to a Chromium.
+"""One measurement in any browser: the run itself, in a fresh context of a warm browser.
 
 ``measure()`` opens a fresh context (cold cache) on a warm browser of an agents.pool pool,
 with HAR recording, runs the steps, waits for network quiet, closes the context and only then
 assembles the result. Which browsers stay warm, and on which thread they are driven, is the
 pool's business; it starts and stops them with ``start_playwright``, ``launch`` and
-``shut_down``. No ORM here: callers write the result afterwards.
+``shut_down``. What differs between browsers (where each is, how it launches and maps
+hosts, its DevTools session, what it can measure) is its engine's (agents.engines); a
+browser without DevTools gets ``_PageOnly`` in its place, and what it cannot measure is left
+out of the result with the reason (core.result.absent). No ORM here: callers write the result
+afterwards.
 """
 
 import contextlib
