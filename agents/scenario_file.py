@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 from django.conf import settings
 
+from core.browsers import BROWSERS
+from core.browsers import DEFAULT as DEFAULT_BROWSER
 from core.profiles import NATIVE, Profile, named
 from core.script import ScriptError, parse_script, validate_url
 from core.spec import SpecOptions, build_spec
@@ -24,17 +26,20 @@ def spec_from_target(
     profile: Profile | None = None,
     resolve: Callable[[str], Profile] = named,
     filmstrip: bool | None = None,
+    browser: str | None = None,
 ) -> dict[str, Any]:
     """A spec for ``measure``: ``target`` is an http(s) URL or the path of a scenario file.
 
     A YAML file may carry ``name``, ``url``, ``steps``, ``first_party``, ``dns``, ``block``,
     ``profile`` (a profile's name, turned into its numbers by ``resolve``: built-in
-    profiles by default) and ``filmstrip`` (true by default); a Given/When/Then file starts
-    with an ``I open "<absolute url>"`` line. ``first_party``, ``profile`` and ``filmstrip``,
-    when given, win over the file's; without a profile, the run is native. The global knobs
-    (quiet period, timeouts, HAR content) come from the settings, as for the server's runs.
-    Raises ScriptError with the line and reason when the file is not a valid scenario, and
-    what ``resolve`` raises for a name it does not know (core.profiles.ProfileError).
+    profiles by default), ``filmstrip`` (true by default) and ``browser`` (chromium by
+    default); a Given/When/Then file starts with an ``I open "<absolute url>"`` line.
+    ``first_party``, ``profile``, ``filmstrip`` and ``browser``, when given, win over the
+    file's; without a profile, the run is native. The global knobs (quiet period, timeouts,
+    HAR content) come from the settings, as for the server's runs. Raises ScriptError with
+    the line and reason when the file is not a valid scenario (a browser Perfite does not
+    know included), and what ``resolve`` raises for a name it does not know
+    (core.profiles.ProfileError).
     """
     path = Path(target)
     meta: dict[str, Any] = {}
@@ -61,6 +66,9 @@ def spec_from_target(
         url = validate_url(url, allow_relative=False)
     if profile is None and meta.get("profile"):
         profile = resolve(str(meta["profile"]))
+    browser = browser or str(meta.get("browser") or DEFAULT_BROWSER)
+    if browser not in BROWSERS:
+        raise ScriptError(None, f"unknown browser {browser!r}: one of {', '.join(BROWSERS)}")
     return build_spec(
         url=url,
         steps=steps,
@@ -72,4 +80,5 @@ def spec_from_target(
         screenshot=screenshot,
         profile=profile or NATIVE,
         filmstrip=bool(meta.get("filmstrip", True)) if filmstrip is None else filmstrip,
+        browser=browser,
     )

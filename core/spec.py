@@ -11,6 +11,10 @@ exactly these keys; ``agents.browser.measure`` and ``core.result.build`` read th
     The ``Run`` being measured, None outside the server (``manage.py measure``).
 ``location``
     The name of the location measuring it, ``""`` when none.
+``browser``
+    The browser to measure in (``core.browsers``: chromium, firefox or webkit); chromium
+    unless one is given. The server sends a run to the queue of its browser
+    (``core.queues``), so the agent taking it can drive that browser.
 ``url``
     The absolute URL opened first; relative steps resolve against it.
 ``setup``
@@ -48,6 +52,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from core.browsers import BROWSERS
+from core.browsers import DEFAULT as DEFAULT_BROWSER
 from core.profiles import NATIVE, Profile
 from core.script import split_setup
 
@@ -96,13 +102,17 @@ def build_spec(
     screenshot: bool = True,
     profile: Profile = NATIVE,
     filmstrip: bool = True,
+    browser: str = DEFAULT_BROWSER,
 ) -> dict[str, Any]:
     """The spec (keys in the module docstring) for measuring ``url`` then ``steps``.
 
     ``steps`` are parsed script steps (``core.script``); ``dns`` and ``block`` are the
     scenario-level overrides, merged with the script's own ``dns`` and ``block`` steps.
-    The arguments are not modified.
+    The arguments are not modified. Raises ValueError for a ``browser`` Perfite does not
+    know.
     """
+    if browser not in BROWSERS:
+        raise ValueError(f"unknown browser {browser!r}: one of {', '.join(BROWSERS)}")
     setup, actions = split_setup([dict(step) for step in steps])
     setup["dns"] = {**dns, **setup["dns"]}
     setup["block"] = [*block, *setup["block"]]
@@ -110,6 +120,7 @@ def build_spec(
         "scenario": scenario,
         "run_id": run_id,
         "location": location,
+        "browser": browser,
         "url": url,
         "setup": setup,
         "steps": actions,

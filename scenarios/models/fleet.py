@@ -2,15 +2,46 @@
 
 import hashlib
 import secrets
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.browsers import BROWSERS
+from core.browsers import DEFAULT as DEFAULT_BROWSER
+from core.queues import run_queue
+
+BROWSER_VERSION_LENGTH = 100
+
+
+def _stale_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.PERFITE_AGENT_STALE_AFTER_S)
+
+
+def served(browsers: Mapping[str, str] | None) -> set[str]:
+    """The browsers an agent that announced ``browsers`` serves. None (it never announced
+    any: an agent from before browsers were chosen, which consumes Chromium's queue only)
+    serves Chromium."""
+    return {DEFAULT_BROWSER} if browsers is None else set(browsers)
+
+
+def live_browsers() -> dict[int, set[str]]:
+    """Per location id, the browsers its live agents serve; a location with no live agent
+    is missing. One query, for a dispatch tick."""
+    live: dict[int, set[str]] = {}
+    rows = Agent.objects.filter(last_seen__gte=_stale_before()).values_list(
+        "location_id", "browsers"
+    )
+    for location_id, browsers in rows:
+        live.setdefault(location_id, set()).update(served(browsers))
+    return live
+
 
 class Location(models.Model):
-    """A named place agents measure from; its agents consume queue ``agents.<name>``."""
+    """A named place agents measure from; its agents consume the queues of ``core.queues``
+    (``agents.<name>`` for Chromium, ``agents.<name>.<browser>`` for the others)."""
 
     name = models.SlugField(max_length=50, unique=True)
     label = models.CharField(max_length=100, blank=True)
@@ -24,15 +55,39 @@ class Location(models.Model):
 
     @property
     def queue(self) -> str:
-        return f"agents.{self.name}"
+        """The queue of this location's Chromium runs."""
+        return run_queue(self.name)
 
-    def live_agents(self) -> models.QuerySet["Agent"]:
-        cutoff = timezone.now() - timedelta(seconds=settings.PERFITE_AGENT_STALE_AFTER_S)
-        return self.agents.filter(last_seen__gte=cutoff)
+    def live_agents(self, browser: str | None = None) -> models.QuerySet["Agent"]:
+        """Its agents seen within PERFITE_AGENT_STALE_AFTER_S, only those serving ``browser``
+        when given."""
+        agents = self.agents.filter(last_seen__gte=_stale_before())
+        if browser is None:
+            return agents
+        serving = models.Q(browsers__has_key=browser)
+        if browser == DEFAULT_BROWSER:
+            serving |= models.Q(browsers__isnull=True)  # see served()
+        return agents.filter(serving)
 
     @property
     def has_live_agent(self) -> bool:
         return self.live_agents().exists()
+
+    def unstaffed(self, browser: str, live: Mapping[int, set[str]] | None = None) -> str:
+        """Why runs in ``browser`` would only wait here, "" when a live agent serves it: the
+        flag of such a run (``no live agent in location <name>``, or ``no live agent in <name>
+        has <browser>`` when its live agents all lack that browser). ``live`` is a dispatch
+        tick's :func:`live_browsers`; without it the database is asked."""
+        if live is not None:
+            browsers = live.get(self.pk)
+            if browsers is None:
+                return f"no live agent in location {self.name}"
+            return "" if browser in browsers else f"no live agent in {self.name} has {browser}"
+        if self.live_agents(browser).exists():
+            return ""
+        if self.has_live_agent:
+            return f"no live agent in {self.name} has {browser}"
+        return f"no live agent in location {self.name}"
 
 
 MAX_CONCURRENCY = 1000  # runs at once on one agent; far beyond what one machine measures well
@@ -50,7 +105,15 @@ class Agent(models.Model):
     token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     version = models.CharField(max_length=50, blank=True)
-    browser_version = models.CharField(max_length=100, blank=True)
+    browser_version = models.CharField(
+        max_length=BROWSER_VERSION_LENGTH, blank=True, help_text="Chromium's version"
+    )
+    browsers = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The browsers it serves, name → version, as its heartbeat announced them; "
+        "empty when it never did (an agent from before browsers were chosen: Chromium only)",
+    )
     concurrency = models.PositiveIntegerField(default=1)
     revoked = models.BooleanField(default=False)
 
@@ -74,11 +137,13 @@ class Agent(models.Model):
         return cls.objects.filter(token_hash=hash_token(token), revoked=False).first()
 
     def record_heartbeat(self, info: dict[str, object]) -> None:
-        """Mark the agent seen now, keeping the version details it reported.
+        """Mark the agent seen now, keeping the version details and browsers it reported.
 
         Versions are cut to their columns' length (NUL characters dropped: no database
-        stores them). Raises ValueError, saving nothing, when ``concurrency`` is given but is
-        not a whole number from 1 to MAX_CONCURRENCY.
+        stores them). ``browsers`` (name → version) replaces the stored ones when given;
+        names Perfite does not know (a newer agent's) are left out. Raises ValueError, saving
+        nothing, when ``concurrency`` is given but is not a whole number from 1 to
+        MAX_CONCURRENCY, or ``browsers`` is given but is not an object of text → text.
         """
         concurrency = info.get("concurrency")
         if concurrency is not None and (
@@ -87,8 +152,21 @@ class Agent(models.Model):
             or not 1 <= concurrency <= MAX_CONCURRENCY
         ):
             raise ValueError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}")
+        browsers = info.get("browsers")
+        if browsers is not None and (
+            not isinstance(browsers, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in browsers.items())
+        ):
+            raise ValueError("browsers must be an object of browser name → version")
         self.last_seen = timezone.now()
         fields = ["last_seen"]
+        if browsers is not None:
+            self.browsers = {
+                name: version.replace("\x00", "")[:BROWSER_VERSION_LENGTH]
+                for name, version in browsers.items()
+                if name in BROWSERS
+            }
+            fields.append("browsers")
         for key in ("version", "browser_version"):
             value = info.get(key)
             if isinstance(value, str):
@@ -99,6 +177,10 @@ class Agent(models.Model):
             self.concurrency = concurrency
             fields.append("concurrency")
         self.save(update_fields=fields)
+
+    def serves(self, browser: str) -> bool:
+        """Whether runs in ``browser`` come to this agent (see served())."""
+        return browser in served(self.browsers)
 
     @property
     def is_live(self) -> bool:

@@ -5,6 +5,8 @@ from typing import Any
 from django.db import models
 from django.urls import reverse
 
+from core import queues
+from core.browsers import DEFAULT as DEFAULT_BROWSER
 from core.metrics import page_names
 from core.profiles import MAX_NAME, NATIVE_NAME
 
@@ -70,6 +72,13 @@ class Run(models.Model):
         help_text="The connection and CPU profile it is measured under (its numbers are in "
         "the result document)",
     )
+    browser = models.CharField(
+        max_length=20,
+        blank=True,
+        default=DEFAULT_BROWSER,
+        help_text="The browser that measures it (its scenario's when it was queued); empty "
+        "for an imported run, measured elsewhere",
+    )
 
     # CI metadata
     target_url = models.URLField(max_length=2000, blank=True)
@@ -124,14 +133,31 @@ class Run(models.Model):
     def metrics(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in METRIC_FIELDS}
 
+    @property
+    def queue(self) -> str:
+        """The broker queue of this run: its location's, for its browser (``core.queues``;
+        location ``local`` for a run with none)."""
+        return queues.run_queue(
+            self.location.name if self.location else "local", self.browser or DEFAULT_BROWSER
+        )
+
+    @property
+    def now_queue(self) -> str:
+        """The "try it now" queue of this run's location and browser."""
+        return queues.now_queue(
+            self.location.name if self.location else "local", self.browser or DEFAULT_BROWSER
+        )
+
     def spec(self) -> dict[str, Any]:
         """The plain-data job for an agent (``core.spec``): the scenario measured at this run's
-        target URL under this run's profile, carrying the run's id and location name."""
+        target URL under this run's profile in this run's browser, carrying the run's id and
+        location name."""
         return self.scenario.spec(
             self.target_url,
             run_id=self.pk,
             location=self.location.name if self.location else "",
             profile=self.profile,
+            browser=self.browser or DEFAULT_BROWSER,
         )
 
 

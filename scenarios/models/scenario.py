@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core import browsers
 from core.har.classify import check_party_patterns
 from core.profiles import MAX_NAME, NATIVE_NAME
 from core.script import ScriptError, parse_script, validate_url
@@ -68,6 +69,13 @@ class Scenario(models.Model):
     )
     jitter_seconds = models.PositiveIntegerField(default=0)
     locations = models.ManyToManyField(Location, related_name="scenarios", blank=True)
+    browser = models.CharField(
+        max_length=20,
+        choices=browsers.CHOICES,
+        default=browsers.DEFAULT,
+        help_text="The browser its runs are measured in; they go to the agents of its "
+        "locations that have it (README, Browsers: which agents measure a scenario).",
+    )
     profile = models.CharField(
         max_length=MAX_NAME,
         default=NATIVE_NAME,
@@ -221,11 +229,13 @@ class Scenario(models.Model):
         run_id: int | None = None,
         location: str = "",
         profile: str = "",
+        browser: str = "",
     ) -> dict[str, Any]:
         """The measurement spec (``core.spec``) of this scenario, at ``target_url`` when given
         (a CI run of another deployment), for run ``run_id`` from ``location``, under the
-        profile called ``profile`` (default: the scenario's own), its numbers included.
-        Raises UnknownProfile when no profile has that name."""
+        profile called ``profile`` (default: the scenario's own), its numbers included, in
+        ``browser`` (default: the scenario's own). Raises UnknownProfile when no profile has
+        that name."""
         return build_spec(
             url=target_url or self.url,
             steps=self.steps or [],
@@ -238,4 +248,5 @@ class Scenario(models.Model):
             location=location,
             profile=resolve_profile(profile or self.profile),
             filmstrip=self.filmstrip,
+            browser=browser or self.browser,
         )

@@ -207,6 +207,7 @@ def import_result(
             scenario=scenario,
             location=None,
             kind=Run.KIND_IMPORTED,
+            browser="",  # measured elsewhere: its result document names the tool
             status=Run.RUNNING,
             started_at=timezone.now(),
             agent_name=(tool or "import")[:200],

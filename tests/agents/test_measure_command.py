@@ -2,10 +2,12 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from agents.engines import BrowserNotFound
 from agents.management.commands.measure import medians, named_lines, summary_line
 from agents.scenario_file import spec_from_target
 from core.metrics import PAGE
@@ -182,6 +184,24 @@ def test_a_custom_profile_is_read_from_the_database(site, capsys) -> None:
 def test_an_unknown_profile_is_refused_before_anything_is_measured() -> None:
     with pytest.raises(CommandError, match=r"^no profile 'nope'; built in: native, cable, dsl"):
         call_command("measure", "http://www.example.localhost/", "--profile", "nope")
+
+
+def test_the_browser_asked_for_is_the_specs(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[dict[str, Any]] = []
+
+    def measure(spec: dict[str, Any], pool: Any) -> Any:  # the engine itself is not under test
+        asked.append(spec)
+        raise BrowserNotFound("No Firefox here")
+
+    monkeypatch.setattr("agents.management.commands.measure.measure", measure)
+    with pytest.raises(CommandError, match="^No Firefox here$"):
+        call_command("measure", "http://www.example.localhost/", "--browser", "firefox")
+    assert [spec["browser"] for spec in asked] == ["firefox"]
+
+
+def test_a_browser_perfite_does_not_know_is_refused_before_anything_is_measured() -> None:
+    with pytest.raises(CommandError, match=r"argument --browser: invalid choice: 'opera'"):
+        call_command("measure", "http://www.example.localhost/", "--browser", "opera")
 
 
 def test_a_scenario_files_profile_is_used_unless_the_command_line_names_one(

@@ -3,6 +3,8 @@
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from core.profiles import BUILTIN, Profile
 from core.script import parse_script
 from core.spec import SpecOptions, build_spec
@@ -22,6 +24,7 @@ def test_a_bare_url_gives_the_exact_spec_with_every_key() -> None:
         "scenario": None,
         "run_id": None,
         "location": "",
+        "browser": "chromium",
         "url": "http://www.example.com/",
         "setup": {
             "viewport": None,
@@ -147,3 +150,14 @@ def test_a_custom_profiles_numbers_are_carried_as_given() -> None:
         "rtt_ms": 12,
         "cpu_slowdown": 1.0,
     }
+
+
+def test_the_spec_names_the_browser_to_measure_in() -> None:
+    assert build(browser="firefox")["browser"] == "firefox"
+
+
+def test_a_browser_perfite_does_not_know_is_refused() -> None:
+    with pytest.raises(
+        ValueError, match="unknown browser 'opera': one of chromium, firefox, webkit"
+    ):
+        build(browser="opera")

@@ -340,3 +340,33 @@ def test_a_heartbeats_versions_are_cut_to_their_columns(agent_run: tuple[Run, st
         "1" * 100,
         3,
     )
+
+
+def test_a_heartbeat_stores_the_browsers_its_agent_announces(agent_run: tuple[Run, str]) -> None:
+    _, token = agent_run
+    assert Agent.objects.get().browsers is None  # never announced: Chromium only
+    announced = {"chromium": "156.0.8078.108", "firefox": "153.8.0\x00", "opera": "120"}
+    assert _beat(token, {"browsers": announced, "concurrency": 2}).status_code == 200
+    agent = Agent.objects.get()
+    assert agent.browsers == {"chromium": "156.0.8078.108", "firefox": "153.8.0"}
+    assert (agent.serves("firefox"), agent.serves("webkit")) == (True, False)
+
+    # A child's report of Chromium's version says nothing of the browsers: they stay.
+    assert _beat(token, {"browser_version": "156.0.8078.108"}).status_code == 200
+    assert Agent.objects.get().browsers == {"chromium": "156.0.8078.108", "firefox": "153.8.0"}
+    assert _beat(token, {"browsers": {"webkit": "26.0"}}).status_code == 200
+    assert Agent.objects.get().browsers == {"webkit": "26.0"}
+
+
+@pytest.mark.parametrize("browsers", [["chromium"], "chromium", {"chromium": 156}, {"": None}])
+def test_a_heartbeat_with_browsers_that_are_not_name_to_version_is_a_400(
+    agent_run: tuple[Run, str], browsers: Any
+) -> None:
+    _, token = agent_run
+    answer = _beat(token, {"browsers": browsers})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "browsers must be an object of browser name → version"},
+    )
+    agent = Agent.objects.get()
+    assert (agent.browsers, agent.last_seen) == (None, None)

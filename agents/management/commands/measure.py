@@ -12,6 +12,8 @@ from agents.browser import measure
 from agents.engines import BrowserNotFound, InfrastructureError
 from agents.pool import shared_pool
 from agents.scenario_file import spec_from_target
+from core.browsers import BROWSERS
+from core.browsers import DEFAULT as DEFAULT_BROWSER
 from core.har.analyse import repair_har
 from core.har.redact import sanitize_har
 from core.metrics import HOST, NUMBER, PAGE, SCORE, format_value, page_metrics, page_names, unit_of
@@ -94,9 +96,9 @@ def named_lines(results: list[dict[str, Any]]) -> list[str]:
 
 class Command(BaseCommand):
     help = (
-        "Measure a URL or a scenario file (YAML or Given/When/Then) in a real Chromium, in "
-        "this process (no broker, no server), and print the result document. Exits 1 when a "
-        "run fails."
+        "Measure a URL or a scenario file (YAML or Given/When/Then) in a real browser "
+        "(Chromium unless --browser or the file says otherwise), in this process (no broker, "
+        "no server), and print the result document. Exits 1 when a run fails."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -118,6 +120,14 @@ class Command(BaseCommand):
             + ", ".join(name for name in BUILTIN if name != "native")
             + ", or a custom profile of the server's database; wins over a scenario file's "
             "'profile'",
+        )
+        parser.add_argument(
+            "--browser",
+            metavar="NAME",
+            choices=BROWSERS,
+            default=None,
+            help=f"measure in this browser: {', '.join(BROWSERS)} (default {DEFAULT_BROWSER}); "
+            "wins over a scenario file's 'browser'",
         )
         parser.add_argument(
             "--filmstrip-out",
@@ -150,6 +160,7 @@ class Command(BaseCommand):
                 profile=profile,
                 resolve=resolve_profile,
                 filmstrip=False if options["no_filmstrip"] else None,
+                browser=options["browser"],
             )
         except ScriptError as exc:
             raise CommandError(f"{options['target']}: {exc}") from exc

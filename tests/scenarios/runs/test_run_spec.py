@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from agents.scenario_file import spec_from_target
+from core.script import ScriptError
 from scenarios.models import Location, Run, Scenario
 
 SCRIPT = """\
@@ -52,6 +53,7 @@ def test_a_scheduled_runs_spec_is_exactly_the_scenario_with_the_runs_identity(
         "scenario": "shop",
         "run_id": run.pk,
         "location": "eu",
+        "browser": "chromium",
         "url": "http://www.example.com/",
         "setup": {
             "viewport": None,
@@ -92,6 +94,16 @@ def test_a_scenario_without_a_filmstrip_asks_its_agents_for_none(
     assert Run.objects.get(pk=run.pk).spec()["filmstrip"] is False
 
 
+def test_a_run_is_measured_in_the_browser_it_was_queued_for(scenario: Scenario) -> None:
+    scenario.browser = "firefox"
+    scenario.save()
+    run = Run.objects.create(scenario=scenario, browser=scenario.browser)
+    scenario.browser = "webkit"  # changed after the run was queued to the firefox queue
+    scenario.save()
+
+    assert Run.objects.get(pk=run.pk).spec()["browser"] == "firefox"
+
+
 def test_a_ci_run_measures_its_target_url(scenario: Scenario) -> None:
     run = Run.objects.create(scenario=scenario, target_url="http://preview.example.com/")
 
@@ -122,3 +134,21 @@ def test_a_scenario_file_gives_the_same_spec_as_the_same_scenario_in_the_databas
     assert {k: v for k, v in from_file.items() if k not in ("steps", "run_id", "location")} == {
         k: v for k, v in from_run.items() if k not in ("steps", "run_id", "location")
     }
+
+
+def test_a_scenario_file_names_its_browser_and_the_option_wins(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text("name: shop\nurl: http://www.example.com/\nbrowser: firefox\n")
+
+    assert spec_from_target(str(path))["browser"] == "firefox"
+    assert spec_from_target(str(path), browser="webkit")["browser"] == "webkit"
+    assert spec_from_target("http://www.example.com/")["browser"] == "chromium"
+
+
+def test_a_scenario_file_naming_an_unknown_browser_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text("url: http://www.example.com/\nbrowser: opera\n")
+
+    with pytest.raises(ScriptError) as refused:
+        spec_from_target(str(path))
+    assert str(refused.value) == "unknown browser 'opera': one of chromium, firefox, webkit"
