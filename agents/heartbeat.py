@@ -1,13 +1,16 @@
 """Agent heartbeats: a daemon thread in the worker's main process reports the agent alive.
 
-Started on Celery's ``worker_ready`` in a worker that consumes an ``agents.<location>`` queue
-(a server-only worker sends none). Every ``PERFITE_HEARTBEAT_EVERY`` seconds it calls
-``default_delivery().heartbeat(agent, location, info)`` with the Perfite version, the
-browser version and the worker's concurrency; the server marks the agent seen, and dispatch
-flags runs for locations whose agents went quiet.
+Started on Celery's ``worker_ready`` in a worker that consumes a location's queues
+(``core.queues``; a server-only worker sends none). Every ``PERFITE_HEARTBEAT_EVERY`` seconds
+it calls ``default_delivery().heartbeat(agent, location, info)`` with the Perfite version,
+the worker's concurrency, the browsers it serves (``browsers``: name -> version) and
+Chromium's version (``browser_version``, as agents always sent it); the server marks the
+agent seen, and dispatch flags runs for a location, or a browser, no live agent serves.
 
-The browser version comes from ``chromium --version``: the main process of a prefork worker
-must never start Playwright, because its children are forked from it.
+An agent announces the browsers whose queues it consumes: that is where the server's runs
+go. Their versions come from ``<browser> --version`` (``agents.engines.installed``): the main
+process of a prefork worker must never start Playwright, because its children are forked
+from it.
 
 A prefork parent forks new children while this thread runs (a child killed mid-run is
 replaced). A child must not inherit an open database socket, so each beat closes this
@@ -19,12 +22,14 @@ import os
 import re
 import subprocess
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 
 from agents.identity import agent_name
+from core import queues
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +73,27 @@ def browser_version(executable: str = "") -> str:
     return match.group(0) if match else ""
 
 
-def agent_info(concurrency: int) -> dict[str, Any]:
-    """What a heartbeat reports besides the agent's name and location (browser version only
-    when ``chromium --version`` knows it)."""
+def announced(served: Iterable[str], found: dict[str, str]) -> dict[str, str]:
+    """The ``browsers`` of a heartbeat: each browser ``served`` (whose queues the agent
+    consumes), in order, with its version among those ``found`` on this machine ("" when
+    unknown). A served browser is announced even when its version is unknown: its runs come
+    to this agent all the same."""
+    return {name: found.get(name, "") for name in served}
+
+
+def agent_info(concurrency: int, served: Iterable[str] | None = None) -> dict[str, Any]:
+    """What a heartbeat reports besides the agent's name and location: the Perfite version,
+    ``concurrency``, ``browsers`` (:func:`announced`; ``served`` defaults to every browser
+    found here) and Chromium's ``browser_version`` only when ``chromium --version`` knows it."""
+    from agents.engines import installed
     from perfite import __version__
 
-    info: dict[str, Any] = {"version": __version__, "concurrency": concurrency}
+    found = installed()
+    info: dict[str, Any] = {
+        "version": __version__,
+        "concurrency": concurrency,
+        "browsers": announced(found if served is None else served, found),
+    }
     # Unknown here (Playwright's own build): the first run of a child reports it instead, and
     # heartbeats leave it alone.
     if version := browser_version(settings.PERFITE_BROWSER_PATH):
@@ -127,30 +147,34 @@ _running: Heartbeat | None = None
 
 
 def agent_location(queue_names: list[str]) -> str | None:
-    """The location a worker consuming ``queue_names`` measures for, or None if no agent."""
-    locations = [
-        q.removeprefix("agents.")
-        for q in queue_names
-        if q.startswith("agents.") and not q.endswith(".now")  # a location's try-now queue
-    ]
+    """The location a worker consuming ``queue_names`` measures for (PERFITE_LOCATION when it
+    is one of them, else the first), or None if it consumes no agents' queue."""
+    locations = [q.location for name in queue_names if (q := queues.parse(name)) is not None]
     if not locations:
         return None
     return settings.PERFITE_LOCATION if settings.PERFITE_LOCATION in locations else locations[0]
+
+
+def served_browsers(queue_names: list[str], location: str) -> list[str]:
+    """The browsers whose queues of ``location`` are among ``queue_names``, in their order."""
+    parsed = [queues.parse(name) for name in queue_names]
+    return list(
+        dict.fromkeys(q.browser for q in parsed if q is not None and q.location == location)
+    )
 
 
 @worker_ready.connect
 def start_heartbeat(sender: Any = None, **_: Any) -> None:
     """On an agent worker's start-up: begin heartbeats from its main process."""
     global _running
-    queues = list(sender.app.amqp.queues.consume_from) if sender is not None else []
-    location = agent_location(queues)
+    names = list(sender.app.amqp.queues.consume_from) if sender is not None else []
+    location = agent_location(names)
     if location is None or _running is not None:
         return
     controller = getattr(sender, "controller", None)
     concurrency = int(getattr(controller, "concurrency", 0) or settings.PERFITE_AGENT_CONCURRENCY)
-    _running = Heartbeat(
-        agent_name(), location, agent_info(concurrency), settings.PERFITE_HEARTBEAT_EVERY
-    ).start()
+    info = agent_info(concurrency, served_browsers(names, location))
+    _running = Heartbeat(agent_name(), location, info, settings.PERFITE_HEARTBEAT_EVERY).start()
 
 
 @worker_shutdown.connect

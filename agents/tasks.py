@@ -21,6 +21,7 @@ from agents.engines import InfrastructureError
 from agents.identity import agent_name
 from agents.pool import shared_pool
 from agents.spool import Spool, start_flusher
+from core.browsers import DEFAULT as DEFAULT_BROWSER
 from core.result.build import unmeasured_result
 
 log = logging.getLogger(__name__)
@@ -173,9 +174,10 @@ _version_reported = False
 def report_browser_version(delivery: Delivery, name: str, result: dict[str, Any]) -> bool:
     """After this process's first run: when ``chromium --version`` cannot tell the heartbeats
     which browser runs (Playwright's own build), report the version the run saw. Returns
-    whether a report was sent."""
+    whether a report was sent. Only a Chromium run's version is Chromium's: the runs of
+    other browsers are left out (their versions are in the heartbeat's ``browsers``)."""
     global _version_reported
-    if _version_reported:
+    if _version_reported or (result.get("browser") or DEFAULT_BROWSER) != DEFAULT_BROWSER:
         return False
     _version_reported = True
     version = str(result.get("browser_version") or "")

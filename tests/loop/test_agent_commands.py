@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from agents.heartbeat import agent_location
+from agents.heartbeat import agent_location, served_browsers
 from agents.management.commands.agent import worker_argv
 from scenarios.models import Agent, Location
 
@@ -46,12 +46,40 @@ def test_a_single_machine_agent_also_serves_the_server_queue() -> None:
     assert argv[argv.index("-n") + 1] == "local@box"
 
 
+def test_an_agent_with_several_browsers_serves_every_now_queue_first() -> None:
+    argv = worker_argv("paris", "paris-1", 1, "warning", True, ["chromium", "firefox"])
+    assert argv[argv.index("-Q") + 1] == (
+        "agents.paris.now,agents.paris.firefox.now,agents.paris,agents.paris.firefox,perfite"
+    )
+
+
+def test_a_firefox_only_agent_serves_no_chromium_queue() -> None:
+    argv = worker_argv("paris", "paris-1", 1, "warning", False, ["firefox"])
+    assert argv[argv.index("-Q") + 1] == "agents.paris.firefox.now,agents.paris.firefox"
+
+
 def test_only_workers_on_an_agents_queue_send_heartbeats(settings: Any) -> None:
     settings.PERFITE_LOCATION = "us-east"
     assert agent_location(["perfite"]) is None
     assert agent_location(["agents.eu-west"]) == "eu-west"
     assert agent_location(["agents.eu-west", "agents.us-east", "perfite"]) == "us-east"
     assert agent_location(["agents.eu-west.now", "agents.eu-west"]) == "eu-west"
+    assert agent_location(["agents.paris.firefox.now", "agents.paris.firefox"]) == "paris"
+    assert agent_location(["agents.paris.opera", "perfite"]) is None
+
+
+def test_a_worker_announces_the_browsers_of_its_locations_queues_in_order() -> None:
+    names = [
+        "agents.paris.now",
+        "agents.paris.webkit.now",
+        "agents.paris",
+        "agents.paris.webkit",
+        "agents.lyon.firefox",
+        "perfite",
+    ]
+    assert served_browsers(names, "paris") == ["chromium", "webkit"]
+    assert served_browsers(names, "lyon") == ["firefox"]
+    assert served_browsers(["agents.paris.firefox.now"], "paris") == ["firefox"]
 
 
 def test_the_agent_command_refuses_a_location_that_is_not_a_slug() -> None:
@@ -146,6 +174,9 @@ def test_a_local_agent_creates_its_location_then_becomes_the_worker(
         raise Exec(path, argv)
 
     monkeypatch.setattr("os.execv", execv)
+    monkeypatch.setattr(
+        "agents.engines.installed", lambda: {"chromium": "156.0.1.2", "firefox": "153.8.0"}
+    )
     for name in ("PERFITE_LOCATION", "PERFITE_AGENT_NAME", "PERFITE_AGENT_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(Exec) as replaced:
@@ -164,7 +195,10 @@ def test_a_local_agent_creates_its_location_then_becomes_the_worker(
     path, argv = replaced.value.args
     assert (path, argv) == (
         sys.executable,
-        worker_argv("ap-south", "ap-south-1", 2, "warning", False),
+        worker_argv("ap-south", "ap-south-1", 2, "warning", False, ["chromium", "firefox"]),
+    )
+    assert argv[argv.index("-Q") + 1] == (
+        "agents.ap-south.now,agents.ap-south.firefox.now,agents.ap-south,agents.ap-south.firefox"
     )
     assert Location.objects.get(name="ap-south").label == "Singapore"
 
@@ -173,3 +207,27 @@ def test_a_local_agent_creates_its_location_then_becomes_the_worker(
         os.environ["PERFITE_AGENT_NAME"],
         os.environ["PERFITE_AGENT_CONCURRENCY"],
     ) == ("ap-south", "ap-south-1", "2")
+
+
+@pytest.mark.django_db(transaction=True)  # the command closes its connection before exec
+def test_an_agent_that_finds_no_browser_serves_chromiums_queues_saying_so(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.PERFITE_SERVER_URL = ""
+    settings.PERFITE_BROWSERS = ["webkit"]
+
+    def execv(path: str, argv: list[str]) -> None:
+        raise Exec(path, argv)
+
+    monkeypatch.setattr("os.execv", execv)
+    monkeypatch.setattr("agents.engines.installed", lambda: {})
+    err = StringIO()
+    with pytest.raises(Exec) as replaced:
+        call_command("agent", "--location", "lima", stdout=StringIO(), stderr=err)
+    argv = replaced.value.args[1]
+    assert argv[argv.index("-Q") + 1] == "agents.lima.now,agents.lima"
+    assert err.getvalue() == (
+        "no browser found on this machine (PERFITE_BROWSERS: webkit): serving Chromium's "
+        "queues; its runs will fail until one is installed (README, Browsers: which agents "
+        "measure a scenario)\n"
+    )

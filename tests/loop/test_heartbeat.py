@@ -34,9 +34,45 @@ def test_the_browser_version_comes_from_chromium_itself() -> None:
     assert f" {version} " in out.stdout
 
 
-def test_an_unknown_browser_is_left_out_of_the_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_chromium_version_is_left_out_of_the_heartbeat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("agents.engines.chromium.find_chromium", lambda explicit="": None)
-    assert agent_info(4) == {"version": __version__, "concurrency": 4}
+    monkeypatch.setattr("agents.engines.installed", lambda: {"firefox": "153.8.0"})
+    assert agent_info(4) == {
+        "version": __version__,
+        "concurrency": 4,
+        "browsers": {"firefox": "153.8.0"},
+    }
+
+
+def test_the_heartbeat_announces_the_browsers_whose_queues_it_serves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = {"chromium": "156.0.8078.108", "firefox": "153.8.0"}
+    monkeypatch.setattr("agents.engines.installed", lambda: found)
+    monkeypatch.setattr(heartbeat, "browser_version", lambda executable="": "156.0.8078.108")
+    # Served, so announced: its runs come here, even with no version known for it.
+    assert agent_info(2, ["firefox", "webkit"]) == {
+        "version": __version__,
+        "concurrency": 2,
+        "browsers": {"firefox": "153.8.0", "webkit": ""},
+        "browser_version": "156.0.8078.108",
+    }
+    assert agent_info(2)["browsers"] == found
+
+
+def test_a_firefox_runs_version_is_not_reported_as_chromiums(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(heartbeat, "browser_version", lambda executable="": "")
+    monkeypatch.setattr(tasks, "_version_reported", False)
+    recorder = Recorder()
+    firefox = {"browser": "firefox", "browser_version": "153.8.0"}
+    chromium = {"browser": "chromium", "browser_version": "150.0.1.2"}
+    assert tasks.report_browser_version(recorder, "paris-1", firefox) is False  # type: ignore[arg-type]
+    assert tasks.report_browser_version(recorder, "paris-1", chromium) is True  # type: ignore[arg-type]
+    assert recorder.beats == [("paris-1", "local", {"browser_version": "150.0.1.2"})]
 
 
 @pytest.mark.system  # agent_info runs chromium --version
@@ -48,6 +84,8 @@ def test_a_beat_records_the_agent_in_its_location() -> None:
     agent = Agent.objects.get(name="eu-west-1")
     assert (agent.location.name, agent.version, agent.concurrency) == ("eu-west", __version__, 2)
     assert agent.browser_version == browser_version()
+    assert agent.browsers == agent_info(2)["browsers"]
+    assert agent.browsers["chromium"] == browser_version()
     assert agent.is_live
 
 

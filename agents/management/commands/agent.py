@@ -1,37 +1,52 @@
 """manage.py agent: run this machine as a measuring agent for one location.
 
-The agent is a Celery worker consuming ``agents.<location>.now`` ("try it now") and
-``agents.<location>`` (scheduled, manual and CI runs): prefork pool, one run per child at a
-time (``--prefetch-multiplier 1 -O fair``), each child keeping its own warm browser. The
-command replaces itself with that worker (``exec``), so signals reach Celery directly.
+The agent is a Celery worker consuming, for each browser it can drive
+(``agents.engines.installed``, narrowed by ``PERFITE_BROWSERS``), that browser's queues of
+its location (``core.queues``): ``agents.<location>.now`` ("try it now") and
+``agents.<location>`` (scheduled, manual and CI runs) for Chromium, and
+``agents.<location>.<browser>.now`` and ``agents.<location>.<browser>`` for each other
+browser. Prefork pool, one run per child at a time (``--prefetch-multiplier 1 -O fair``),
+each child keeping its own warm browsers. The command replaces itself with that worker
+(``exec``), so signals reach Celery directly. Its heartbeat announces the browsers whose
+queues it consumes.
 
-Why a trial goes first: the worker takes a message only when a child is free (late
+Why trials go first: the worker takes a message only when a child is free (late
 acknowledgement, prefetch 1 per child), and both brokers poll a worker's queues in turn,
 starting after the queue last served (kombu's round robin: the Redis transport's default
-queue order, the filesystem transport's fair cycle). With the now-queue listed first, a trial
-waits for the runs in progress and, when trials queue up, at most one scheduled run between
-two of them; scheduled runs are never starved.
+queue order, the filesystem transport's fair cycle). With the now-queues listed first, a
+trial waits for the runs in progress and, when trials queue up, at most one scheduled run of
+each browser between two of them; scheduled runs are never starved.
 """
 
 import os
 import socket
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.text import slugify
 
+from core import browsers as known
+from core.queues import agent_queues
+
 SERVER_QUEUE = "perfite"
 
 
 def worker_argv(
-    location: str, name: str, concurrency: int, loglevel: str, with_server_tasks: bool
+    location: str,
+    name: str,
+    concurrency: int,
+    loglevel: str,
+    with_server_tasks: bool,
+    browsers: Sequence[str] = (known.DEFAULT,),
 ) -> list[str]:
-    """The ``celery worker`` command line for an agent of ``location`` named ``name``: its
-    now-queue first, then its run queue, then (``with_server_tasks``) the server's."""
-    queues = f"agents.{location}.now,agents.{location}" + (
-        f",{SERVER_QUEUE}" if with_server_tasks else ""
+    """The ``celery worker`` command line for an agent of ``location`` named ``name`` driving
+    ``browsers``: their now-queues first, then their run queues (``core.queues``), then
+    (``with_server_tasks``) the server's."""
+    queues = ",".join(
+        [*agent_queues(location, browsers), *([SERVER_QUEUE] if with_server_tasks else [])]
     )
     nodename = name if "@" in name else f"{name}@%h"
     return [
@@ -64,8 +79,10 @@ def worker_argv(
 class Command(BaseCommand):
     help = (
         "Run a measuring agent for a location: a Celery worker on queues "
-        "agents.<location>.now (try it now, served first) and agents.<location> (prefork, "
-        "one warm browser per child, one run per child at a time). With no "
+        "agents.<location>.now (try it now, served first) and agents.<location> for Chromium, "
+        "agents.<location>.<browser>.now and agents.<location>.<browser> for each other "
+        "browser found here (firefox, webkit; PERFITE_BROWSERS narrows them); prefork, warm "
+        "browsers in each child, one run per child at a time. With no "
         "PERFITE_SERVER_URL the agent writes results to this server's database and the "
         "location is created if missing; with PERFITE_SERVER_URL and PERFITE_AGENT_TOKEN it "
         "delivers over HTTPS and needs no database. Heartbeats every PERFITE_HEARTBEAT_EVERY "
@@ -118,6 +135,7 @@ class Command(BaseCommand):
             options["concurrency"],
             options["loglevel"],
             options["with_server_tasks"],
+            self._browsers(),
         )
         self.stdout.write(f"agent {name}: {' '.join(argv[1:])}")
         self.stdout.flush()
@@ -126,6 +144,23 @@ class Command(BaseCommand):
 
         connections.close_all()
         os.execv(argv[0], argv)
+
+    def _browsers(self) -> list[str]:
+        """The browsers whose queues the agent consumes: those found here. With none found it
+        still serves Chromium's, as agents always did, so that its runs fail saying how to
+        install one rather than wait unseen."""
+        from agents.engines import installed
+
+        found = list(installed())
+        if found:
+            return found
+        self.stderr.write(
+            "no browser found on this machine (PERFITE_BROWSERS: "
+            f"{','.join(settings.PERFITE_BROWSERS) or 'every one'}): serving Chromium's "
+            "queues; its runs will fail until one is installed (README, Browsers: which agents "
+            "measure a scenario)"
+        )
+        return [known.DEFAULT]
 
     def _ensure_location(self, name: str, label: str) -> None:
         from scenarios.models import Location
