@@ -220,9 +220,8 @@ def _mark_running(comparison: Comparison) -> None:
 
 def _create_run(comparison: Comparison, side: str, sequence: int, warmup: bool = False) -> Run:
     location = comparison.location
-    flagged = ""
-    if location is not None and not location.has_live_agent:
-        flagged = f"no live agent in location {location.name}"
+    browser = comparison.scenario.browser
+    flagged = location.unstaffed(browser) if location is not None else ""
     is_base = side == BASE
     # Warm-ups carry no branch or commit: they must never be taken for stored history.
     tagged = not warmup
@@ -242,6 +241,7 @@ def _create_run(comparison: Comparison, side: str, sequence: int, warmup: bool =
         role=WARMUP if warmup else side,
         sequence=sequence,
         profile=comparison.profile,
+        browser=browser,
     )
     enqueue_run(run)
     return run
@@ -257,14 +257,15 @@ def find_base_runs(comparison: Comparison) -> tuple[list[Run], dict[str, Any]]:
     """Stored base runs for a history comparison and a description of where they came from.
 
     See the module docstring for the order. Only succeeded runs of the same scenario and
-    profile count, at the comparison's location or imported (no location); at most the 50
-    most recent.
+    profile count, measured in the scenario's browser (or imported: no browser of ours), at
+    the comparison's location or imported (no location); at most the 50 most recent.
     """
     runs = Run.objects.filter(
         scenario=comparison.scenario,
         status=Run.SUCCEEDED,
         branch=comparison.base_branch,
         profile=comparison.profile,
+        browser__in=[comparison.scenario.browser, ""],
     ).exclude(comparison=comparison)
     if comparison.location_id:
         runs = runs.filter(Q(location_id=comparison.location_id) | Q(location__isnull=True))

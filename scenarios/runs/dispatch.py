@@ -1,11 +1,17 @@
-"""Dispatch: turn due scenarios into queued runs on their locations' queues.
+"""Dispatch: turn due scenarios into queued runs on the queues of their locations and browser.
 
 A scenario's next due time lives on the scenario row. A tick claims a due scenario with a
 compare-and-swap on ``next_due_at``, so two racing ticks (two beats, a restarted beat) never
 create the same runs twice; after downtime a scenario runs once and resumes its cadence.
 
-"Try it now" (``try_now``) sends its run to the location's now-queue, which agents serve
-before their scheduled runs (see agents/management/commands/agent.py).
+A run goes to the queue of its location for its browser (``Run.queue``, ``core.queues``):
+``agents.<location>`` for Chromium, ``agents.<location>.<browser>`` for the others. A run no
+live agent can take (none in its location, or none there with its browser) is still sent,
+flagged with the reason (``Location.unstaffed``): it waits in its queue for an agent, and a
+scenario gets one such run per location, not a pile.
+
+"Try it now" (``try_now``) sends its run to the location's now-queue for its browser, which
+agents serve before their scheduled runs (see agents/management/commands/agent.py).
 
 A run the broker did not take stays queued, flagged ``broker unreachable``; every tick sends
 such runs again (``resend_unsent``), so they run once the broker is back.
@@ -21,6 +27,7 @@ from django.utils import timezone
 
 from perfite.celery import app
 from scenarios.models import Location, Run, Scenario
+from scenarios.models.fleet import live_browsers
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +47,10 @@ def unsent_flag(error: object) -> str:
 
 
 def enqueue_run(run: Run, queue: str = "") -> None:
-    """Send ``run_scenario`` to ``queue`` (by default the run's location queue) once the
-    transaction commits. When the broker is unreachable the run stays queued, flagged, and
-    a later tick sends it again (``resend_unsent``)."""
-    queue = queue or (run.location.queue if run.location else "agents.local")
+    """Send ``run_scenario`` to ``queue`` (by default the run's queue: its location's for its
+    browser) once the transaction commits. When the broker is unreachable the run stays
+    queued, flagged, and a later tick sends it again (``resend_unsent``)."""
+    queue = queue or run.queue
     run_id = run.pk
 
     def send() -> None:
@@ -67,14 +74,14 @@ def create_runs(
     locations: list[Location],
     *,
     kind: str = Run.KIND_SCHEDULED,
-    live: dict[int, bool] | None = None,
+    live: dict[int, set[str]] | None = None,
 ) -> list[Run]:
-    """Create and enqueue one run per location; runs for a location with no live agent are
-    flagged, and not repeated while an earlier one still waits."""
+    """Create and enqueue one run per location, in the scenario's browser; runs no live agent
+    can take (``Location.unstaffed``; ``live`` is a tick's ``live_browsers``) are flagged,
+    and scheduled ones not repeated while an earlier one still waits."""
     runs = []
     for location in locations:
-        has_agent = live[location.pk] if live is not None else location.has_live_agent
-        flagged = "" if has_agent else f"no live agent in location {location.name}"
+        flagged = location.unstaffed(scenario.browser, live)
         if (
             flagged
             and kind == Run.KIND_SCHEDULED
@@ -89,6 +96,7 @@ def create_runs(
             kind=kind,
             flagged=flagged,
             profile=scenario.profile,
+            browser=scenario.browser,
         )
         enqueue_run(run)
         runs.append(run)
@@ -108,7 +116,7 @@ def dispatch_due(now: datetime | None = None, batch_size: int = 250) -> list[int
     if resent:
         log.info("sent %d runs the broker had not taken", len(resent))
     now = now or timezone.now()
-    live = {loc.pk: loc.has_live_agent for loc in Location.objects.all()}
+    live = live_browsers()
     due_ids = list(
         Scenario.objects.filter(paused=False, next_due_at__lte=now)
         .order_by("pk")
@@ -131,8 +139,9 @@ def _pause_unschedulable(scenario: Scenario, error: Exception) -> None:
     log.warning("scenario %s: %s", scenario.slug, reason)
 
 
-def _claim_batch(ids: list[int], now: datetime, live: dict[int, bool]) -> list[Run]:
-    """Claim the scenarios ``ids`` that are still due; return their (unsaved) runs."""
+def _claim_batch(ids: list[int], now: datetime, live: dict[int, set[str]]) -> list[Run]:
+    """Claim the scenarios ``ids`` that are still due; return their (unsaved) runs, flagged
+    where no live agent of ``live`` (``live_browsers``) serves their location and browser."""
     scenarios = (
         Scenario.objects.filter(pk__in=ids, paused=False, next_due_at__lte=now)
         .order_by("pk")
@@ -149,8 +158,13 @@ def _claim_batch(ids: list[int], now: datetime, live: dict[int, bool]) -> list[R
             pk=scenario.pk, paused=False, next_due_at=scenario.next_due_at
         ).update(next_due_at=following):
             claimed.append(scenario)
-    unstaffed = {loc for s in claimed for loc in s.locations.all() if not live.get(loc.pk)}
-    # A location without a live agent gets one flagged run per scenario, not a growing pile.
+    flags = {
+        (scenario.pk, location.pk): location.unstaffed(scenario.browser, live)
+        for scenario in claimed
+        for location in scenario.locations.all()
+    }
+    unstaffed = {location for (_, location), flag in flags.items() if flag}
+    # A run no live agent can take is flagged once per scenario and location, not piled up.
     waiting = (
         set(
             Run.objects.filter(
@@ -165,17 +179,16 @@ def _claim_batch(ids: list[int], now: datetime, live: dict[int, bool]) -> list[R
     runs = []
     for scenario in claimed:
         for location in scenario.locations.all():
-            if location in unstaffed and (scenario.pk, location.pk) in waiting:
+            flagged = flags[scenario.pk, location.pk]
+            if flagged and (scenario.pk, location.pk) in waiting:
                 continue
-            flagged = (
-                "" if location not in unstaffed else f"no live agent in location {location.name}"
-            )
             runs.append(
                 Run(
                     scenario=scenario,
                     location=location,
                     flagged=flagged,
                     profile=scenario.profile,
+                    browser=scenario.browser,
                 )
             )
     return runs
@@ -205,7 +218,7 @@ def enqueue_runs(runs: list[Run]) -> None:
     is unreachable, the unsent runs stay queued and are flagged (a later tick sends them
     again) without trying each one in turn. Large batches go over SEND_THREADS connections,
     each sending its contiguous share in order."""
-    jobs = [(run.pk, run.location.queue if run.location else "agents.local") for run in runs]
+    jobs = [(run.pk, run.queue) for run in runs]
     if not jobs:
         return
 
@@ -227,10 +240,9 @@ def enqueue_runs(runs: list[Run]) -> None:
 
 def resend_queue(run: Run) -> str:
     """Where a run the broker did not take is sent again: a manual run to its location's
-    now-queue (someone asked for it, a while ago by now), any other to the location's queue."""
-    if run.location is None:
-        return "agents.local"
-    return now_queue(run.location) if run.kind == Run.KIND_MANUAL else run.location.queue
+    now-queue for its browser (someone asked for it, a while ago by now), any other to its
+    run queue."""
+    return run.now_queue if run.kind == Run.KIND_MANUAL else run.queue
 
 
 def resend_unsent(limit: int = RESEND_PER_TICK) -> list[int]:
@@ -275,12 +287,6 @@ def run_now(scenario: Scenario, locations: list[Location] | None = None) -> list
         )
 
 
-def now_queue(location: Location) -> str:
-    """The queue the agents of ``location`` serve before their scheduled runs:
-    ``agents.<name>.now``."""
-    return f"{location.queue}.now"
-
-
 class TryNowRefused(Exception):
     """The scenario cannot be tried now; the message says why, to the person who asked."""
 
@@ -288,10 +294,12 @@ class TryNowRefused(Exception):
 def try_now(scenario: Scenario, location: Location | None = None) -> Run:
     """Queue one manual run of ``scenario`` on ``location`` (default: its first location by
     name) and, once the transaction commits, send ``run_scenario`` to that location's
-    now-queue. Returns the run (queued; an agent claims, measures and stores it).
+    now-queue for the scenario's browser. Returns the run (queued; an agent claims, measures
+    and stores it).
 
     Raises TryNowRefused, creating nothing, when the scenario has no location, ``location``
-    is not one of its locations, or no live agent serves it (the run would only wait).
+    is not one of its locations, or no live agent there has its browser (the run would only
+    wait).
     """
     if location is None:
         location = scenario.locations.order_by("name").first()
@@ -299,14 +307,19 @@ def try_now(scenario: Scenario, location: Location | None = None) -> Run:
             raise TryNowRefused(f"{scenario.name} has no location to run from: add one first.")
     elif not scenario.locations.filter(pk=location.pk).exists():
         raise TryNowRefused(f"{location.name} is not one of the locations of {scenario.name}.")
-    if not location.has_live_agent:
+    if unstaffed := location.unstaffed(scenario.browser):
+        where = "" if not location.has_live_agent else f" on a machine with {scenario.browser}"
         raise TryNowRefused(
-            f"No live agent in location {location.name}: start one with "
-            f"`manage.py agent --location {location.name}`."
+            f"{unstaffed[0].upper()}{unstaffed[1:]}: start one with "
+            f"`manage.py agent --location {location.name}`{where}."
         )
     with transaction.atomic():
         run = Run.objects.create(
-            scenario=scenario, location=location, kind=Run.KIND_MANUAL, profile=scenario.profile
+            scenario=scenario,
+            location=location,
+            kind=Run.KIND_MANUAL,
+            profile=scenario.profile,
+            browser=scenario.browser,
         )
-        enqueue_run(run, now_queue(location))
+        enqueue_run(run, run.now_queue)
     return run

@@ -147,13 +147,15 @@ def _named_member(name: str, families: tuple[metrics.Family, ...]) -> bool:
 
 
 def points_for_run(run: Any, result: dict[str, Any]) -> Iterator[tuple[str, float, int]]:
-    """(path, value, unix seconds) for a stored run; the timestamp is the run's start. Nothing
-    for a kind that is not pushed."""
+    """(path, value, unix seconds) for a stored run; the timestamp is the run's start, the
+    browser level the run's browser (the one its scenario asked for). Nothing for a kind
+    that is not pushed."""
     when = run.started_at or run.created_at
     base = base_path(
         run.scenario.slug,
         run.location.name if run.location else "",
-        result.get("browser", ""),
+        # An imported run had no browser of ours: its level is the tool its document names.
+        run.browser or result.get("browser", ""),
         run.profile,
         run.kind,
     )

@@ -27,18 +27,23 @@ def pushed(settings: Any) -> Any:
     return settings
 
 
-def stored(kind: str, profile: str = "native") -> tuple[Run, int]:
-    """A run of scenario ``shop`` in eu-west of ``kind`` under ``profile``, stored with page
-    metrics ttfb and requests; (run, the unix second it started)."""
+def stored(
+    kind: str, profile: str = "native", browser: str = "chromium", named: str = "chromium"
+) -> tuple[Run, int]:
+    """A run of scenario ``shop`` in eu-west of ``kind`` under ``profile`` in ``browser``,
+    stored with page metrics ttfb and requests and a document naming browser ``named``;
+    (run, the unix second it started)."""
     location = Location.objects.get_or_create(name="eu-west")[0]
     scenario = Scenario.objects.get_or_create(
         slug="shop", defaults={"name": "Shop", "url": "http://www.example.localhost/"}
     )[0]
     started = timezone.now().replace(microsecond=0)
-    run = Run.objects.create(scenario=scenario, location=location, kind=kind, profile=profile)
+    run = Run.objects.create(
+        scenario=scenario, location=location, kind=kind, profile=profile, browser=browser
+    )
     result = {
         "status": "succeeded",
-        "browser": "chromium",
+        "browser": named,
         "profile": BUILTIN[profile].as_spec(),
         "started_at": started.isoformat(),
         "metrics": {"ttfb": 12.5, "requests": 4},
@@ -107,6 +112,24 @@ def test_a_scheduled_run_fills_the_monitoring_series(
         ("perfite.shop.eu-west.chromium.native.requests", 4.0, stamp),
     }
     assert len(callbacks) == 2  # the Graphite push and alert evaluation
+
+
+@pytest.mark.django_db
+def test_a_firefox_run_fills_the_firefox_series_whatever_its_document_says(pushed: Any) -> None:
+    _, stamp = stored(Run.KIND_SCHEDULED, browser="firefox", named="chromium")
+    assert outbox() == {
+        ("perfite.shop.eu-west.firefox.native.ttfb", 12.5, stamp),
+        ("perfite.shop.eu-west.firefox.native.requests", 4.0, stamp),
+    }
+
+
+@pytest.mark.django_db
+def test_an_imported_run_is_named_by_the_tool_its_document_names(pushed: Any) -> None:
+    _, stamp = stored(Run.KIND_IMPORTED, browser="", named="Firefox 128.0")
+    assert outbox() == {
+        ("perfite.imported.shop.eu-west.Firefox_128_0.native.ttfb", 12.5, stamp),
+        ("perfite.imported.shop.eu-west.Firefox_128_0.native.requests", 4.0, stamp),
+    }
 
 
 @pytest.mark.django_db
