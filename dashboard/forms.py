@@ -75,6 +75,7 @@ class ScenarioForm(forms.ModelForm):
             "frequency_minutes",
             "cron",
             "locations",
+            "browser",
             "paused",
             "profile",
             "filmstrip",
@@ -84,6 +85,7 @@ class ScenarioForm(forms.ModelForm):
             "script_format": "Script format",
             "frequency_minutes": "Every (minutes)",
             "cron": "Cron schedule",
+            "browser": "Browser",
             "paused": "Paused",
             "filmstrip": "Filmstrip",
         }

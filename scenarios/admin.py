@@ -18,8 +18,16 @@ from scenarios.runs import dispatch as scheduling
 class AgentInline(admin.TabularInline):
     model = models.Agent
     extra = 0
-    fields = ("name", "last_seen", "version", "browser_version", "concurrency", "revoked")
-    readonly_fields = ("last_seen", "version", "browser_version", "concurrency")
+    fields = (
+        "name",
+        "last_seen",
+        "version",
+        "browsers",
+        "browser_version",
+        "concurrency",
+        "revoked",
+    )
+    readonly_fields = ("last_seen", "version", "browsers", "browser_version", "concurrency")
 
 
 @admin.register(models.Location)
@@ -35,10 +43,10 @@ class LocationAdmin(admin.ModelAdmin):
 
 @admin.register(models.Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ("name", "location", "last_seen", "is_live", "version", "browser_version")
+    list_display = ("name", "location", "last_seen", "is_live", "version", "browsers")
     list_filter = ("location", "revoked")
     search_fields = ("name",)
-    readonly_fields = ("token_hash", "last_seen")
+    readonly_fields = ("token_hash", "last_seen", "browsers")
 
     @admin.display(boolean=True, description="live")
     def is_live(self, obj: models.Agent) -> bool:
@@ -53,12 +61,13 @@ class ScenarioAdmin(admin.ModelAdmin):
         "url",
         "frequency_minutes",
         "cron",
+        "browser",
         "profile",
         "paused",
         "paused_reason",
         "next_due_at",
     )
-    list_filter = ("paused", "locations", "script_format", "profile")
+    list_filter = ("paused", "locations", "browser", "script_format", "profile")
     search_fields = ("name", "slug", "url")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("locations",)
@@ -107,12 +116,13 @@ class RunAdmin(admin.ModelAdmin):
         "location",
         "status",
         "kind",
+        "browser",
         "profile",
         "created_at",
         *page_names(summary=True),
         "flagged",
     )
-    list_filter = ("status", "kind", "profile", "location", "scenario")
+    list_filter = ("status", "kind", "browser", "profile", "location", "scenario")
     search_fields = ("scenario__name", "branch", "commit", "label", "error")
     date_hierarchy = "created_at"
     readonly_fields = (

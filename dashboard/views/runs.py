@@ -49,7 +49,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "dashboard/run_detail.html",
         {
             "run": run,
-            "browser": str(result.get("browser") or ""),
+            # a queued run has no document yet: the browser it was queued for
+            "browser": str(result.get("browser") or run.browser or ""),
             "browser_version": str(result.get("browser_version") or ""),
             # what the run's browser could not measure (core.result.absent): said, never 0
             "unavailable": list((result.get("unavailable") or {}).values()),

@@ -76,7 +76,7 @@ class ScenarioViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
 
-RUN_FILTERS = ("branch", "commit", "kind", "status", "role", "profile", "comparison")
+RUN_FILTERS = ("branch", "commit", "kind", "status", "role", "profile", "browser", "comparison")
 RUN_PARAMETERS = [
     OpenApiParameter("scenario", str, description="Scenario slug"),
     OpenApiParameter("location", str, description="Location name"),
@@ -88,7 +88,7 @@ RUN_PARAMETERS = [
 @extend_schema_view(list=extend_schema(parameters=RUN_PARAMETERS))
 class RunViewSet(viewsets.ReadOnlyModelViewSet):
     """Runs, newest first; filter with ?scenario=slug&branch=&commit=&kind=&status=&role=&
-    profile=&comparison=&location=."""
+    profile=&browser=&comparison=&location=."""
 
     permission_classes = [ReadOrEdit]
     pagination_class = Pages
@@ -143,6 +143,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
                 "status": run.status,
                 "kind": run.kind,
                 "profile": run.profile,
+                "browser": run.browser,
                 "created_at": run.created_at.isoformat(),
                 "branch": run.branch,
                 "commit": run.commit,

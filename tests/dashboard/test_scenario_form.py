@@ -23,6 +23,7 @@ def form_data(**overrides: str | list[str]) -> dict[str, str | list[str]]:
         "dns_text": "www.example.com 127.0.0.1\n",
         "block_text": "*.doubleclick.net\n",
         "profile": "native",
+        "browser": "chromium",
     }
     data.update(overrides)
     return data
@@ -73,6 +74,36 @@ def test_the_new_scenario_form_has_the_filmstrip_on_and_saves_it_switched_off(
     assert Scenario.objects.get(slug="search").filmstrip is False
     editor_client.post("/scenarios/search/edit/", form_data(filmstrip="on"))
     assert Scenario.objects.get(slug="search").filmstrip is True
+
+
+def test_a_scenarios_browser_is_chosen_shown_and_changed_in_the_form(
+    editor_client: Client,
+) -> None:
+    page = editor_client.get("/scenarios/new/").content.decode()
+    select = re.search(r'<select name="browser"[^>]*>(.*?)</select>', page, re.S)
+    assert select is not None
+    assert re.findall(r'<option value="(\w+)"( selected)?>(\w+)</option>', select[1]) == [
+        ("chromium", " selected", "Chromium"),
+        ("firefox", "", "Firefox"),
+        ("webkit", "", "WebKit"),
+    ]
+
+    editor_client.post("/scenarios/new/", form_data(browser="firefox"))
+    assert Scenario.objects.get(slug="search").browser == "firefox"
+    edit = editor_client.get("/scenarios/search/edit/").content.decode()
+    assert '<option value="firefox" selected>Firefox</option>' in edit
+    assert 'browser: <span class="browser">Firefox</span>' in (
+        editor_client.get("/scenarios/search/").content.decode()
+    )
+
+    editor_client.post("/scenarios/search/edit/", form_data(browser="webkit"))
+    assert Scenario.objects.get(slug="search").browser == "webkit"
+    refused = editor_client.post("/scenarios/search/edit/", form_data(browser="opera"))
+    assert refused.status_code == 400
+    assert "Select a valid choice. opera is not one of the available choices." in (
+        refused.content.decode()
+    )
+    assert Scenario.objects.get(slug="search").browser == "webkit"
 
 
 def test_a_yaml_script_is_parsed_into_steps(editor_client: Client) -> None:

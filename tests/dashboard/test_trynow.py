@@ -170,6 +170,35 @@ def test_a_trial_the_broker_could_not_take_stays_queued_and_says_why(
     assert '<p class="warning">broker unreachable: redis is down</p>' in page
 
 
+def test_a_browser_no_live_agent_has_is_refused_naming_it_then_run_now_flags_it(
+    editor_client: Client,
+    scenario: Scenario,
+    location: Location,
+    send_task: Mock,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    staff(location).record_heartbeat({"browsers": {"chromium": "156.0.8078.108"}})
+    scenario.browser = "firefox"
+    scenario.save()
+
+    refused = editor_client.post("/scenarios/home/try/", follow=True).content.decode()
+    assert (
+        "No live agent in local has firefox: start one with "
+        "`manage.py agent --location local` on a machine with firefox." in refused
+    )
+    assert (Run.objects.count(), send_task.call_count) == (0, 0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        editor_client.post("/scenarios/home/run-now/")
+    run = Run.objects.get()
+    page = editor_client.get(f"/runs/{run.pk}/").content.decode()
+    assert '<p class="warning">no live agent in local has firefox</p>' in page
+    assert '· local · <span class="browser">firefox</span> · profile' in page
+    assert send_task.call_args_list == [
+        call("agents.tasks.run_scenario", args=[run.pk], queue="agents.local.firefox")
+    ]
+
+
 def test_a_viewer_cannot_try_a_scenario(
     viewer_client: Client, scenario: Scenario, location: Location, send_task: Mock
 ) -> None:

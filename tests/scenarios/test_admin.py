@@ -112,12 +112,14 @@ def test_a_scenario_added_in_the_admin_without_location_gets_the_servers(
             "cron": "",
             "jitter_seconds": "0",
             "profile": "native",
+            "browser": "firefox",
         },
         follow=True,
     )
     assert response.status_code == 200
     scenario = Scenario.objects.get(slug="no-place")
     assert list(scenario.locations.values_list("name", flat=True)) == ["here"]
+    assert scenario.browser == "firefox"
     assert (
         "runs from &#x27;here&#x27;, this server&#x27;s own location" in response.content.decode()
     )

@@ -1,5 +1,5 @@
 """/api/runs/ filters: a comparison id that is not a number is a 400, never a server error;
-a profile's runs apart from the others'."""
+a profile's or a browser's runs apart from the others'."""
 
 import csv
 import io
@@ -60,3 +60,21 @@ def test_runs_filter_by_profile_and_say_theirs(viewer_api: APIClient) -> None:
         (on_3g.pk, "3g"),
     ]
     assert viewer_api.get("/api/scenarios/shop/").json()["profile"] == "native"
+
+
+def test_runs_filter_by_browser_and_scenarios_say_theirs(viewer_api: APIClient) -> None:
+    scenario = Scenario.objects.create(
+        name="Shop", slug="shop", url="http://www.example.com/", browser="firefox"
+    )
+    chromium = Run.objects.create(scenario=scenario)
+    firefox = Run.objects.create(scenario=scenario, browser="firefox")
+
+    listed = viewer_api.get("/api/runs/", {"browser": "firefox"}).json()
+    rows = list(csv.DictReader(io.StringIO(viewer_api.get("/api/runs/csv/").content.decode())))
+
+    assert [(r["id"], r["browser"]) for r in listed["results"]] == [(firefox.pk, "firefox")]
+    assert sorted((int(r["id"]), r["browser"]) for r in rows) == [
+        (chromium.pk, "chromium"),
+        (firefox.pk, "firefox"),
+    ]
+    assert viewer_api.get("/api/scenarios/shop/").json()["browser"] == "firefox"
