@@ -135,6 +135,7 @@ ADMIN_FORM = {
     "cron": "",
     "jitter_seconds": "0",
     "profile": "native",
+    "browser": "chromium",
 }
 
 

@@ -7,9 +7,11 @@ import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
+from django.utils import timezone
 
 from core.profiles import BUILTIN
 from scenarios.models import (
+    Agent,
     Comparison,
     ConnectionProfile,
     Location,
@@ -192,8 +194,8 @@ def test_every_way_of_making_runs_gives_them_the_scenarios_profile(
 ) -> None:
     monkeypatch.setattr(dispatch, "enqueue_run", lambda run, queue=None: None)
     monkeypatch.setattr(dispatch, "enqueue_runs", lambda runs: None)
-    monkeypatch.setattr(Location, "has_live_agent", property(lambda self: True))
     location = Location.objects.create(name="eu")
+    Agent.objects.create(name="eu-1", location=location, last_seen=timezone.now())
     scenario.locations.add(location)
     scenario.profile = "3g"
     scenario.save()

@@ -138,7 +138,9 @@ def test_a_scenario_file_gives_the_same_spec_as_the_same_scenario_in_the_databas
 
 def test_a_scenario_file_names_its_browser_and_the_option_wins(tmp_path: Path) -> None:
     path = tmp_path / "shop.yaml"
-    path.write_text("name: shop\nurl: http://www.example.com/\nbrowser: firefox\n")
+    path.write_text(
+        "name: shop\nurl: http://www.example.com/\nbrowser: firefox\nsteps: [{wait_for: {ms: 1}}]\n"
+    )
 
     assert spec_from_target(str(path))["browser"] == "firefox"
     assert spec_from_target(str(path), browser="webkit")["browser"] == "webkit"
@@ -147,7 +149,7 @@ def test_a_scenario_file_names_its_browser_and_the_option_wins(tmp_path: Path) -
 
 def test_a_scenario_file_naming_an_unknown_browser_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "shop.yaml"
-    path.write_text("url: http://www.example.com/\nbrowser: opera\n")
+    path.write_text("url: http://www.example.com/\nbrowser: opera\nsteps: [{wait_for: {ms: 1}}]\n")
 
     with pytest.raises(ScriptError) as refused:
         spec_from_target(str(path))
