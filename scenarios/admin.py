@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core.browsers import BROWSERS
 from core.metrics import page_names
 from core.profiles import BUILTIN
 from scenarios import models
@@ -32,13 +33,19 @@ class AgentInline(admin.TabularInline):
 
 @admin.register(models.Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ("name", "label", "queue", "live_agents")
+    list_display = ("name", "label", "queue", "live_agents", "live_browsers")
     search_fields = ("name", "label")
     inlines = [AgentInline]
 
     @admin.display(description="live agents")
     def live_agents(self, obj: models.Location) -> int:
         return obj.live_agents().count()
+
+    @admin.display(description="browsers of live agents")
+    def live_browsers(self, obj: models.Location) -> str:
+        """The browsers its scenarios can be measured in now (others' runs are flagged)."""
+        served = set().union(*(agent.served_browsers for agent in obj.live_agents()))
+        return ", ".join(b for b in BROWSERS if b in served) or "—"
 
 
 @admin.register(models.Agent)

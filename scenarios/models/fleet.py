@@ -178,9 +178,14 @@ class Agent(models.Model):
             fields.append("concurrency")
         self.save(update_fields=fields)
 
+    @property
+    def served_browsers(self) -> set[str]:
+        """The browsers whose runs come to this agent (see served())."""
+        return served(self.browsers)
+
     def serves(self, browser: str) -> bool:
-        """Whether runs in ``browser`` come to this agent (see served())."""
-        return browser in served(self.browsers)
+        """Whether runs in ``browser`` come to this agent."""
+        return browser in self.served_browsers
 
     @property
     def is_live(self) -> bool:

@@ -52,6 +52,7 @@ def test_scheduled_runs_execute_once_on_their_own_locations_agent(
 def test_agents_report_versions_and_concurrency_in_their_heartbeats(
     loop: Loop, live_locations: dict[str, Any]
 ) -> None:
+    from agents.engines import installed
     from agents.heartbeat import browser_version
     from perfite import __version__
 
@@ -62,4 +63,7 @@ def test_agents_report_versions_and_concurrency_in_their_heartbeats(
         assert agent.browser_version == browser_version()
         assert agent.browser_version.count(".") == 3
         assert agent.concurrency == 1
+        # The browsers manage.py agent found here, whose queues the worker consumes.
+        assert agent.browsers == installed()
+        assert agent.browsers["chromium"] == agent.browser_version
     assert all(location.has_live_agent for location in live_locations.values())

@@ -49,6 +49,9 @@ def stored(db: None, settings: Any, tmp_path: Path) -> Run:
     eu = Location.objects.create(name="eu-west", label="Frankfurt")
     Location.objects.create(name="us-east")
     Agent.objects.create(name="eu-1", location=eu, last_seen=timezone.now())
+    Agent.objects.create(
+        name="eu-2", location=eu, last_seen=timezone.now(), browsers={"firefox": "153.8.0"}
+    )
     shop = Scenario.objects.create(name="Shop home", slug="shop", url="http://www.shop.localhost/")
     Scenario.objects.create(name="Blog", slug="blog", url="http://blog.localhost/", paused=True)
     run = Run.objects.create(scenario=shop, location=eu, branch="feature-x")
@@ -59,8 +62,11 @@ def stored(db: None, settings: Any, tmp_path: Path) -> Run:
 
 def test_locations_show_their_live_agents(stored: Run, admin_client: Client) -> None:
     page = admin_client.get("/admin/scenarios/location/").content.decode()
-    assert '<td class="field-live_agents">1</td>' in page
+    assert '<td class="field-live_agents">2</td>' in page
     assert '<td class="field-live_agents">0</td>' in page
+    # eu-1 never announced browsers (Chromium only); eu-2 announced Firefox.
+    assert '<td class="field-live_browsers">chromium, firefox</td>' in page
+    assert '<td class="field-live_browsers">—</td>' in page
     assert "us-east" in admin_client.get("/admin/scenarios/location/?q=us").content.decode()
     assert "Frankfurt" not in admin_client.get("/admin/scenarios/location/?q=us").content.decode()
 
