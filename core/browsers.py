@@ -6,6 +6,8 @@ the names: this is the one list. ``agents.engines.ENGINES`` holds the same names
 order (a test keeps them equal).
 """
 
+from core.profiles import Profile
+
 CHROMIUM = "chromium"
 FIREFOX = "firefox"
 WEBKIT = "webkit"
@@ -18,3 +20,19 @@ chosen: its runs keep the queue and Graphite path they always had."""
 LABELS = {CHROMIUM: "Chromium", FIREFOX: "Firefox", WEBKIT: "WebKit"}
 CHOICES = [(name, LABELS[name]) for name in BROWSERS]
 """(name, label) pairs, for a model field's or a form's choices."""
+
+EMULATES_PROFILES = frozenset({CHROMIUM})
+"""The browsers that can apply a connection and CPU profile: those whose engine has the
+``profiles`` capability (agents.engines.<browser>.CAPABILITIES; a test keeps them equal)."""
+
+
+def profile_refusal(browser: str, profile: Profile) -> str | None:
+    """Why runs in ``browser`` cannot be measured under ``profile`` (in the words an agent
+    fails such a run with: agents.emulation.refuse_profile), None when they can: a run is
+    never measured under other conditions than it names."""
+    if profile.native or browser in EMULATES_PROFILES:
+        return None
+    return (
+        f"{LABELS.get(browser, browser)} cannot apply the profile {profile.name!r}: connection "
+        "and CPU profiles need Chromium's emulation"
+    )

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from core.browsers import profile_refusal
 from core.stats.report import MIN_RUNS, compare_runs
 from scenarios.models import Comparison, Location, Run, Scenario, UnknownProfile, resolve_profile
 from scenarios.runs.dispatch import enqueue_run
@@ -62,15 +63,17 @@ def create_comparison(scenario: Scenario, **fields: Any) -> Comparison:
     ``fields`` are Comparison fields plus ``options``; ``profile`` (default: the scenario's)
     is the one both sides are measured under, and a history base is taken under. Raises
     ComparisonError when neither a base URL nor a base branch says where the base comes
-    from, or when no profile has that name.
+    from, when no profile has that name, or when the scenario's browser cannot apply it.
     """
     if not fields.get("base_url") and not fields.get("base_branch"):
         raise ComparisonError("give a base URL (paired runs) or a base branch (stored runs)")
     fields["profile"] = fields.get("profile") or scenario.profile
     try:
-        resolve_profile(fields["profile"])
+        refusal = profile_refusal(scenario.browser, resolve_profile(fields["profile"]))
     except UnknownProfile as exc:
         raise ComparisonError(str(exc)) from exc
+    if refusal:
+        raise ComparisonError(refusal)
     with transaction.atomic():
         fields.setdefault("location", None)
         if fields["location"] is None:

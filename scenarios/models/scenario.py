@@ -131,9 +131,11 @@ class Scenario(models.Model):
             except Exception as exc:  # noqa: BLE001 - croniter raises several kinds
                 errors["cron"] = f"this cron expression never fires ({exc})"
         try:
-            resolve_profile(self.profile)
+            refusal = browsers.profile_refusal(self.browser, resolve_profile(self.profile))
         except UnknownProfile as exc:
-            errors["profile"] = str(exc)
+            refusal = str(exc)
+        if refusal:
+            errors["profile"] = refusal
         if not self.cron and not self.frequency_minutes:
             errors["frequency_minutes"] = "give a frequency in minutes or a cron expression"
         if errors:

@@ -177,8 +177,10 @@ def test_a_local_agent_creates_its_location_then_becomes_the_worker(
     monkeypatch.setattr(
         "agents.engines.installed", lambda: {"chromium": "156.0.1.2", "firefox": "153.8.0"}
     )
+    monkeypatch.setattr("agents.engines.missing", lambda: {"webkit": "No WebKit: install it"})
     for name in ("PERFITE_LOCATION", "PERFITE_AGENT_NAME", "PERFITE_AGENT_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
+    err = StringIO()
     with pytest.raises(Exec) as replaced:
         call_command(
             "agent",
@@ -191,7 +193,9 @@ def test_a_local_agent_creates_its_location_then_becomes_the_worker(
             "--concurrency",
             "2",
             stdout=StringIO(),
+            stderr=err,
         )
+    assert err.getvalue() == "No WebKit: install it\n"  # one line per browser it cannot drive
     path, argv = replaced.value.args
     assert (path, argv) == (
         sys.executable,
@@ -221,12 +225,14 @@ def test_an_agent_that_finds_no_browser_serves_chromiums_queues_saying_so(
 
     monkeypatch.setattr("os.execv", execv)
     monkeypatch.setattr("agents.engines.installed", lambda: {})
+    monkeypatch.setattr("agents.engines.missing", lambda: {"webkit": "No WebKit: install it"})
     err = StringIO()
     with pytest.raises(Exec) as replaced:
         call_command("agent", "--location", "lima", stdout=StringIO(), stderr=err)
     argv = replaced.value.args[1]
     assert argv[argv.index("-Q") + 1] == "agents.lima.now,agents.lima"
     assert err.getvalue() == (
+        "No WebKit: install it\n"
         "no browser found on this machine (PERFITE_BROWSERS: webkit): serving Chromium's "
         "queues; its runs will fail until one is installed (README, Browsers: which agents "
         "measure a scenario)\n"

@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from core.profiles import BUILTIN
+from scenarios.ci import workflow as comparisons
 from scenarios.models import (
     Agent,
     Comparison,
@@ -164,6 +165,39 @@ def test_a_scenario_naming_no_profile_is_refused(scenario: Scenario) -> None:
     assert refused.value.message_dict["profile"] == [
         "no profile 'office'; built in: " + ", ".join(BUILTIN)
     ]
+
+
+def test_a_browser_without_emulation_keeps_the_native_profile(
+    scenario: Scenario, office: ConnectionProfile
+) -> None:
+    scenario.browser = "firefox"
+    scenario.full_clean()  # native: every browser measures it
+    for name, label in (("4g", "Firefox"), ("office", "Firefox")):
+        scenario.profile = name
+        with pytest.raises(ValidationError) as refused:
+            scenario.full_clean()
+        assert refused.value.message_dict["profile"] == [
+            f"{label} cannot apply the profile {name!r}: connection and CPU profiles need "
+            "Chromium's emulation"
+        ]
+    scenario.browser = "chromium"
+    scenario.full_clean()
+
+
+def test_a_comparison_under_a_profile_its_scenarios_browser_cannot_apply_is_refused(
+    scenario: Scenario,
+) -> None:
+    scenario.browser = "webkit"
+    scenario.save()
+    with pytest.raises(comparisons.ComparisonError) as refused:
+        comparisons.create_comparison(
+            scenario, iterations=3, base_url="http://www.example.com/?a", profile="3g"
+        )
+    assert str(refused.value) == (
+        "WebKit cannot apply the profile '3g': connection and CPU profiles need Chromium's "
+        "emulation"
+    )
+    assert Comparison.objects.count() == 0
 
 
 def test_a_runs_spec_carries_the_runs_profile_with_its_numbers(

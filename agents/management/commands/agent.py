@@ -146,11 +146,14 @@ class Command(BaseCommand):
         os.execv(argv[0], argv)
 
     def _browsers(self) -> list[str]:
-        """The browsers whose queues the agent consumes: those found here. With none found it
-        still serves Chromium's, as agents always did, so that its runs fail saying how to
-        install one rather than wait unseen."""
-        from agents.engines import installed
+        """The browsers whose queues the agent consumes: those found here, after one line on
+        stderr for each it cannot drive (how to get it). With none found it still serves
+        Chromium's, as agents always did, so that its runs fail saying how to install one
+        rather than wait unseen."""
+        from agents.engines import installed, missing
 
+        for how in missing().values():
+            self.stderr.write(how)
         found = list(installed())
         if found:
             return found
