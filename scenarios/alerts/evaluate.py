@@ -5,9 +5,10 @@ is stored):
 
 - Judges every enabled threshold of the run's scenario that applies to its location, on the
   history of that scenario+location up to and including the run (CI runs are not part of
-  the monitoring history and are never judged), under the scenario's current profile: a run
-  under another profile (made before the scenario changed profile, or a manual one) is not
-  judged, and the history holds runs of that profile only.
+  the monitoring history and are never judged), under the scenario's current conditions
+  (browser and profile, scenarios.conditions): a run in another browser or under another
+  profile (made before the scenario changed them, or a manual one) is not judged, and the
+  history holds runs of those conditions only (imported runs count as Chromium's).
 - Metric thresholds look at the median of the last K succeeded runs (K = ``window_runs``)
   so one noisy run does not alert. A named metric (one read from the result document) that
   a run did not measure is skipped, never 0: it is judged on the K newest runs that have it
@@ -38,6 +39,7 @@ from scenarios.alerts.insights import culprit_summary
 from scenarios.alerts.messages import opened_message
 from scenarios.alerts.series import at_location, load_snapshot, median, span, values
 from scenarios.alerts.tasks import queue_notifications
+from scenarios.conditions import Conditions
 from scenarios.models import Channel, Incident, Run, Threshold
 from scenarios.models.alerts import Notification
 from scenarios.models.run import METRIC_FIELDS
@@ -82,7 +84,7 @@ def evaluate_after_run(
     run = Run.objects.select_related("scenario", "location").filter(pk=run_id).first()
     if run is None or run.status not in JUDGED_STATUSES or run.kind == Run.KIND_CI:
         return []
-    if run.profile != run.scenario.profile:
+    if Conditions.of_run(run) != Conditions.of_scenario(run.scenario):
         return []  # thresholds watch the scenario's current conditions only
     thresholds = list(
         Threshold.objects.filter(scenario_id=run.scenario_id, enabled=True).filter(
@@ -100,11 +102,13 @@ def evaluate_after_run(
 
 
 def history_of(run: Run) -> QuerySet[Run]:
-    """The runs a threshold judges for ``run``: same scenario, location and profile, not CI,
-    not later."""
+    """The runs a threshold judges for ``run``: same scenario, location and conditions
+    (browser and profile), not CI, not later."""
     return (
         Run.objects.filter(
-            scenario_id=run.scenario_id, profile=run.profile, created_at__lte=run.created_at
+            Conditions.of_run(run).runs(),
+            scenario_id=run.scenario_id,
+            created_at__lte=run.created_at,
         )
         .filter(at_location(run.location_id))
         .exclude(kind=Run.KIND_CI)

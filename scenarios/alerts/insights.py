@@ -18,6 +18,7 @@ from core.metrics import HEADLINE, page_names
 from core.stats import changepoints, correlation
 from core.stats.host_series import MEASURES
 from scenarios.alerts.series import at_location
+from scenarios.conditions import Conditions
 from scenarios.models import EntityMapping, Location, Run, RunHost, Scenario
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,9 @@ def load_history(
     metric: str = HEADLINE,
     last: int | None = None,
     *,
-    profile: str,
+    conditions: Conditions,
 ) -> list[dict[str, Any]]:
-    """Succeeded, non-CI runs under ``profile`` in the window, oldest first, in
+    """Succeeded, non-CI runs measured under ``conditions`` in the window, oldest first, in
     ``core.stats.host_series`` form (runs under other conditions never share a series).
 
     ``last`` keeps only the newest ``last`` runs of the window. Each run is ``{"t", "run_id",
@@ -47,9 +48,9 @@ def load_history(
         raise ValueError(f"metric must be one of {', '.join(columns)}")
     runs = Run.objects.filter(
         at_location(location_id),
+        conditions.runs(),
         scenario_id=scenario_id,
         status=Run.SUCCEEDED,
-        profile=profile,
         created_at__gte=since,
     ).exclude(kind=Run.KIND_CI)
     if until is not None:
@@ -99,11 +100,11 @@ def latest_regression(
     until: datetime | None = None,
     metric: str = HEADLINE,
     *,
-    profile: str,
+    conditions: Conditions,
 ) -> changepoints.Regression | None:
-    """The most recent regression of ``metric`` among the runs under ``profile`` in the
-    window, or None."""
-    runs = load_history(scenario_id, location_id, since, until, metric, profile=profile)
+    """The most recent regression of ``metric`` among the runs measured under ``conditions``
+    in the window, or None."""
+    runs = load_history(scenario_id, location_id, since, until, metric, conditions=conditions)
     regressions = changepoints.find_regressions(runs, metric=metric)
     return regressions[-1] if regressions else None
 
@@ -115,16 +116,16 @@ def explain_recent(
     metric: str,
     last: int = 96,
     *,
-    profile: str,
+    conditions: Conditions,
 ) -> changepoints.Regression | None:
-    """The latest regression of ``metric`` among the newest ``last`` runs under ``profile``
-    up to ``until``.
+    """The latest regression of ``metric`` among the newest ``last`` runs measured under
+    ``conditions`` up to ``until``.
 
     Used for alert messages: a change point needs about five runs on each side before it is
     detectable, so an incident opened after two slow runs is explained a few runs later.
     """
     since = until - timedelta(days=30)
-    runs = load_history(scenario_id, location_id, since, until, metric, last, profile=profile)
+    runs = load_history(scenario_id, location_id, since, until, metric, last, conditions=conditions)
     regressions = changepoints.find_regressions(runs, metric=metric)
     return regressions[-1] if regressions else None
 
@@ -136,7 +137,11 @@ def culprit_summary(run: Run, metric: str) -> str | None:
     """
     try:
         regression = explain_recent(
-            run.scenario_id, run.location_id, run.created_at, metric, profile=run.profile
+            run.scenario_id,
+            run.location_id,
+            run.created_at,
+            metric,
+            conditions=Conditions.of_run(run),
         )
     except Exception:
         log.exception("culprit search failed for run %s", run.pk)
@@ -167,13 +172,16 @@ def correlation_report(
 
     ``coefficient`` is Spearman's rho with the metric (-1..1); ``slope`` is metric units per
     unit of the measure; ``share`` is the part of the regression a culprit explains (0..1).
-    Regressions are oldest first. Only runs under the scenario's current profile count.
+    Regressions are oldest first. Only runs measured under the scenario's current conditions
+    (browser and profile) count.
     Raises ValueError for an unknown metric.
     """
     if not isinstance(scenario, Scenario):
         scenario = Scenario.objects.get(pk=scenario)
     location_id = location.pk if isinstance(location, Location) else location
-    runs = load_history(scenario.pk, location_id, since, until, metric, profile=scenario.profile)
+    runs = load_history(
+        scenario.pk, location_id, since, until, metric, conditions=Conditions.of_scenario(scenario)
+    )
     mappings = tuple(EntityMapping.as_tuples())
     host_entity = {h: v["entity"] for run in runs for h, v in run["hosts"].items()}
     by_host = correlation.rank_correlations(runs, by="host")

@@ -11,9 +11,9 @@ Two ways to get a base:
   ``git rev-list`` of ancestors, nearest first) that has runs; else the runs of the most
   recent base-branch commit measured before the comparison was created.
 
-Both sides are measured under one profile (the comparison's, by default the scenario's), and
-a history base is taken from runs of that profile only: runs under other conditions are
-never compared.
+Both sides are measured in the scenario's browser under one profile (the comparison's, by
+default the scenario's), and a history base is taken from runs of those conditions only
+(scenarios.conditions): runs under other conditions are never compared.
 
 Each measured side first gets an unused warm-up run (:func:`warmups`). Runs are created one
 at a time: :func:`advance` creates and enqueues the next run only once every earlier run has
@@ -34,6 +34,7 @@ from django.db.models import Q
 
 from core.browsers import profile_refusal
 from core.stats.report import MIN_RUNS, compare_runs
+from scenarios.conditions import Conditions
 from scenarios.models import Comparison, Location, Run, Scenario, UnknownProfile, resolve_profile
 from scenarios.runs.dispatch import enqueue_run
 
@@ -98,8 +99,9 @@ def _check_history(comparison: Comparison) -> None:
 
 def _too_few(comparison: Comparison, found: int) -> str:
     return (
-        f"only {found} stored succeeded runs of base branch {comparison.base_branch!r} under "
-        f"profile {comparison.profile!r} found (need {MIN_RUNS}); run the base first"
+        f"only {found} stored succeeded runs of base branch {comparison.base_branch!r} in "
+        f"{comparison.scenario.browser} under profile {comparison.profile!r} found (need "
+        f"{MIN_RUNS}); run the base first"
     )
 
 
@@ -259,16 +261,16 @@ def _fail(comparison: Comparison, reason: str) -> None:
 def find_base_runs(comparison: Comparison) -> tuple[list[Run], dict[str, Any]]:
     """Stored base runs for a history comparison and a description of where they came from.
 
-    See the module docstring for the order. Only succeeded runs of the same scenario and
-    profile count, measured in the scenario's browser (or imported: no browser of ours), at
-    the comparison's location or imported (no location); at most the 50 most recent.
+    See the module docstring for the order. Only succeeded runs of the same scenario count,
+    measured under the comparison's conditions (the scenario's browser, the comparison's
+    profile; an imported run counts as Chromium's: scenarios.conditions), at the
+    comparison's location or imported (no location); at most the 50 most recent.
     """
     runs = Run.objects.filter(
+        Conditions(comparison.scenario.browser, comparison.profile).runs(),
         scenario=comparison.scenario,
         status=Run.SUCCEEDED,
         branch=comparison.base_branch,
-        profile=comparison.profile,
-        browser__in=[comparison.scenario.browser, ""],
     ).exclude(comparison=comparison)
     if comparison.location_id:
         runs = runs.filter(Q(location_id=comparison.location_id) | Q(location__isnull=True))

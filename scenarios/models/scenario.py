@@ -185,11 +185,12 @@ class Scenario(models.Model):
             self.next_due_at = timezone.now()
         changed = False
         if self.pk is not None:
-            rows = type(self).objects.filter(pk=self.pk).values_list("profile", flat=True)
-            changed = rows.first() not in (None, self.profile)
+            rows = type(self).objects.filter(pk=self.pk).values_list("browser", "profile")
+            changed = rows.first() not in (None, (self.browser, self.profile))
         super().save(*args, **kwargs)
         if changed:
-            # A relative threshold's cached baseline came from the old profile's runs.
+            # A relative threshold's cached baseline came from the old conditions' runs
+            # (scenarios.conditions: another browser or profile).
             self.thresholds.update(baseline=None, baseline_at=None)
 
     def readable_script(self, *, can_edit: bool) -> tuple[str, list[dict[str, Any]]]:

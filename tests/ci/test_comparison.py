@@ -225,8 +225,8 @@ def test_a_history_comparison_without_stored_base_runs_is_refused_before_any_run
             scenario, iterations=3, branch="feature", commit="f00", base_branch="main"
         )
     assert str(refused.value) == (
-        "only 0 stored succeeded runs of base branch 'main' under profile 'native' found "
-        "(need 3); run the base first"
+        "only 0 stored succeeded runs of base branch 'main' in chromium under profile "
+        "'native' found (need 3); run the base first"
     )
     assert not Comparison.objects.exists() and not Run.objects.exists()
     assert synthetic_agent.count == 0
@@ -344,4 +344,29 @@ def test_a_release_report_keeps_each_profiles_runs_apart(scenario: Scenario) -> 
         for r in report["scenarios"]
     ] == [("local", "4g", 4, 4), ("local", "native", 4, 4)]
     # before and after hold one profile each: no change, not a 300 ms "regression"
+    assert report["verdict"] != "regression"
+
+
+def test_a_release_report_keeps_each_browsers_runs_apart(scenario: Scenario) -> None:
+    now = timezone.now()
+    for minute in range(8):
+        for browser, fcp in (("chromium", 100 + minute % 3), ("firefox", 400 + minute % 3)):
+            run = stored_run(scenario, "", "", fcp, browser=browser)
+            Run.objects.filter(pk=run.pk).update(
+                kind=Run.KIND_SCHEDULED, created_at=now - timedelta(minutes=20 - minute)
+            )
+    # Imported before the release: counted with Chromium's runs (no browser of ours).
+    imported = stored_run(scenario, "", "", 101, browser="")
+    Run.objects.filter(pk=imported.pk).update(
+        kind=Run.KIND_IMPORTED, created_at=now - timedelta(minutes=19, seconds=30)
+    )
+    release = Release.objects.create(name="v2", time=now - timedelta(minutes=16, seconds=30))
+
+    report = release_report(release, runs=20)
+
+    assert [
+        (r["location"], r["browser"], r["profile"], len(r["before"]), len(r["after"]))
+        for r in report["scenarios"]
+    ] == [("local", "chromium", "native", 5, 4), ("local", "firefox", "native", 4, 4)]
+    # before and after hold one browser each: no change, not a 300 ms "regression"
     assert report["verdict"] != "regression"

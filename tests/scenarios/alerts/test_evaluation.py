@@ -97,6 +97,39 @@ def test_thresholds_judge_runs_of_the_scenarios_current_profile_only(
     assert Incident.objects.get().value == 9000
 
 
+def test_thresholds_judge_runs_of_the_scenarios_current_browser_only(
+    scenario: Scenario, make_run: MakeRun, evaluate: Any
+) -> None:
+    lcp_threshold(scenario)
+    for i in range(3):  # Firefox's numbers: what Firefox is, not a regression of the page
+        assert evaluate(make_run(i * 5, lcp=9000, browser="firefox")) == []
+    for i in range(3, 6):
+        evaluate(make_run(i * 5, lcp=2000))
+    assert Incident.objects.count() == 0
+
+    scenario.browser = "firefox"
+    scenario.save()
+    evaluate(make_run(30, lcp=9000, browser="firefox"))
+
+    # Firefox's history alone (9000 × 3); mixed with Chromium's runs its median would be 2000.
+    assert Incident.objects.get().value == 9000
+
+
+def test_an_imported_run_is_judged_with_chromiums_runs(
+    scenario: Scenario, make_run: MakeRun, evaluate: Any
+) -> None:
+    lcp_threshold(scenario)
+    evaluate(make_run(0, lcp=3000))
+    evaluate(make_run(5, lcp=3100))
+    evaluate(make_run(10, lcp=9000, browser="firefox"))  # not judged, not history
+    assert Incident.objects.count() == 0
+
+    evaluate(make_run(15, lcp=3200, browser="", kind=Run.KIND_IMPORTED))
+
+    # Chromium's two runs and the imported one; with Firefox's, the last three give 3200.
+    assert Incident.objects.get().value == 3100
+
+
 def test_failed_runs_do_not_count_towards_metric_medians(
     scenario: Scenario, make_run: MakeRun, evaluate: Any
 ) -> None:

@@ -6,12 +6,14 @@ import pytest
 
 from scenarios.alerts.evaluate import evaluate_after_run
 from scenarios.alerts.insights import correlation_report, load_history
+from scenarios.conditions import Conditions
 from scenarios.models import EntityMapping, Incident, Location, Run, Scenario, Threshold
 
 from .conftest import T0, MakeRun
 
 CULPRIT = "securepubads.g.doubleclick.net"
 CHANGE = 30  # index of the first slow run; runs are five minutes apart, so 14:30
+NATIVE = Conditions("chromium", "native")
 
 
 def history(make_run: MakeRun, n: int = 60, ci_noise: bool = False) -> list[Run]:
@@ -79,6 +81,22 @@ def test_the_report_reads_the_runs_of_the_scenarios_current_profile(
     assert (native["runs"], on_3g["runs"]) == (10, 4)
 
 
+def test_the_report_reads_the_runs_of_the_scenarios_current_browser(
+    scenario: Scenario, location: Location, make_run: MakeRun
+) -> None:
+    history(make_run, n=10)
+    for r in range(4):
+        make_run(60 + r, lcp=5000.0, browser="firefox")
+    make_run(70, lcp=1000.0, browser="", kind=Run.KIND_IMPORTED)  # counts as Chromium's
+
+    chromium = correlation_report(scenario, location, since=T0)
+    scenario.browser = "firefox"
+    scenario.save()
+    firefox = correlation_report(scenario.pk, location.pk, since=T0)
+
+    assert (chromium["runs"], firefox["runs"]) == (11, 4)
+
+
 def test_a_user_mapping_renames_the_entity(
     scenario: Scenario, location: Location, make_run: MakeRun
 ) -> None:
@@ -96,7 +114,7 @@ def test_history_loads_in_three_queries_whatever_its_length(
 ) -> None:
     history(make_run, n=40)
     with django_assert_num_queries(3):  # runs, entity mappings, host rows
-        runs = load_history(scenario.pk, location.pk, since=T0, profile="native")
+        runs = load_history(scenario.pk, location.pk, since=T0, conditions=NATIVE)
     assert len(runs) == 40
     assert runs[0]["hosts"]["www.google-analytics.com"] == {
         "time_ms": 40.0,
@@ -116,12 +134,13 @@ def test_the_window_excludes_other_runs(
     make_run(200, lcp=5000, kind=Run.KIND_CI)
     make_run(205, status=Run.FAILED)
     make_run(30, lcp=9000, profile="3g")  # another profile's run, inside the window
+    make_run(35, lcp=9000, browser="webkit")  # another browser's run, inside the window
     runs = load_history(
         scenario.pk,
         location.pk,
         since=T0.replace(minute=25),
         until=T0.replace(hour=13),
-        profile="native",
+        conditions=NATIVE,
     )
     assert [r["metric"] for r in runs][:2] == [1000.0 + (5 * 37) % 50, 1000.0 + (6 * 37) % 50]
     assert len(runs) == 8  # minutes 25..60
