@@ -9,6 +9,7 @@ from statistics import median
 from typing import Any
 
 from core.metrics import HOST, page_metrics
+from scenarios.conditions import mixed
 from scenarios.models import Comparison, Run, RunHost
 
 from .series import change
@@ -107,31 +108,19 @@ def _load(ids: list[int]) -> list[Run]:
     return [runs[pk] for pk in ids]
 
 
-def one_profile(base: Side, branch: Side) -> tuple[Side, Side]:
-    """Both sides, when all their runs were measured under one profile; CompareError naming
-    each side's profiles otherwise (runs under different conditions are never compared)."""
-    found = {run.profile for side in (base, branch) for run in side.runs}
-    if len(found) <= 1:
-        return base, branch
-
-    def said(side: Side) -> str:
-        by_profile: dict[str, list[int]] = {}
-        for run in side.runs:
-            by_profile.setdefault(run.profile, []).append(run.pk)
-        return "; ".join(
-            f"{profile} (run{'s' if len(pks) > 1 else ''} {', '.join(map(str, pks))})"
-            for profile, pks in sorted(by_profile.items())
-        )
-
-    raise CompareError(
-        "runs measured under different profiles are not compared: "
-        f"base {said(base)}, branch {said(branch)}"
-    )
+def same_conditions(base: Side, branch: Side) -> tuple[Side, Side]:
+    """Both sides, when all their runs were measured in one browser under one profile;
+    CompareError naming each side's browsers or profiles otherwise (runs under different
+    conditions are never compared: scenarios.conditions)."""
+    refusal = mixed({base.label: base.runs, branch.label: branch.runs})
+    if refusal:
+        raise CompareError(refusal)
+    return base, branch
 
 
 def load_sets(params: dict[str, str]) -> tuple[Side, Side]:
     """The two sides named by ``?comparison=<id>`` or ``?base=1,2&branch=3,4``, all their
-    runs under one profile (:func:`one_profile`)."""
+    runs measured under the same conditions (:func:`same_conditions`)."""
     if params.get("comparison"):
         if not params["comparison"].isdigit():
             raise CompareError("comparison must be a number")
@@ -141,14 +130,14 @@ def load_sets(params: dict[str, str]) -> tuple[Side, Side]:
         runs = list(comparison.runs.select_related("scenario", "location").order_by("sequence"))
         base = [r for r in runs if r.role == "base"]
         branch = [r for r in runs if r.role == "branch"]
-        return one_profile(
+        return same_conditions(
             Side(f"base {comparison.base_branch or comparison.base_url}".strip(), base),
             Side(f"branch {comparison.branch or comparison.branch_url}".strip(), branch),
         )
     base_ids, branch_ids = parse_ids(params.get("base", "")), parse_ids(params.get("branch", ""))
     if not base_ids or not branch_ids:
         raise CompareError("give run ids for both sides, e.g. ?base=1,2,3&branch=4,5,6")
-    return one_profile(Side("base", _load(base_ids)), Side("branch", _load(branch_ids)))
+    return same_conditions(Side("base", _load(base_ids)), Side("branch", _load(branch_ids)))
 
 
 def host_totals(runs: list[Run]) -> list[dict[str, dict[str, float]]]:

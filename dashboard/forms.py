@@ -89,6 +89,11 @@ class ScenarioForm(forms.ModelForm):
             "paused": "Paused",
             "filmstrip": "Filmstrip",
         }
+        help_texts = {
+            "browser": "The browser its runs are measured in, by the agents of its locations "
+            "that have it; like the profile, its charts and thresholds take the runs of this "
+            "browser, so changing it starts new series.",
+        }
         widgets = {"script": forms.Textarea(attrs={"rows": 12, "spellcheck": "false"})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

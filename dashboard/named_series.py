@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection
 
 from core.metrics import NUMBER, SCORE, metric
+from scenarios.conditions import Conditions
 from scenarios.models import Run, Scenario
 
 from .buckets import Window, bucket_sql, closed_and_current, end_clause, fetch, rounded
@@ -59,14 +60,14 @@ def names_in(metrics: Any, steps: Any) -> set[str]:
     return found
 
 
-def seen_names(scenario: Scenario, profile: str | None = None) -> list[str]:
-    """The named metrics the latest SEEN_RUNS succeeded non-CI runs of ``scenario`` under
-    ``profile`` (default: the scenario's) carry (the runs its charts average), in picker
-    order (:func:`sort_key`). Reads each run's ``metrics`` and ``steps`` only."""
+def seen_names(scenario: Scenario, conditions: Conditions | None = None) -> list[str]:
+    """The named metrics the latest SEEN_RUNS succeeded non-CI runs of ``scenario`` measured
+    under ``conditions`` (default: the scenario's current ones) carry (the runs its charts
+    average), in picker order (:func:`sort_key`). Reads each run's ``metrics`` and ``steps``
+    only."""
+    conditions = conditions or Conditions.of_scenario(scenario)
     rows = (
-        Run.objects.filter(
-            scenario=scenario, status=Run.SUCCEEDED, profile=profile or scenario.profile
-        )
+        Run.objects.filter(conditions.runs(), scenario=scenario, status=Run.SUCCEEDED)
         .exclude(kind=Run.KIND_CI)
         .order_by("-created_at")
         .values_list("result__metrics", "result__steps")[:SEEN_RUNS]
@@ -162,12 +163,15 @@ def _parts_sql(names: Sequence[str]) -> str:
 
 
 def bucket_averages(
-    scenario: Scenario, window: Window, names: Sequence[str], profile: str | None = None
+    scenario: Scenario,
+    window: Window,
+    names: Sequence[str],
+    conditions: Conditions | None = None,
 ) -> Rows:
     """``(location_id, bucket, average of each name …)`` per location and bucket of the
-    succeeded non-CI runs of ``scenario`` under ``profile`` (default: the scenario's) in
-    ``window`` (the page metrics' runs); an average is None where no run of the bucket has
-    that metric. No query without names.
+    succeeded non-CI runs of ``scenario`` measured under ``conditions`` (default: the
+    scenario's current ones) in ``window`` (the page metrics' runs); an average is None
+    where no run of the bucket has that metric. No query without names.
 
     The inner query takes each run's ``metrics`` (and ``steps``) out of its document once;
     every chosen metric is then read from that small part. On PostgreSQL ``OFFSET 0`` keeps
@@ -176,7 +180,8 @@ def bucket_averages(
     """
     if not names:
         return []
-    profile = profile or scenario.profile
+    conditions = conditions or Conditions.of_scenario(scenario)
+    measured, measured_params = conditions.sql()
     reads = [value_sql(name) for name in names]
     averages = ", ".join(f"AVG({sql})" for sql, _ in reads)
     read_params = [param for _, params in reads for param in params]
@@ -187,13 +192,13 @@ def bucket_averages(
         return fetch(
             f"SELECT location_id, b, {averages} FROM (SELECT location_id, "
             f"{bucket_sql('created_at')} AS b, {_parts_sql(names)} FROM scenarios_run "
-            "WHERE scenario_id = %s AND profile = %s AND status = %s AND kind <> %s "
+            f"WHERE scenario_id = %s AND {measured} AND status = %s AND kind <> %s "
             f"AND created_at >= %s {until}{fence}) AS docs GROUP BY location_id, b",
             [
                 *read_params,
                 window.width,
                 scenario.pk,
-                profile,
+                *measured_params,
                 Run.SUCCEEDED,
                 Run.KIND_CI,
                 start,
@@ -202,7 +207,7 @@ def bucket_averages(
         )
 
     key = hashlib.sha256("\n".join(names).encode()).hexdigest()[:24]
-    return closed_and_current(f"named:{scenario.pk}:{profile}:{key}", window, query)
+    return closed_and_current(f"named:{scenario.pk}:{conditions.key}:{key}", window, query)
 
 
 def per_location(

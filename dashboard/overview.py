@@ -16,6 +16,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from core.metrics import Metric, page_metrics
+from scenarios.conditions import Conditions, current_q, current_sql
 from scenarios.models import Incident, Run, Scenario
 
 from .buckets import bucket_sql, fetch, utc_at
@@ -55,17 +56,13 @@ class Row:
         return "active"
 
 
-def _latest(
-    scenario_ref: str, location_ref: str | None, profile_ref: str = "", **filters: Any
-) -> Subquery:
-    """The newest run of a (scenario, location) pair, under the profile ``profile_ref``
-    names when given; ``location_ref=None`` means runs without a location (trials). Both
-    forms walk the (scenario, location, created_at) index."""
-    runs = Run.objects.filter(scenario_id=OuterRef(scenario_ref), **filters).exclude(
+def _latest(scenario_ref: str, location_ref: str | None, *where: Q, **filters: Any) -> Subquery:
+    """The newest run of a (scenario, location) pair among those ``where`` and ``filters``
+    admit; ``location_ref=None`` means runs without a location (trials). Both forms walk the
+    (scenario, location, created_at) index."""
+    runs = Run.objects.filter(*where, scenario_id=OuterRef(scenario_ref), **filters).exclude(
         kind=Run.KIND_CI  # branch builds of a CI comparison say nothing of the monitored page
     )
-    if profile_ref:
-        runs = runs.filter(profile=OuterRef(profile_ref))
     if location_ref is None:
         runs = runs.filter(location__isnull=True)
     else:
@@ -86,9 +83,9 @@ def scenario_rows(
     pairs = list(
         through.annotate(
             last=_latest("scenario_id", "location_id"),
-            # the key metrics: the scenario's current profile, as its sparkline
+            # the key metrics: the scenario's current conditions, as its sparkline
             last_ok=_latest(
-                "scenario_id", "location_id", "scenario__profile", status=Run.SUCCEEDED
+                "scenario_id", "location_id", current_q("scenario__"), status=Run.SUCCEEDED
             ),
         ).values_list("scenario_id", "last", "last_ok")  # type: ignore[misc]  # stubs: m2m through
     )
@@ -96,7 +93,7 @@ def scenario_rows(
         Scenario.objects.filter(pk__in=rows)
         .annotate(
             last=_latest("pk", None),
-            last_ok=_latest("pk", None, "profile", status=Run.SUCCEEDED),
+            last_ok=_latest("pk", None, current_q(""), status=Run.SUCCEEDED),
         )
         .values_list("pk", "last", "last_ok")
     )
@@ -124,7 +121,7 @@ def scenario_rows(
     )
     for item in alerts:
         rows[item["threshold__scenario_id"]].open_alerts = item["n"]
-    recent = _recent({pk: row.scenario.profile for pk, row in rows.items()}, now)
+    recent = _recent({pk: Conditions.of_scenario(row.scenario) for pk, row in rows.items()}, now)
     for pk, row in rows.items():
         spark, before, latest = _summarise(recent.get(pk, {}), spark_metric, now)
         row.spark = spark
@@ -143,20 +140,20 @@ def scenario_rows(
 Buckets = dict[int, tuple[int, list[float | None]]]
 
 
-def _recent(profiles: dict[int, str], now: datetime) -> dict[int, Buckets]:
-    """Per scenario (id → its current profile) and 6-hour bucket of the last 7 days + 1 day:
-    (succeeded runs under the scenario's profile, averages of SPARK_METRICS). One grouped scan
-    feeds both the sparklines and the weekly change.
+def _recent(measured: dict[int, Conditions], now: datetime) -> dict[int, Buckets]:
+    """Per scenario (id → its current conditions) and 6-hour bucket of the last 7 days + 1
+    day: (succeeded runs under the scenario's current conditions, averages of SPARK_METRICS).
+    One grouped scan feeds both the sparklines and the weekly change.
 
     Closed buckets hardly change, so their aggregate is cached for CLOSED_CACHE_S (keyed by
-    the current bucket and the scenarios with their profiles): a page view then scans only
+    the current bucket and the scenarios with their conditions): a page view then scans only
     the runs of the current bucket. A run that lands in an already closed bucket shows up
     when the cache entry expires.
     """
-    ids = list(profiles)
+    ids = list(measured)
     last = int(now.timestamp()) // SPARK_BUCKET_S
     first = last - SPARK_POINTS - DAY_BUCKETS + 1
-    named = ",".join(f"{pk}:{profiles[pk]}" for pk in sorted(ids))
+    named = ",".join(f"{pk}:{measured[pk].key}" for pk in sorted(ids))
     digest = hashlib.sha1(named.encode()).hexdigest()
     key = f"dashboard:recent:{last}:{digest}"
     closed = cache.get(key)
@@ -170,11 +167,19 @@ def _recent(profiles: dict[int, str], now: datetime) -> dict[int, Buckets]:
 
 
 def _buckets(ids: list[int], start: int, end: int | None) -> dict[int, Buckets]:
-    """Bucket aggregates of the runs under their scenario's current profile created in
+    """Bucket aggregates of the runs under their scenario's current conditions created in
     [start, end) (epoch seconds; end None = now)."""
     averages = ", ".join(f"AVG(r.{name})" for name in SPARK_METRICS)
     placeholders = ", ".join(["%s"] * len(ids))
-    params: list[Any] = [SPARK_BUCKET_S, *ids, Run.SUCCEEDED, Run.KIND_CI, utc_at(start)]
+    measured, measured_params = current_sql("r", "s")
+    params: list[Any] = [
+        SPARK_BUCKET_S,
+        *measured_params,
+        *ids,
+        Run.SUCCEEDED,
+        Run.KIND_CI,
+        utc_at(start),
+    ]
     until = ""
     if end is not None:
         until = "AND r.created_at < %s "
@@ -182,7 +187,7 @@ def _buckets(ids: list[int], start: int, end: int | None) -> dict[int, Buckets]:
     rows = fetch(
         f"SELECT r.scenario_id, {bucket_sql('r.created_at')} AS b, COUNT(*), {averages} "
         "FROM scenarios_run r JOIN scenarios_scenario s ON s.id = r.scenario_id "
-        f"AND s.profile = r.profile WHERE r.scenario_id IN ({placeholders}) "
+        f"AND {measured} WHERE r.scenario_id IN ({placeholders}) "
         f"AND r.status = %s AND r.kind <> %s AND r.created_at >= %s {until}"
         "GROUP BY r.scenario_id, b",
         params,

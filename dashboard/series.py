@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Q
 
 from core.metrics import BYTES, PARTY, SCORE, Metric, metric, page_metric, page_metrics
+from scenarios.conditions import Conditions
 from scenarios.models import Location, Release, Run, Scenario
 
 from . import named_series
@@ -29,13 +30,14 @@ PARTY_UNITS = {"party_bytes": BYTES.name, "party_time": PARTY.field("time_ms").u
 
 
 def host_buckets(
-    scenario: Scenario, window: Window, profile: str | None = None
+    scenario: Scenario, window: Window, conditions: Conditions | None = None
 ) -> list[tuple[Any, ...]]:
-    """Per (bucket, host) sums over the succeeded non-CI runs in ``window`` under ``profile``
-    (default: the scenario's): ``(bucket, host, entity, party, runs, requests,
-    transfer_bytes, time_ms, blocking_ms)``. One pass over RunHost feeds the party-time chart
-    and both host and entity tables."""
-    profile = profile or scenario.profile
+    """Per (bucket, host) sums over the succeeded non-CI runs in ``window`` measured under
+    ``conditions`` (default: the scenario's current ones): ``(bucket, host, entity, party,
+    runs, requests, transfer_bytes, time_ms, blocking_ms)``. One pass over RunHost feeds the
+    party-time chart and both host and entity tables."""
+    conditions = conditions or Conditions.of_scenario(scenario)
+    measured, measured_params = conditions.sql("r")
 
     def query(start: datetime, end: datetime | None) -> list[tuple[Any, ...]]:
         until, params = end_clause("r.created_at", end)
@@ -43,12 +45,20 @@ def host_buckets(
             f"SELECT {bucket_sql('r.created_at')} AS b, h.host, MIN(h.entity), MIN(h.party), "
             "COUNT(*), SUM(h.requests), SUM(h.transfer_bytes), SUM(h.time_ms), "
             "SUM(h.blocking_ms) FROM scenarios_runhost h JOIN scenarios_run r ON r.id = h.run_id "
-            "WHERE r.scenario_id = %s AND r.profile = %s AND r.status = %s AND r.kind <> %s "
+            f"WHERE r.scenario_id = %s AND {measured} AND r.status = %s AND r.kind <> %s "
             f"AND r.created_at >= %s {until}GROUP BY b, h.host",
-            [window.width, scenario.pk, profile, Run.SUCCEEDED, Run.KIND_CI, start, *params],
+            [
+                window.width,
+                scenario.pk,
+                *measured_params,
+                Run.SUCCEEDED,
+                Run.KIND_CI,
+                start,
+                *params,
+            ],
         )
 
-    return closed_and_current(f"hosts:{scenario.pk}:{profile}", window, query)
+    return closed_and_current(f"hosts:{scenario.pk}:{conditions.key}", window, query)
 
 
 def scenario_series(
@@ -56,14 +66,14 @@ def scenario_series(
     window: Window,
     hosts: list[tuple[Any, ...]] | None = None,
     named: Sequence[str] = (),
-    profile: str | None = None,
+    conditions: Conditions | None = None,
 ) -> dict[str, Any]:
-    """Chart data for one scenario over ``window`` and the runs under ``profile`` (default:
-    the scenario's; runs under different profiles are never averaged together), shaped for
-    uPlot (aligned arrays).
+    """Chart data for one scenario over ``window`` and the runs measured under ``conditions``
+    (default: the scenario's current ones; runs under different conditions are never averaged
+    together: scenarios.conditions), shaped for uPlot (aligned arrays).
 
-    Returns ``{"range", "profile", "start", "end" (epoch s), "x": [bucket start, epoch s],
-    "locations": [name],
+    Returns ``{"range", "browser", "profile", "start", "end" (epoch s), "x": [bucket start,
+    epoch s], "locations": [name],
     "metrics": {column or named metric: [[value per x] per location]}, "runs": [[latest run id
     per x] per location], "party_bytes": {"first": [...], "third": [...]}, "party_time": {...},
     "units": {chart (a charted metric, a named one, party_bytes or party_time): registry unit
@@ -71,9 +81,10 @@ def scenario_series(
     CI runs: they measure branch builds, see docs/ci.md); None where a location has no run in
     a bucket, or (``named``: the chosen named metrics, dashboard.named_series) no run of the
     bucket has that metric. Party series average over every location's runs. ``hosts`` is
-    host_buckets() of the same profile when the caller already has it.
+    host_buckets() of the same conditions when the caller already has it.
     """
-    profile = profile or scenario.profile
+    conditions = conditions or Conditions.of_scenario(scenario)
+    measured, measured_params = conditions.sql()
     columns = [m.name for m in CHART_METRICS] + list(_PARTY_COLUMNS)
     # Scores keep the digits their formatter prints; times, bytes and counts one decimal.
     digits = [3 if page_metric(c).unit is SCORE else 1 for c in columns]
@@ -83,15 +94,23 @@ def scenario_series(
         until, params = end_clause("created_at", end)
         return fetch(
             f"SELECT location_id, {bucket_sql('created_at')} AS b, MAX(id), COUNT(*), "
-            f"{averages} FROM scenarios_run WHERE scenario_id = %s AND profile = %s "
+            f"{averages} FROM scenarios_run WHERE scenario_id = %s AND {measured} "
             f"AND status = %s AND kind <> %s AND created_at >= %s {until}"
             "GROUP BY location_id, b",
-            [window.width, scenario.pk, profile, Run.SUCCEEDED, Run.KIND_CI, start, *params],
+            [
+                window.width,
+                scenario.pk,
+                *measured_params,
+                Run.SUCCEEDED,
+                Run.KIND_CI,
+                start,
+                *params,
+            ],
         )
 
-    rows = closed_and_current(f"series:{scenario.pk}:{profile}", window, query)
+    rows = closed_and_current(f"series:{scenario.pk}:{conditions.key}", window, query)
     if hosts is None:
-        hosts = host_buckets(scenario, window, profile)
+        hosts = host_buckets(scenario, window, conditions)
     buckets = sorted({row[1] for row in rows})
     index = {b: i for i, b in enumerate(buckets)}
     location_ids = sorted({row[0] for row in rows}, key=lambda v: (v is None, v or 0))
@@ -130,7 +149,8 @@ def scenario_series(
     )
     return {
         "range": window.name,
-        "profile": profile,
+        "browser": conditions.browser,
+        "profile": conditions.profile,
         "start": int(window.start.timestamp()),
         "end": int(window.end.timestamp()),
         "x": [b * window.width for b in buckets],
@@ -138,7 +158,7 @@ def scenario_series(
         "metrics": {
             **{m.name: metrics[m.name] for m in CHART_METRICS},
             **named_series.per_location(
-                named_series.bucket_averages(scenario, window, named, profile),
+                named_series.bucket_averages(scenario, window, named, conditions),
                 named,
                 index,
                 slot,

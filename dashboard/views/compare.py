@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from scenarios.ci import workflow
+from scenarios.conditions import Conditions
 from scenarios.models import Comparison
 from scenarios.roles import can_edit, editor_required, viewer_required
 
@@ -54,7 +55,7 @@ def compare(request: HttpRequest) -> HttpResponse:
                     [r.metrics() for r in base.runs], [r.metrics() for r in branch.runs]
                 ),
                 "hosts": host_deltas(host_totals(base.runs), host_totals(branch.runs)),
-                "profile": next((r.profile for r in [*base.runs, *branch.runs]), ""),
+                "measured": next((Conditions.of_run(r) for r in [*base.runs, *branch.runs]), None),
                 "filmstrip_intervals": interval_links(request),
             }
         )

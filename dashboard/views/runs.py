@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from core.metrics import page_metrics
 from core.profiles import ProfileError, from_spec
 from core.visual.archive import ArchiveError, frame
+from scenarios.conditions import Conditions
 from scenarios.models import Run
 from scenarios.roles import can_edit, viewer_required
 
@@ -34,9 +35,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     errors = named_metrics.metric_errors(result)
     previous = (
         Run.objects.filter(
+            Conditions.of_run(run).runs(),  # a run under other conditions is no comparison
             scenario_id=run.scenario_id,
             location=run.location,
-            profile=run.profile,  # a run under other conditions is no comparison
             status=Run.SUCCEEDED,
             created_at__lt=run.created_at,
         )

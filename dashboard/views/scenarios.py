@@ -4,11 +4,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
 
+from core.browsers import LABELS
 from core.metrics import label_of, metric
 from scenarios.models import Location, Scenario
 from scenarios.roles import can_edit, viewer_required
 
-from .. import buckets, named_series, overview, profiles, series
+from .. import buckets, conditions, named_series, overview, series
 
 
 @viewer_required
@@ -46,15 +47,16 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
 def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Trends per metric and location over a range, party split, per-host/entity tables.
 
-    ``?range=24h|7d|30d|1y``; ``&profile=<name>`` charts the runs of that connection and CPU
-    profile (default: the scenario's; never several at once); ``&chart=<named metric>``
+    ``?range=24h|7d|30d|1y``; ``&browser=<name>`` and ``&profile=<name>`` chart the runs
+    measured in that browser and under that connection and CPU profile (default: the
+    scenario's; never several at once: scenarios.conditions); ``&chart=<named metric>``
     (repeated) adds a chart per named metric, picked among those the latest runs carry
     (dashboard.named_series); ``&fragment=tables`` returns only the host/entity tables.
     """
     scenario = get_object_or_404(Scenario, slug=slug)
     window = buckets.Window.named(request.GET.get("range", buckets.DEFAULT_RANGE))
-    profile = profiles.chosen(scenario, request.GET.get("profile"))
-    hosts = series.host_buckets(scenario, window, profile)
+    measured = conditions.chosen(scenario, request.GET)
+    hosts = series.host_buckets(scenario, window, measured)
     host_rows, entity_rows = series.host_tables(window, hosts)
     if request.GET.get("fragment") == "tables":
         # The range switcher swaps the tables in place (charts come from series.json).
@@ -75,6 +77,7 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "created_at",
         "location__name",
         "profile",
+        "browser",
         *(m.name for m in overview.KEY_METRICS),
         "error",
         "branch",
@@ -87,15 +90,20 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "scenario": scenario,
             "window": window,
             "ranges": list(buckets.RANGES),
-            "chart_data": series.scenario_series(scenario, window, hosts, chosen, profile),
+            "chart_data": series.scenario_series(scenario, window, hosts, chosen, measured),
             "chart_metrics": series.CHART_METRICS,
             "named_charts": [metric(name) for name in chosen],
             "chart_choices": named_series.choices(
-                named_series.seen_names(scenario, profile), chosen
+                named_series.seen_names(scenario, measured), chosen
             ),
             "chart_query": urlencode([("chart", name) for name in chosen]),
-            "profile": profile,
-            "profiles": profiles.offered(scenario, profile),
+            "measured": measured,
+            "measured_browser": LABELS.get(measured.browser, measured.browser),
+            "browsers": [
+                (name, LABELS.get(name, name))
+                for name in conditions.offered_browsers(scenario, measured)
+            ],
+            "profiles": conditions.offered_profiles(scenario, measured),
             "hosts": host_rows,
             "entities": entity_rows,
             "run_metrics": overview.KEY_METRICS,
@@ -111,11 +119,11 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @viewer_required
 def scenario_series(request: HttpRequest, slug: str) -> JsonResponse:
-    """Chart data for ``?range=24h|7d|30d|1y``, the runs of ``&profile=`` (default: the
-    scenario's) and the named metrics of ``&chart=`` (see series.scenario_series for the
-    shape)."""
+    """Chart data for ``?range=24h|7d|30d|1y``, the runs of ``&browser=`` and ``&profile=``
+    (default: the scenario's) and the named metrics of ``&chart=`` (see
+    series.scenario_series for the shape)."""
     scenario = get_object_or_404(Scenario, slug=slug)
     window = buckets.Window.named(request.GET.get("range", buckets.DEFAULT_RANGE))
     chosen = named_series.chosen_names(request.GET.getlist("chart"))
-    profile = profiles.chosen(scenario, request.GET.get("profile"))
-    return JsonResponse(series.scenario_series(scenario, window, named=chosen, profile=profile))
+    measured = conditions.chosen(scenario, request.GET)
+    return JsonResponse(series.scenario_series(scenario, window, named=chosen, conditions=measured))

@@ -170,7 +170,7 @@ def test_the_scenario_page_charts_the_metrics_picked_in_its_address(
         (CREATE, " selected", "Request create_chat Duration"),
     ]
     assert re.findall(r'<figure class="chart" data-metric="([^"]+\.[^"]+)">', html) == [CREATE]
-    assert f'href="?range=7d&amp;profile=native&amp;chart={CREATE}"' in html
+    assert f'href="?range=7d&amp;browser=chromium&amp;profile=native&amp;chart={CREATE}"' in html
     data = chart_data(html)
     assert [v for v in data["metrics"][CREATE][0] if v is not None] == [215.0]
     assert READY not in data["metrics"]

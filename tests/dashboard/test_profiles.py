@@ -15,6 +15,7 @@ from core.profiles import BUILTIN
 from dashboard.buckets import Window
 from dashboard.overview import scenario_rows
 from dashboard.series import host_buckets, scenario_series
+from scenarios.conditions import Conditions
 from scenarios.models import Location, Run, RunHost, Scenario
 from scenarios.runs.store import store_result
 from tests.factories import result_doc
@@ -43,7 +44,7 @@ def test_the_charts_average_one_profiles_runs_the_scenarios_by_default(
     window = Window.named("24h", NOW)
 
     default = scenario_series(scenario, window)
-    picked = scenario_series(scenario, window, profile="3g")
+    picked = scenario_series(scenario, window, conditions=Conditions("chromium", "3g"))
 
     assert (default["profile"], default["metrics"]["lcp"]) == ("native", [[200.0]])
     assert (picked["profile"], picked["metrics"]["lcp"]) == ("3g", [[2000.0]])
@@ -63,7 +64,9 @@ def test_the_host_tables_sum_one_profiles_runs(scenario: Scenario, location: Loc
     window = Window.named("24h", NOW)
 
     [(_, host, _, _, runs, _, _, native_ms, _)] = host_buckets(scenario, window)
-    [(_, _, _, _, runs_4g, _, _, ms_4g, _)] = host_buckets(scenario, window, "4g")
+    [(_, _, _, _, runs_4g, _, _, ms_4g, _)] = host_buckets(
+        scenario, window, Conditions("chromium", "4g")
+    )
 
     assert (host, runs, native_ms) == ("cdn.example.com", 2, 100.0)
     assert (runs_4g, ms_4g) == (1, 900.0)
@@ -92,13 +95,15 @@ def test_the_scenario_page_charts_the_profile_asked_for_and_offers_the_others(
 
     assert chart_data(default)["profile"] == "4g"
     assert chart_data(native)["profile"] == "native"
-    assert re.findall(r'<a href="\?profile=([^&]+)&amp;range=7d" data-profile', default) == [
-        "4g",
-        "native",
-    ]
-    assert '<a href="?profile=4g&amp;range=7d" data-profile="4g" aria-current="true">' in default
+    assert re.findall(
+        r'<a href="\?browser=chromium&amp;profile=([^&]+)&amp;range=7d" data-profile', default
+    ) == ["4g", "native"]
+    assert (
+        '<a href="?browser=chromium&amp;profile=4g&amp;range=7d" data-profile="4g" '
+        'aria-current="true">'
+    ) in default
     assert 'data-profile="native" aria-current="true">native</a>' in native
-    assert 'href="?range=24h&amp;profile=native"' in native  # the range keeps the profile
+    assert 'href="?range=24h&amp;browser=chromium&amp;profile=native"' in native  # kept
     assert '<input type="hidden" name="profile" value="native">' in native
     assert re.findall(r"<td>(native|4g)</td>", default) == ["4g", "native"]  # the runs list
 
@@ -154,7 +159,10 @@ def test_the_compare_page_refuses_runs_of_different_profiles(
         f"base 3g (run {b.pk}); native (run {a.pk}), branch 3g (run {c.pk})"
     ) in mixed.content.decode()
     assert fine.status_code == 200
-    assert 'measured under profile <span class="profile">3g</span>' in fine.content.decode()
+    assert (
+        'measured in <span class="browser">chromium</span> under profile '
+        '<span class="profile">3g</span>'
+    ) in fine.content.decode()
 
 
 def test_the_run_page_says_its_profile_with_the_numbers_it_recorded(

@@ -150,6 +150,7 @@
       var range = a.dataset.range;
       var tables = document.getElementById("tables");
       fetch(tables.dataset.tablesUrl + "?fragment=tables&range=" + encodeURIComponent(range) +
+            "&browser=" + encodeURIComponent(tables.dataset.browser) +
             "&profile=" + encodeURIComponent(tables.dataset.profile),
             { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
