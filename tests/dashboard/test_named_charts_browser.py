@@ -58,8 +58,8 @@ def test_picked_named_metrics_are_charted_and_kept_across_ranges(
 
     charts = len(CHART_METRICS) + 2  # the page metrics and the two stacked party charts
     assert out["charts"] == (charts, charts + 2, charts + 2)
-    # The picker's form keeps the profile charted (the scenario's) with the names picked.
-    query = f"profile=native&chart={READY}&chart={CREATE}"
+    # The picker's form keeps the browser and profile charted (the scenario's) with the names.
+    query = f"browser=chromium&profile=native&chart={READY}&chart={CREATE}"
     assert out["series_url"].endswith(f"/scenarios/home/series.json?range=24h&{query}")
     assert out["status"] == 200
     assert out["page_url"].endswith(f"/scenarios/home/?range=24h&{query}")
