@@ -46,6 +46,14 @@ def unavailable(browser: str, capabilities: frozenset[str] | set[str]) -> dict[s
     }
 
 
+def in_order(missing: Mapping[str, str]) -> list[str]:
+    """The reasons of ``missing`` in CAPABILITIES' order (a stored document's keys may come
+    back in any order: PostgreSQL's jsonb keeps none)."""
+    return [missing[name] for name in CAPABILITIES if name in missing] + [
+        why for name, why in missing.items() if name not in CAPABILITIES
+    ]
+
+
 def leave_out(document: MutableMapping[str, Any], missing: Mapping[str, str]) -> None:
     """Make every metric of ``document`` that needs a ``missing`` capability null (its page
     metrics, its steps', each request's and each group's), with the reason."""

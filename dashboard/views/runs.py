@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 
 from core.metrics import page_metrics
 from core.profiles import ProfileError, from_spec
+from core.result import absent
 from core.visual.archive import ArchiveError, frame
 from scenarios.conditions import Conditions
 from scenarios.models import Run
@@ -54,7 +55,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "browser": str(result.get("browser") or run.browser or ""),
             "browser_version": str(result.get("browser_version") or ""),
             # what the run's browser could not measure (core.result.absent): said, never 0
-            "unavailable": list((result.get("unavailable") or {}).values()),
+            "unavailable": absent.in_order(result.get("unavailable") or {}),
             "metrics": [
                 {
                     "name": m.name,

@@ -368,6 +368,7 @@ def test_history_mode_without_a_stored_base_fails_fast_and_runs_nothing(
     assert done.returncode == 2
     assert one_line(done) == (
         "perfite-ci: server answered HTTP 400 for POST comparisons/: only 0 stored succeeded "
-        "runs of base branch 'main' under profile 'native' found (need 3); run the base first"
+        "runs of base branch 'main' in chromium under profile 'native' found (need 3); run the "
+        "base first"
     )
     assert not Comparison.objects.exists() and not Run.objects.exists()
