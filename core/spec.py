@@ -27,7 +27,14 @@ exactly these keys; ``agents.browser.measure`` and ``core.result.build`` read th
     ``backend`` (``name``, ``target``; read by the server, not the agent).
 ``steps``
     The script's action steps in order, setup steps removed (``evaluate`` steps stay: they
-    run where they stand).
+    run where they stand); in a script with actors each carries its ``actor``.
+``actors``
+    Only for a script with actors (core.script.actors): per actor, in declaration order,
+    ``name``, ``url`` (its first page, absolute) and ``setup`` (as ``setup`` above, for its
+    context: the scenario's ``block`` patterns, then its own; no ``dns`` and no ``backend``,
+    which are the run's, in the top ``setup``). :func:`actor_spec` gives one actor's spec as
+    a one-page run would have it. The top ``url`` stays the scenario's (the base of relative
+    URLs); no page opens it.
 ``first_party``
     Host patterns counted as first party (globs or ``re:…``); empty = the page's domain.
 ``quiet_ms``, ``step_timeout_ms``, ``run_timeout_ms``
@@ -51,11 +58,13 @@ the settings by :meth:`SpecOptions.from_settings`.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urljoin
 
 from core.browsers import BROWSERS
 from core.browsers import DEFAULT as DEFAULT_BROWSER
 from core.profiles import NATIVE, Profile
-from core.script import split_setup
+from core.script import split_actors, split_setup
+from core.script.actions import ACTOR
 
 
 class _Settings(Protocol):
@@ -113,10 +122,19 @@ def build_spec(
     """
     if browser not in BROWSERS:
         raise ValueError(f"unknown browser {browser!r}: one of {', '.join(BROWSERS)}")
-    setup, actions = split_setup([dict(step) for step in steps])
+    copied = [dict(step) for step in steps]
+    actors: list[dict[str, Any]] = []
+    if any(step["action"] == ACTOR for step in copied):
+        setup, actors, actions = split_actors(copied)
+        for actor in actors:
+            actor["url"] = urljoin(url, actor["url"])
+            actor["setup"]["block"] = [*block, *actor["setup"]["block"]]
+            del actor["setup"]["dns"], actor["setup"]["backend"]
+    else:
+        setup, actions = split_setup(copied)
     setup["dns"] = {**dns, **setup["dns"]}
     setup["block"] = [*block, *setup["block"]]
-    return {
+    spec = {
         "scenario": scenario,
         "run_id": run_id,
         "location": location,
@@ -133,3 +151,17 @@ def build_spec(
         "profile": profile.as_spec(),
         "filmstrip": filmstrip,
     }
+    if actors:
+        spec["actors"] = actors
+    return spec
+
+
+def actor_spec(spec: Mapping[str, Any], actor: Mapping[str, Any]) -> dict[str, Any]:
+    """The spec of ``actor`` (one of ``spec["actors"]``) as a one-page run of it would have
+    it: its first page as ``url``, its setup with the run's ``dns`` and ``backend``, only its
+    own steps, no ``actors``. The document built from it is that actor's part of the run."""
+    setup = spec.get("setup") or {}
+    own = {**actor["setup"], "dns": setup.get("dns") or {}, "backend": setup.get("backend") or []}
+    steps = [s for s in spec.get("steps") or [] if s.get("actor") == actor["name"]]
+    single = {k: v for k, v in spec.items() if k != "actors"}
+    return {**single, "url": actor["url"], "setup": own, "steps": steps}

@@ -27,7 +27,6 @@ from core.metrics.lookup import (
 from core.metrics.named import (
     BACKEND,
     CUSTOM,
-    NAMED_FAMILIES,
     REQUEST,
     STEP_SCOPED,
     USER,
@@ -35,11 +34,13 @@ from core.metrics.named import (
 )
 from core.metrics.names import clean_name, name_problem
 from core.metrics.registry import (
+    ACTOR,
     CONTENT_CLASS,
     CPU,
     ENTITY,
     FAMILIES,
     HOST,
+    NAMED_FAMILIES,
     PAGE,
     PARTY,
     STEP,
@@ -51,6 +52,7 @@ from core.metrics.types import Attribution, Family, Metric, UnknownMetric
 from core.metrics.units import BYTES, COUNT, MISSING, MS, NUMBER, SCORE, Unit, format_in
 
 __all__ = [
+    "ACTOR",
     "HEADLINE",
     "Attribution",
     "attribution_of",

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from core.metrics.named import STEP_SCOPED
 from core.metrics.names import name_problem
-from core.metrics.registry import FAMILIES, PAGE, STEP
+from core.metrics.registry import ACTOR, FAMILIES, PAGE, STEP
 from core.metrics.types import WHOLE_LOAD, Attribution, Family, Metric, UnknownMetric
 from core.metrics.units import MS, Unit, format_in
 
@@ -51,6 +51,8 @@ def split_name(name: str) -> tuple[Family, str, Metric] | None:
     member is everything after the prefix (``user.checkout_ready``). A step's own metric
     (``step.checkout.request.create_chat.duration_ms``) comes back as (STEP, "checkout",
     that metric under its inner name): the step is what precedes the leftmost inner name.
+    An actor's (``actor.operator.cpu.script_ms``) is (ACTOR, "operator", that page metric):
+    an actor's name is one word, the rest a page metric's name.
     """
     if name in _PAGE:
         return None
@@ -58,6 +60,11 @@ def split_name(name: str) -> tuple[Family, str, Metric] | None:
     if not dot or prefix not in _FAMILIES:
         return None
     fam = _FAMILIES[prefix]
+    if fam is ACTOR:
+        member, dot, field = rest.partition(".")
+        if not dot or not member or field not in _PAGE:
+            raise UnknownMetric(name)
+        return fam, member, _PAGE[field]
     if fam.value is not None:
         if not rest:
             raise UnknownMetric(name)

@@ -1,6 +1,7 @@
 """The named families of the metric registry: members the page or the scenario script names
 (user timings, named requests, JS values, WebSockets, backend series), whose values are flat
-keys of the result document's ``metrics``. core.metrics.registry lists them with the others.
+keys of the result document's ``metrics``. core.metrics.registry lists them with the others,
+and with the actor family, whose fields are the page metrics it defines.
 """
 
 from core.metrics.types import NAMED_REQUESTS, NOTHING, Family, Metric
@@ -114,7 +115,6 @@ BACKEND = Family(
         attribution=NOTHING,
     ),
 )
-NAMED_FAMILIES: tuple[Family, ...] = (USER, REQUEST, CUSTOM, WEBSOCKET, BACKEND)
 # What a measured step carries of its own (``step.<step>.<name>``): not backend series, which
 # belong to the run's whole window.
 STEP_SCOPED: tuple[Family, ...] = (USER, REQUEST, CUSTOM, WEBSOCKET)

@@ -16,7 +16,7 @@ measured step carries its own user timings, named requests, JS values, WebSocket
 metrics: ``step.<step>.<that name>`` (``step.checkout.request.create_chat.duration_ms``).
 """
 
-from core.metrics.named import NAMED_FAMILIES
+from core.metrics.named import BACKEND, CUSTOM, REQUEST, USER, WEBSOCKET
 from core.metrics.types import (
     CRITICAL_PATH,
     MAIN_THREAD,
@@ -299,6 +299,11 @@ CONTENT_CLASS = Family(
     "type", "Content class", "content_classes", "type", TOTALS, reported=("transfer_bytes",)
 )
 STEP = Family("step", "Step", "steps", "step", STEP_FIELDS)
+# Each actor's own page metrics in a run of a script with actors: ``actor.<actor>.<metric>``
+# (``actor.operator.lcp``, ``actor.visitor.cpu.script_ms``), an actor's name being one word.
+ACTOR = Family("actor", "Actor", "actors", "actor", PAGE, named=True)
 
+# Families whose members the page or the script names: values are flat keys of ``metrics``.
+NAMED_FAMILIES: tuple[Family, ...] = (USER, REQUEST, CUSTOM, WEBSOCKET, BACKEND, ACTOR)
 FAMILIES: tuple[Family, ...] = (PARTY, HOST, ENTITY, CONTENT_CLASS, STEP, *NAMED_FAMILIES)
 TOTALS_FAMILIES: tuple[Family, ...] = (PARTY, CONTENT_CLASS, ENTITY, HOST)

@@ -44,7 +44,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "fill": ("selector", "value"),
     "press": ("key", "selector"),
     "select": ("selector", "value"),
-    "wait_for": ("selector", "network_idle", "ms"),
+    "wait_for": ("selector", "network_idle", "ms", "text"),
     "set_viewport": ("width", "height"),
     "emulate": ("device", "user_agent"),
     "set_header": ("name", "value"),
@@ -52,7 +52,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "block": ("patterns",),
     "dns": ("host", "address"),
     "measure_start": ("name",),
-    "measure_stop": ("name",),
+    "measure_stop": ("name", "selector", "text", "frame"),
     "request_metric": ("name", "match"),
     "websocket_metric": ("name", "url", "reply"),
     "backend_metric": ("name", "target"),
@@ -76,3 +76,16 @@ set_viewport read it their own way); the rest need a mapping."""
 
 INT_FIELDS = frozenset({"width", "height", "ms"})
 """Keys whose value is a whole number; every other key holds text (block: a list of text)."""
+
+STOP_CONDITIONS = ("selector", "text", "frame")
+"""What a ``measure_stop`` may wait for on its page (at most one): an element matching a CSS
+selector, a text, or a received WebSocket frame matching a pattern. Such a stop takes its
+time from the page itself (docs: Actors)."""
+
+ACTOR = "actor"
+"""The action of an actor's declaration (``name``, ``url``, ``line``): not a step anyone
+writes as such (YAML ``actors:``, Given/When/Then ``the actor "…" starts on "…"``)."""
+
+RUN_WIDE = frozenset({"dns", "backend_metric"})
+"""Steps of a script with actors that belong to the whole run, not to one actor: one browser
+resolves every actor's hosts, and a backend series is read over the run's window."""

@@ -1,6 +1,9 @@
-"""Splitting parsed steps into the browser context's setup and the journey's actions."""
+"""Splitting parsed steps into the browser context's setup (one per actor, in a script with
+actors) and the journey's actions."""
 
 from typing import Any
+
+from core.script.actions import ACTOR
 
 
 def split_setup(steps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -35,8 +38,30 @@ def split_setup(steps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[
         elif action == "dns":
             setup["dns"][step["host"]] = step["address"]
         elif action in declared:
-            kept = {k: v for k, v in step.items() if k not in ("action", "line")}
+            kept = {k: v for k, v in step.items() if k not in ("action", "line", "actor")}
             setup[declared[action]].append(kept)
         else:
             actions.append(step)
     return setup, actions
+
+
+def split_actors(
+    steps: list[dict[str, Any]],
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Separate a script with actors (core.script.actors) into the run's setup, each actor's,
+    and the journey's actions.
+
+    Returns ``(setup, actors, actions)``: ``setup`` is :func:`split_setup` of the run-wide
+    steps (``dns``, ``backend_metric``); ``actors`` holds per declared actor, in order,
+    ``{"name", "url", "setup"}`` with ``setup`` that of the steps addressed to it (its
+    set_viewport counts as setup before its own first action); ``actions`` keeps every
+    actor's remaining steps in the order written, each with its ``actor``. A script without
+    actors gives ``actors == []``."""
+    setup, _ = split_setup([s for s in steps if s["action"] != ACTOR and not s.get("actor")])
+    kept: set[int] = set()
+    actors = []
+    for declaration in (s for s in steps if s["action"] == ACTOR):
+        own, actions = split_setup([s for s in steps if s.get("actor") == declaration["name"]])
+        kept.update(id(step) for step in actions)
+        actors.append({"name": declaration["name"], "url": declaration["url"], "setup": own})
+    return setup, actors, [s for s in steps if id(s) in kept]

@@ -46,11 +46,11 @@ def build_declaration(a: StepArgs, step: dict[str, Any]) -> None:
         if (found := _METHOD.fullmatch(match)) and found[1].upper() in METHODS:
             method, pattern = found[1].upper(), found[2].strip()
         step["method"] = method
-        step["pattern"] = _pattern(a, pattern, "match")
+        step["pattern"] = checked_pattern(a, pattern, "match")
     elif a.action == "websocket_metric":
-        step["pattern"] = _pattern(a, a.text("url") or "", "url")
+        step["pattern"] = checked_pattern(a, a.text("url") or "", "url")
         reply = a.text("reply", required=False)
-        step["reply"] = None if reply is None else _pattern(a, reply, "reply")
+        step["reply"] = None if reply is None else checked_pattern(a, reply, "reply")
     elif a.action == "backend_metric":
         target = a.text("target") or ""
         if len(target) > MAX_TARGET:
@@ -96,7 +96,9 @@ def request_matches(declaration: Mapping[str, Any], method: str, url: str) -> bo
     return url_matches(str(declaration.get("pattern") or ""), url)
 
 
-def _pattern(a: StepArgs, pattern: str, key: str) -> str:
+def checked_pattern(a: StepArgs, pattern: str, key: str) -> str:
+    """``pattern`` (of ``key``) if it is short enough and, for ``re:``, compiles; refused with
+    the line of ``key`` otherwise."""
     if len(pattern) > MAX_PATTERN:
         a.fail(f"{a.action} {key} is longer than {MAX_PATTERN} characters", key)
     if pattern.startswith("re:"):

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from core.script.actors import check_actors
 from core.script.declarations import check_declarations
 from core.script.gherkin_reader import looks_like_gherkin, read_gherkin
 from core.script.measures import check_measures
@@ -13,8 +14,8 @@ def parse_script(text: str, fmt: str = "auto") -> list[dict[str, Any]]:
 
     ``fmt`` is "yaml", "gherkin" or "auto" (Given/When/Then when the first non-blank,
     non-comment line starts with Feature:/Scenario:/Given/When/Then/And/But). Raises
-    ScriptError for any invalid step, an empty script, unbalanced measure_start/stop, or a
-    metric name declared twice."""
+    ScriptError for any invalid step, an empty script, unbalanced measure_start/stop, a
+    metric name declared twice, or actors used wrongly (core.script.actors)."""
     if fmt not in ("auto", "yaml", "gherkin"):
         raise ValueError(f"fmt must be 'yaml', 'gherkin' or 'auto', not {fmt!r}")
     if fmt == "auto":
@@ -22,4 +23,5 @@ def parse_script(text: str, fmt: str = "auto") -> list[dict[str, Any]]:
     steps = read_yaml(text) if fmt == "yaml" else read_gherkin(text)
     check_measures(steps)
     check_declarations(steps)
+    check_actors(steps)
     return steps

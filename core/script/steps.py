@@ -9,9 +9,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from core.script.actions import FIELDS, MAX_VIEWPORT, MAX_WAIT_MS
+from core.script.actions import FIELDS, MAX_VIEWPORT, MAX_WAIT_MS, STOP_CONDITIONS
 from core.script.args import StepArgs
-from core.script.declarations import build_declaration
+from core.script.declarations import build_declaration, checked_pattern
 from core.script.errors import ScriptError
 from core.script.urls import validate_url
 
@@ -38,8 +38,8 @@ def build_step(a: StepArgs) -> dict[str, Any]:
         step["selector"] = a.text("selector", required=False)
     elif act == "wait_for":
         key = a.one_of(FIELDS["wait_for"])
-        if key == "selector":
-            step["selector"] = a.text("selector")
+        if key in ("selector", "text"):
+            step[key] = a.text(key)
         elif key == "ms":
             step["ms"] = a.integer("ms", 1, MAX_WAIT_MS, "wait time in ms")
         elif a.values["network_idle"] is not True:
@@ -77,7 +77,16 @@ def build_step(a: StepArgs) -> dict[str, Any]:
         step["host"] = host
     elif act in ("request_metric", "websocket_metric", "backend_metric", "evaluate"):
         build_declaration(a, step)
-    else:  # measure_start / measure_stop
+    elif act == "measure_stop":
+        step["name"] = a.text("name")
+        given = [k for k in STOP_CONDITIONS if a.values.get(k) is not None]
+        if len(given) > 1:
+            a.fail(f"measure_stop waits for one of {', '.join(STOP_CONDITIONS)}, not several")
+        if given == ["frame"]:
+            step["frame"] = checked_pattern(a, a.text("frame") or "", "frame")
+        elif given:
+            step[given[0]] = a.text(given[0])
+    else:  # measure_start
         step["name"] = a.text("name")
     step["line"] = a.line
     return step

@@ -13,7 +13,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.metrics import CPU, NAMED_FAMILIES, PAGE, STEP_SCOPED, Family, Metric
+from core.metrics import ACTOR, CPU, NAMED_FAMILIES, PAGE, STEP_SCOPED, Family, Metric
 
 Schema = dict[str, Any]
 
@@ -34,6 +34,11 @@ def _said(metric: Metric) -> str:
 
 def _family_names(family: Family) -> str:
     """One line per name a named family makes, e.g. ``request.<name>.duration_ms — …``."""
+    if family is ACTOR:
+        return (
+            f"`{family.prefix}.<actor>.<page metric>` — an actor's own page metrics (any "
+            "property above), in a run of a scenario with actors"
+        )
     if family.value is not None:
         return f"`{family.prefix}.<name>` — {_said(family.value)}"
     return "; ".join(f"`{family.prefix}.<name>.{f.name}` — {_said(f)}" for f in family.fields)

@@ -389,6 +389,7 @@ def test_every_action_has_a_yaml_case_and_a_gherkin_phrase() -> None:
     assert yaml_actions | own == ACTIONS
     assert gherkin_actions | own == ACTIONS
     assert GHERKIN_PHRASES == (
+        'the actor "<name>" starts on "<url>"',
         'I open "<url>"',
         'I click "<sel>"',
         'I fill "<sel>" with "<value>"',
@@ -396,6 +397,8 @@ def test_every_action_has_a_yaml_case_and_a_gherkin_phrase() -> None:
         'I press "<key>"',
         'I select "<value>" from "<sel>"',
         'I wait for "<sel>"',
+        'I see "<sel>"',
+        'I wait for text "<text>"',
         "I wait for network idle",
         "I wait until the network is idle",
         "I wait <N> ms",
@@ -412,6 +415,9 @@ def test_every_action_has_a_yaml_case_and_a_gherkin_phrase() -> None:
         '"<host>" resolves to "<address>"',
         'I start measuring "<name>"',
         'I stop measuring "<name>"',
+        'I stop measuring "<name>" when text "<text>" appears',
+        'I stop measuring "<name>" when "<sel>" appears',
+        'I stop measuring "<name>" when a frame matching "<frame>" arrives',
         'the request "<name>" matches "<match>"',
         'the websocket "<name>" matches "<url>"',
         'the backend series "<name>" is "<target>"',

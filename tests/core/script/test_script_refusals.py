@@ -11,7 +11,7 @@ from .test_script import refusal
 
 # --- refusals name the line and the reason --------------------------------------------------
 
-HINT_CLICK = 'I click "<sel>"; I block "<pattern>"; I open "<url>"'
+HINT_CLICK = 'I click "<sel>"; I block "<pattern>"; I see "<sel>"'
 
 REFUSALS = [
     # nesting PyYAML's recursive composer would crash on (1,000 levels was a 500)
@@ -32,7 +32,7 @@ REFUSALS = [
         'Given I open "/"\n\nThen I wait 5 minutes',
         3,
         "unrecognised step: 'Then I wait 5 minutes'; "
-        "closest phrases: I wait <N> ms; I wait <N> seconds; I wait for network idle",
+        'closest phrases: I wait <N> ms; I wait for text "<text>"; I wait <N> seconds',
     ),
     (
         'Feature: x\nI click "#a"',
@@ -171,11 +171,11 @@ REFUSALS = [
         1,
         "wait time in ms must be a whole number from 1 to 600000, got '0.0001 seconds'",
     ),
-    ("- wait_for:", 1, "wait_for needs exactly one of selector, network_idle, ms"),
+    ("- wait_for:", 1, "wait_for needs exactly one of selector, network_idle, ms, text"),
     (
         "- wait_for: {selector: '#a', ms: 5}",
         1,
-        "wait_for needs exactly one of selector, network_idle, ms",
+        "wait_for needs exactly one of selector, network_idle, ms, text",
     ),
     ("- wait_for: {network_idle: false}", 1, "wait_for network_idle must be true"),
     # wrong argument types and shapes
