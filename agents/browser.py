@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,10 +36,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agents.cdp import CdpError, CdpSession
 from agents.context_options import blocked, context_options
-from agents.emulation import apply_profile, refuse_profile
+from agents.emulation import Emulation, apply_profile, refuse_profile
 from agents.engines import DEFAULT, InfrastructureError, engine
 from agents.filmstrip import Limits, Screencast, archive, develop_capture
-from agents.journey import NAVIGATING, Journey, QuietTimeout, describe, now_ms, wait_quiet
+from agents.journey import NAVIGATING, Journey, StepFailed, describe, now_ms, wait_quiet
 from agents.js_values import page_error, page_value, settled
 from agents.page_counters import PageCounters
 from agents.proxy_errors import explain_run
@@ -238,11 +238,99 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         proxy.take_report()  # an earlier run's connections are not this run's
     workdir = tempfile.mkdtemp(prefix="perfite-")
     har_path = os.path.join(workdir, "run.har")
-    recording = Recording()
     started_at = datetime.now(UTC).isoformat()
-    status, error = "succeeded", None
-    screenshot, screenshot_error = None, None
-    capture: Capture | None = None
+    try:
+        opened = open_page(browser, spec, pool, har_path, deadline)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    page, recording, journey = opened.page, opened.recording, opened.journey
+    outcome = Outcome("failed", opened.refused) if opened.refused else Outcome()
+    try:
+        with page_errors(outcome, browser, lambda: recording.crashed):
+            if outcome.status == "succeeded":
+                timeout = remaining_ms(step_timeout, deadline)
+                if problem := first_navigation(opened, spec["url"], timeout):
+                    outcome.status, outcome.error = "failed", problem
+            for step in spec.get("steps") or [] if outcome.status == "succeeded" else []:
+                run_step(opened, step, remaining_ms(step_timeout, deadline))
+            if outcome.status == "succeeded":
+                wait_quiet(page, recording, quiet_ms, deadline)
+        capture, screenshot, screenshot_error = finish_page(opened, spec)
+    finally:
+        close_page(opened)
+    status, error = outcome.status, outcome.error
+    finished_at = datetime.now(UTC).isoformat()
+    har = read_har(har_path)
+    shutil.rmtree(workdir, ignore_errors=True)
+    if recording.crashed:
+        raise InfrastructureError(f"the page's renderer crashed: {error or 'during the run'}")
+    if proxy is not None:
+        report = proxy.take_report()
+        if not proxy.alive():  # every connection after it died failed: not the site's fault
+            raise InfrastructureError("the address-policy proxy stopped during the run")
+        error = explain_run(report.failures, har, recording.wire.values(), error)
+        first = recording.snapshots[min(recording.snapshots)] if recording.snapshots else None
+        restore_lookup_time(first, report.lookup_ms)
+    opened.emulation.delay_documents(recording.snapshots)
+    snapshots = sorted(recording.snapshots.values(), key=lambda s: s["timeOrigin"])
+    film = develop_capture(capture, snapshots, status) if capture is not None else None
+    result = build_result(
+        spec=spec,
+        status=status,
+        error=error,
+        started_at=started_at,
+        finished_at=finished_at,
+        browser_version=browser.version,
+        browser=name,
+        unavailable=unavailable(kind.LABEL, kind.CAPABILITIES),
+        har=har,
+        snapshots=snapshots,
+        wire=list(recording.wire.values()),
+        ws_events=recording.ws_events,
+        marks=[m for m in journey.marks if m["end"] is not None],
+        actions=recording.actions,
+        counters=opened.counters.report(),
+        values=journey.values,
+        filmstrip=film,
+    )
+    if screenshot_error:
+        result["screenshot_error"] = screenshot_error
+    return Measurement(result=result, har=har, screenshot=screenshot, filmstrip=archive(film))
+
+
+@dataclass
+class OpenPage:
+    """One context of a run, open on its page, with what records it and drives it (a
+    one-page run has one; agents.actors opens one per actor). ``refused`` says why its page
+    may not be measured (a profile its browser cannot apply), None when it may."""
+
+    context: BrowserContext
+    page: Page
+    recording: Recording
+    cdp: CdpSession
+    counters: PageCounters
+    journey: Journey
+    emulation: Emulation
+    screencast: Screencast | None
+    refused: str | None
+
+
+def open_page(
+    browser: Browser,
+    spec: dict[str, Any],
+    pool: BrowserPool,
+    har_path: str,
+    deadline: float,
+) -> OpenPage:
+    """A fresh context of ``browser`` (cold cache) set up as ``spec`` says, recording its HAR
+    to ``har_path``, its collector and counters on, on a page not navigated yet; its journey
+    resolves relative URLs against ``spec["url"]`` within ``deadline`` (time.monotonic).
+    Raises InfrastructureError when no context can be opened; the caller closes the one
+    returned. A failure while setting it up closes it and propagates."""
+    kind = engine(str(spec.get("browser") or DEFAULT))
+    setup = spec.get("setup") or {}
+    recording = Recording()
     try:
         context = browser.new_context(
             record_har_path=har_path,
@@ -252,7 +340,6 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
             **context_options(spec, pool.playwright.devices if pool.playwright else {}),
         )
     except PlaywrightError as exc:
-        shutil.rmtree(workdir, ignore_errors=True)
         raise InfrastructureError(f"could not open a browser context: {exc}") from exc
     try:
         context.expose_binding("__perfiteReport", recording.report)
@@ -275,111 +362,135 @@ def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         page = context.new_page()
         page.on("crash", recording.crash)
         session = kind.devtools(context, page)
+        refused = None
         if session is not None:
             recording.track_wire(session)
             emulation = apply_profile(session, spec.get("profile"))  # before the first navigation
             cdp: CdpSession = _Cdp(session, page, recording)  # for the counters and values too
         else:
             emulation, refused = refuse_profile(kind.LABEL, spec.get("profile"))
-            if refused:
-                status, error = "failed", refused
             cdp = _PageOnly(page, kind.LABEL)
         recording.track_network(page)
         counters = PageCounters(cdp)
+        quiet_ms = int(spec.get("quiet_ms", 2000))
         journey = Journey(page, cdp, counters, recording, spec["url"], quiet_ms, deadline)
         counters.start(now_ms())
         screencast = _screencast(context, page, spec) if session is not None else None
-        try:
-            timeout = min(step_timeout, max((deadline - time.monotonic()) * 1000, 1))
-            response = (
-                page.goto(spec["url"], wait_until="load", timeout=timeout)
-                if status == "succeeded"
-                else None
-            )
-            if response is not None and response.status >= 400:
-                status, error = "failed", f"HTTP {response.status} for {spec['url']}"
-            for step in spec.get("steps") or [] if status == "succeeded" else []:
-                if step["action"] in NAVIGATING:
-                    _snapshot(page, recording)
-                    counters.sample("navigate", now_ms())
-                timeout = min(step_timeout, max((deadline - time.monotonic()) * 1000, 1))
-                start = now_ms()
-                try:
-                    journey.run(step, timeout)
-                except (PlaywrightError, QuietTimeout) as exc:
-                    raise type(exc)(f"{describe(step)}: {_first_line(exc)}") from exc
-                recording.actions.append(
-                    {
-                        "action": step["action"],
-                        "line": step.get("line"),
-                        "start": start,
-                        "end": now_ms(),
-                    }
-                )
-            if status == "succeeded":
-                wait_quiet(page, recording, quiet_ms, deadline)
-        except (PlaywrightTimeout, QuietTimeout) as exc:
-            status, error = "timed_out", _first_line(exc)
-        except PlaywrightError as exc:
-            # A crashed page may have been closed (_Cdp): that is reported as the crash, below.
-            if not recording.crashed and (
-                "Target page, context or browser has been closed" in str(exc)
-                or not browser.is_connected()
-            ):
-                raise InfrastructureError(f"browser died during the run: {exc}") from exc
-            status, error = "failed", _first_line(exc)
-        capture = screencast.stop() if screencast is not None else None
-        # A renderer crash reaches the steps first as their own error (a goto aborted with
-        # net::ERR_ABORTED, "Page crashed"), and the crash event follows; this evaluation
-        # fails on a crashed page only once the event has come.
-        _snapshot(page, recording)
-        counters.sample("end", now_ms())
-        screenshot, screenshot_error = _screenshot(page, spec)
-    finally:
+    except BaseException:
         with contextlib.suppress(PlaywrightError):
             context.close()
-    finished_at = datetime.now(UTC).isoformat()
-    try:
-        with open(har_path, encoding="utf-8") as handle:
-            har = json.load(handle)
-    except (OSError, ValueError):
-        har = None
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    if recording.crashed:
-        raise InfrastructureError(f"the page's renderer crashed: {error or 'during the run'}")
-    if proxy is not None:
-        report = proxy.take_report()
-        if not proxy.alive():  # every connection after it died failed: not the site's fault
-            raise InfrastructureError("the address-policy proxy stopped during the run")
-        error = explain_run(report.failures, har, recording.wire.values(), error)
-        first = recording.snapshots[min(recording.snapshots)] if recording.snapshots else None
-        restore_lookup_time(first, report.lookup_ms)
-    emulation.delay_documents(recording.snapshots)
-    snapshots = sorted(recording.snapshots.values(), key=lambda s: s["timeOrigin"])
-    film = develop_capture(capture, snapshots, status) if capture is not None else None
-    result = build_result(
-        spec=spec,
-        status=status,
-        error=error,
-        started_at=started_at,
-        finished_at=finished_at,
-        browser_version=browser.version,
-        browser=name,
-        unavailable=unavailable(kind.LABEL, kind.CAPABILITIES),
-        har=har,
-        snapshots=snapshots,
-        wire=list(recording.wire.values()),
-        ws_events=recording.ws_events,
-        marks=[m for m in journey.marks if m["end"] is not None],
-        actions=recording.actions,
-        counters=counters.report(),
-        values=journey.values,
-        filmstrip=film,
+        raise
+    return OpenPage(
+        context, page, recording, cdp, counters, journey, emulation, screencast, refused
     )
-    if screenshot_error:
-        result["screenshot_error"] = screenshot_error
-    return Measurement(result=result, har=har, screenshot=screenshot, filmstrip=archive(film))
+
+
+def first_navigation(opened: OpenPage, url: str, timeout: float, who: str = "") -> str | None:
+    """Open ``url`` on ``opened``'s fresh page and wait for its load event: None, or why the
+    run failed (HTTP >= 400 for the document). ``who`` (an actor) starts every error."""
+    prefix = f"{who}: " if who else ""
+    try:
+        response = opened.page.goto(url, wait_until="load", timeout=timeout)
+    except PlaywrightError as exc:
+        if not who:
+            raise
+        raise type(exc)(f"{prefix}{_first_line(exc)}") from exc
+    if response is not None and response.status >= 400:
+        return f"{prefix}HTTP {response.status} for {url}"
+    return None
+
+
+def close_page(opened: OpenPage) -> None:
+    """Close ``opened``'s context (Playwright then writes its HAR); one already gone is."""
+    with contextlib.suppress(PlaywrightError):
+        opened.context.close()
+
+
+def remaining_ms(step_timeout: float, deadline: float) -> float:
+    """A wait's limit in ms: ``step_timeout``, or what is left before ``deadline``."""
+    return min(step_timeout, max((deadline - time.monotonic()) * 1000, 1))
+
+
+def run_step(
+    opened: OpenPage,
+    step: dict[str, Any],
+    timeout: float,
+    act: Callable[[dict[str, Any], float], None] | None = None,
+) -> None:
+    """Do ``step`` on ``opened``'s page with ``act`` (its journey's ``run`` unless given),
+    and record it as done; an error names the step (journey.describe)."""
+    if step["action"] in NAVIGATING:
+        _snapshot(opened.page, opened.recording)
+        opened.counters.sample("navigate", now_ms())
+    start = now_ms()
+    try:
+        (act or opened.journey.run)(step, timeout)
+    except (PlaywrightError, TimeoutError, StepFailed) as exc:
+        raise type(exc)(f"{describe(step)}: {_first_line(exc)}") from exc
+    opened.recording.actions.append(
+        {
+            "action": step["action"],
+            "line": step.get("line"),
+            "start": start,
+            "end": now_ms(),
+        }
+    )
+
+
+@dataclass
+class Outcome:
+    """How a run ended: ``succeeded``, ``failed`` or ``timed_out``, and the browser's error."""
+
+    status: str = "succeeded"
+    error: str | None = None
+
+
+@contextlib.contextmanager
+def page_errors(outcome: Outcome, browser: Browser, crashed: Callable[[], bool]) -> Iterator[None]:
+    """Turn a page's errors in the block into ``outcome``: a time-out (a wait of the
+    browser's or ours, TimeoutError) is ``timed_out``, any other browser error (or a
+    StepFailed) ``failed``.
+    A closed page, context or browser, or a browser that went away, raises
+    InfrastructureError, unless ``crashed()`` (a renderer crash, which the caller reports)."""
+    try:
+        yield
+    except (PlaywrightTimeout, TimeoutError) as exc:
+        outcome.status, outcome.error = "timed_out", _first_line(exc)
+    except PlaywrightError as exc:
+        # A crashed page may have been closed (_Cdp): that is reported as the crash, below.
+        if not crashed() and (
+            "Target page, context or browser has been closed" in str(exc)
+            or not browser.is_connected()
+        ):
+            raise InfrastructureError(f"browser died during the run: {exc}") from exc
+        outcome.status, outcome.error = "failed", _first_line(exc)
+    except StepFailed as exc:
+        outcome.status, outcome.error = "failed", _first_line(exc)
+
+
+def finish_page(
+    opened: OpenPage, spec: dict[str, Any]
+) -> tuple[Capture | None, bytes | None, str | None]:
+    """Stop recording ``opened``'s page: ``(its filmstrip's capture, screenshot, why no
+    screenshot)``, its last collector snapshot and counter sample kept. The caller closes
+    the context."""
+    capture = opened.screencast.stop() if opened.screencast is not None else None
+    # A renderer crash reaches the steps first as their own error (a goto aborted with
+    # net::ERR_ABORTED, "Page crashed"), and the crash event follows; this evaluation
+    # fails on a crashed page only once the event has come.
+    _snapshot(opened.page, opened.recording)
+    opened.counters.sample("end", now_ms())
+    screenshot, screenshot_error = _screenshot(opened.page, spec)
+    return capture, screenshot, screenshot_error
+
+
+def read_har(path: str) -> dict[str, Any] | None:
+    """The HAR Playwright wrote to ``path`` once its context closed; None when it did not."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
 
 
 def _screencast(context: BrowserContext, page: Page, spec: dict[str, Any]) -> Screencast | None:

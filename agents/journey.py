@@ -25,6 +25,10 @@ class QuietTimeout(TimeoutError):
     """The network never went quiet before the deadline."""
 
 
+class StepFailed(RuntimeError):
+    """A step the page cannot go on with (its error fails the run, like the browser's)."""
+
+
 class Network(Protocol):
     """Requests in flight and when the last one started or ended (time.monotonic)."""
 
@@ -93,6 +97,8 @@ class Journey:
     def _wait_for(self, step: dict[str, Any], timeout: float) -> None:
         if step.get("selector"):
             self.page.wait_for_selector(step["selector"], timeout=timeout)
+        elif step.get("text"):
+            self.page.get_by_text(step["text"]).first.wait_for(timeout=timeout)
         elif step.get("network_idle"):
             until = min(self.deadline, time.monotonic() + timeout / 1000)
             wait_quiet(self.page, self.network, min(self.quiet_ms, 500), until)
@@ -121,6 +127,8 @@ def wait_quiet(page: Any, network: Network, quiet_ms: int, deadline: float) -> N
 
 
 def describe(step: dict[str, Any]) -> str:
-    """``line 3: click #search``: where a step's error came from."""
-    target = step.get("selector") or step.get("url") or step.get("key") or ""
-    return f"line {step.get('line')}: {step['action']} {target}".rstrip()
+    """``line 3: click #search`` (``line 3: visitor: click #send`` for an actor's step): where
+    a step's error came from."""
+    target = step.get("selector") or step.get("url") or step.get("key") or step.get("text") or ""
+    who = f"{step['actor']}: " if step.get("actor") else ""
+    return f"line {step.get('line')}: {who}{step['action']} {target}".rstrip()

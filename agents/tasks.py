@@ -15,10 +15,10 @@ from django.utils.text import slugify
 
 # Imported for its side effect: the worker signal handlers that send agent heartbeats.
 from agents import heartbeat  # noqa: F401
-from agents.browser import measure
 from agents.delivery import Delivery, DeliveryError, DeliveryRefused, default_delivery
 from agents.engines import InfrastructureError
 from agents.identity import agent_name
+from agents.measuring import measure
 from agents.pool import shared_pool
 from agents.spool import Spool, start_flusher
 from core.browsers import DEFAULT as DEFAULT_BROWSER

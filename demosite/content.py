@@ -44,6 +44,7 @@ CHAT_BYTES = 4000
 INIT_API_BYTES = 1024
 CHATS_API_BYTES = 256
 MESSAGES_API_BYTES = 128
+SUPPORT_BYTES = 4000  # each page of the support chat (operator, visitor)
 HERO_WIDTH = 400
 HERO_HEIGHT = 200
 # signature 8 + IHDR 25 + PLTE 15 + IDAT (12 + zlib 2 + stored block 5 + raw rows + adler 4)
@@ -337,6 +338,12 @@ def memory_html() -> bytes:
 def chat_html() -> bytes:
     """The chat client, exactly CHAT_BYTES bytes (what it calls: assets/chat.html)."""
     return _render("chat.html", CHAT_BYTES, "<!-- ", " -->")
+
+
+def support_html(role: str) -> bytes:
+    """A page of the support chat as ``role`` (operator or visitor), exactly SUPPORT_BYTES
+    bytes (what it does: assets/support.html; its relay: demosite.relay)."""
+    return _render("support.html", SUPPORT_BYTES, "<!-- ", " -->", role=role)
 
 
 def _json(document: object, size: int) -> bytes:

@@ -6,11 +6,13 @@ out. Sleeping and writing bytes are the server's job.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from demosite import content
 from demosite.content import ADS, BEACON, STATIC, WWW
+from demosite.relay import ROLES
 
 _HTML = "text/html; charset=utf-8"
 _JS = "text/javascript; charset=utf-8"
@@ -109,6 +111,28 @@ def _chat(req: Request) -> Response:
     return Response(200, content.chat_html(), _HTML)
 
 
+_ROOM = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def relay_params(req: Request, role: str = "") -> tuple[str, str, int]:
+    """``(room, role, relay_delay)`` of a relay connection (or a support-chat page, which is
+    ``role`` itself): ``?room=`` (default ``demo``; letters, digits, _ and -), ``?role=``
+    (operator or visitor) and ``?relay_delay=`` ms; raises BadParameter."""
+    room = (req.query.get("room") or ["demo"])[-1]
+    if not _ROOM.fullmatch(room):
+        raise BadParameter("room")
+    role = role or (req.query.get("role") or [""])[-1]
+    if role not in ROLES:
+        raise BadParameter("role")
+    return room, role, delay_param(req, "relay_delay")
+
+
+def _support(req: Request) -> Response:
+    _, role, _ = relay_params(req, req.path.rpartition("/")[2])
+    body = content.support_html(role)
+    return Response(200, body, _HTML, delay_ms=delay_param(req, "html_delay"))
+
+
 def _photo_bytes(req: Request) -> int:
     """``?bytes=`` of the photo: MIN_PHOTO_BYTES..MAX_PHOTO_BYTES; raises BadParameter."""
     size = int_param(req.query, "bytes", content.MAX_PHOTO_BYTES)
@@ -150,6 +174,8 @@ GET_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
     (WWW, "/timings"): _timings,
     (WWW, "/memory"): _memory,
     (WWW, "/chat"): _chat,
+    (WWW, "/support/operator"): _support,
+    (WWW, "/support/visitor"): _support,
     (WWW, "/api/init"): lambda req: Response(200, content.init_api(), _JSON),
     (WWW, "/photo"): _photo_page,
     (WWW, "/busy"): _busy_page,
@@ -171,6 +197,8 @@ POST_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
     (WWW, "/api/messages"): lambda req: Response(201, content.messages_api(), _JSON),
 }
 WEBSOCKET_PATH = (WWW, "/ws")
+RELAY_PATH = (WWW, "/relay")
+SOCKET_PATHS = (WEBSOCKET_PATH, RELAY_PATH)
 
 
 def route(method: str, req: Request) -> Response:
@@ -181,7 +209,7 @@ def route(method: str, req: Request) -> Response:
     routes = POST_ROUTES if method == "POST" else GET_ROUTES
     if method in ("GET", "HEAD", "POST") and key in routes:
         return routes[key](req)
-    if key in GET_ROUTES or key == WEBSOCKET_PATH:
+    if key in GET_ROUTES or key in SOCKET_PATHS:
         return Response(405, content.METHOD_NOT_ALLOWED_BODY, headers=(("Allow", "GET, HEAD"),))
     if key in POST_ROUTES:
         return Response(405, content.METHOD_NOT_ALLOWED_BODY, headers=(("Allow", "POST"),))

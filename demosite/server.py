@@ -17,6 +17,7 @@ import socketserver
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,13 +26,16 @@ from urllib.parse import parse_qs, urlsplit
 
 from demosite import content, websocket
 from demosite.content import WWW
+from demosite.relay import Relay
 from demosite.routes import (
-    WEBSOCKET_PATH,
+    RELAY_PATH,
+    SOCKET_PATHS,
     BadParameter,
     Request,
     Response,
     delay_param,
     host_name,
+    relay_params,
     route,
 )
 
@@ -104,11 +108,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             delay = delay_param(req, "delay")
-            if (req.host, req.path) == WEBSOCKET_PATH and self.command == "GET":
-                echo_delay = delay_param(req, "echo_delay")
+            if (req.host, req.path) in SOCKET_PATHS and self.command == "GET":
+                session = self._session(req)
                 self._delay_ms = delay + site.configured_delay(req.host, req.path)
                 self._sleep(self._delay_ms)
-                self._websocket(req, split.query, started, echo_delay)
+                self._websocket(req, split.query, started, session)
                 return
             response = route(self.command, req)
         except BadParameter:
@@ -190,7 +194,19 @@ class _Handler(BaseHTTPRequestHandler):
         head = self._head(response.status, fields)
         self._send(req, query, started, response.status, head, body)
 
-    def _websocket(self, req: Request, query: str, started: float, echo_delay: int) -> None:
+    def _session(self, req: Request) -> Callable[[], None]:
+        """What an upgraded connection to ``req`` runs: the support chat's relay (``/relay``)
+        or the echo (``/ws``, ``?echo_delay=``); raises BadParameter."""
+        site = self.server.site
+        if (req.host, req.path) == RELAY_PATH:
+            room, role, delay = relay_params(req)
+            return lambda: site.relay.serve(self.rfile, self.wfile, room, role, delay)
+        echo_delay = delay_param(req, "echo_delay")
+        return lambda: self._echo(site, echo_delay)
+
+    def _websocket(
+        self, req: Request, query: str, started: float, session: Callable[[], None]
+    ) -> None:
         upgrade = self.headers.get("Upgrade", "").lower()
         connection = self.headers.get("Connection", "").lower()
         key = self.headers.get("Sec-WebSocket-Key", "")
@@ -219,9 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
             ],
         )
         self._send(req, query, started, 101, head, b"")
-        site = self.server.site
         self.close_connection = True
-        self._echo(site, echo_delay)
+        session()
 
     def _echo(self, site: DemoSite, delay_ms: int) -> None:
         """Echo data frames unmasked, each ``delay_ms`` after it arrived (the URL's
@@ -293,6 +308,7 @@ class DemoSite:
         self.port = port
         self.bind = bind
         self.delays: dict[str, int] = {}
+        self.relay = Relay()  # the support chat's rooms (demosite.relay)
         self._state = _State()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

@@ -105,7 +105,7 @@ def _yaml_step(node: Node, loader: yaml.SafeLoader, actors: list[str]) -> dict[s
     key, arg = node.value[0]
     action = key.value if isinstance(key, ScalarNode) else "?"
     if action in actors:
-        return {**_addressed(arg, loader), "actor": action}
+        return {**_addressed(arg, loader), "actor": action, "line": line}
     if action not in ACTIONS:
         what = f"action or actor {action!r} (actors: {', '.join(actors)})" if actors else ""
         raise ScriptError(line, f"unknown {what or f'action {action!r}'}")

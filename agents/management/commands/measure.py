@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from agents.browser import measure
 from agents.engines import BrowserNotFound, InfrastructureError
+from agents.measuring import measure
 from agents.pool import shared_pool
 from agents.scenario_file import spec_from_target
 from core.browsers import BROWSERS
