@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.metrics import (
+    ACTOR,
     BACKEND,
     CPU,
     CUSTOM,
@@ -40,6 +41,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     (BACKEND.prefix, "Backend series"),
 )
 _ORDER = {prefix: i for i, (prefix, _) in enumerate(SECTIONS)}
+STEP_DURATION = STEP.fields[0].name  # duration_ms: what a step's chart shows of it
 _FAMILIES = {family.prefix: family for family in NAMED_FAMILIES}
 
 
@@ -73,6 +75,33 @@ def step_inner(name: str) -> tuple[str, str] | None:
 def is_named(name: str) -> bool:
     """A named metric of a run or of one of its measured steps."""
     return section_of(name) is not None or step_inner(name) is not None
+
+
+def step_field(name: str) -> tuple[str, str] | None:
+    """``step.send.duration_ms`` → (``send``, ``duration_ms``): a measured step's duration;
+    None for any other name (a step's own named metric included)."""
+    try:
+        parts = split_name(name)
+    except UnknownMetric:
+        return None
+    if parts is None or parts[0] is not STEP or parts[2].name != STEP_DURATION:
+        return None
+    return parts[1], parts[2].name
+
+
+def actor_of(name: str) -> str | None:
+    """``actor.operator.lcp`` → ``operator``: the actor whose page metric it is; else None."""
+    try:
+        parts = split_name(name)
+    except UnknownMetric:
+        return None
+    return parts[1] if parts is not None and parts[0] is ACTOR else None
+
+
+def chartable(name: str) -> bool:
+    """A metric the scenario page charts on demand: a named one (an actor's page metrics
+    among them) or a measured step's duration."""
+    return is_named(name) or step_field(name) is not None
 
 
 def number(value: Any) -> float | None:
@@ -117,12 +146,14 @@ class Section:
 
 @dataclass(frozen=True)
 class StepMetrics:
-    """A measured step: name, start and duration (None when absent) and its own metrics."""
+    """A measured step: name, start and duration (None when absent), its own metrics and,
+    in a run with actors, who started it and on whose page it stopped."""
 
     name: str
     started_ms: float | None
     duration_ms: float | None
     values: tuple[Value, ...]
+    actors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -263,8 +294,13 @@ def _steps(result: Mapping[str, Any], errors: Mapping[str, str]) -> Iterable[Ste
             for n in named
             if step_inner(prefix + n) is not None
         )
+        actors = step.get("actors")
         yield StepMetrics(
-            name, number(step.get("started_ms")), number(step.get("duration_ms")), values
+            name,
+            number(step.get("started_ms")),
+            number(step.get("duration_ms")),
+            values,
+            tuple(str(a) for a in actors) if isinstance(actors, list) else (),
         )
 
 

@@ -22,7 +22,15 @@ from scenarios.conditions import Conditions
 from scenarios.models import Run, Scenario
 
 from .buckets import Window, bucket_sql, closed_and_current, end_clause, fetch, rounded
-from .named_metrics import SECTIONS, is_named, section_of, step_inner
+from .named_metrics import (
+    SECTIONS,
+    STEP_DURATION,
+    actor_of,
+    chartable,
+    section_of,
+    step_field,
+    step_inner,
+)
 
 MAX_CHOSEN = 8  # charts a page may ask for: each is one more JSON read per run in the range
 MAX_NAME = 300  # characters of a chosen name (a step's name and an inner metric name)
@@ -40,19 +48,28 @@ def chosen_names(requested: Iterable[str]) -> list[str]:
     for name in requested:
         if len(chosen) == MAX_CHOSEN:
             break
-        if name not in chosen and len(name) <= MAX_NAME and is_named(name):
+        if name not in chosen and len(name) <= MAX_NAME and chartable(name):
             chosen.append(name)
     return chosen
 
 
+def default_names(seen: Sequence[str]) -> list[str]:
+    """What the scenario page charts when no ``chart`` is asked for: each measured step's
+    duration among ``seen`` (the picker's choices), at most MAX_CHOSEN."""
+    return [name for name in seen if step_field(name) is not None][:MAX_CHOSEN]
+
+
 def names_in(metrics: Any, steps: Any) -> set[str]:
     """The named metrics one result document carries with a value: its ``metrics`` keys and,
-    as ``step.<step>.<name>``, its measured steps' own."""
+    as ``step.<step>.<name>``, its measured steps' own and their durations."""
     found = {n for n in metrics if section_of(n)} if isinstance(metrics, Mapping) else set()
     for step in steps if isinstance(steps, list) else ():
         if not isinstance(step, Mapping) or not isinstance(step.get("metrics"), Mapping):
             continue
         name = str(step.get("name", ""))
+        duration = f"step.{name}.{STEP_DURATION}"
+        if isinstance(step.get(STEP_DURATION), int | float) and step_field(duration):
+            found.add(duration)
         for inner in step["metrics"]:
             full = f"step.{name}.{inner}"
             if step_inner(full) == (name, inner):
@@ -79,8 +96,11 @@ def seen_names(scenario: Scenario, conditions: Conditions | None = None) -> list
 
 
 def sort_key(name: str) -> tuple[str, int, str]:
-    """A run's own metrics first, then each step's; by section (dashboard.named_metrics
-    SECTIONS), then by name."""
+    """A run's own metrics first (its actors' after its sections), then each step's (its
+    duration first); by section (dashboard.named_metrics SECTIONS), then by name."""
+    field = step_field(name)
+    if field is not None:
+        return field[0], -1, field[1]
     inner = step_inner(name)
     step, own = inner if inner is not None else ("", name)
     return step, _ORDER.get(section_of(own) or "", len(_ORDER)), own
@@ -92,8 +112,14 @@ def choices(seen: Sequence[str], chosen: Sequence[str]) -> list[dict[str, Any]]:
     among ``seen`` (older runs, a bookmarked address) are offered too."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for name in sorted({*seen, *chosen}, key=sort_key):
-        inner = step_inner(name)
-        title = f"Step {inner[0]}" if inner is not None else _TITLES[section_of(name) or ""]
+        step = step_inner(name) or step_field(name)
+        actor = actor_of(name)
+        if step is not None:
+            title = f"Step {step[0]}"
+        elif actor is not None:
+            title = f"Actor {actor}"
+        else:
+            title = _TITLES[section_of(name) or ""]
         option = {"name": name, "label": metric(name).label, "chosen": name in chosen}
         groups.setdefault(title, []).append(option)
     return [{"title": title, "options": options} for title, options in groups.items()]
@@ -115,8 +141,9 @@ def value_sql(name: str) -> tuple[str, list[Any]]:
     has no number there) and its parameters, over the run's ``metrics`` as column ``m`` and
     its ``steps`` as ``st`` (see :func:`bucket_averages`)."""
     inner = step_inner(name)
+    field = step_field(name)
     postgres = connection.vendor == "postgresql"
-    if inner is None:
+    if inner is None and field is None:
         if postgres:
             return (
                 "CASE WHEN jsonb_typeof(m -> %s::text) = 'number' "
@@ -127,17 +154,21 @@ def value_sql(name: str) -> tuple[str, list[Any]]:
             "CASE WHEN json_type(m, %s) IN ('integer', 'real') THEN json_extract(m, %s) END",
             [_path(name), _path(name)],
         )
-    step, own = inner
+    # A step's own metric is in its ``metrics``; its duration is a key of the step itself.
+    pair = inner if inner is not None else field
+    assert pair is not None
+    step, own = pair
+    where = "s.step" if field is not None else "(s.step -> 'metrics')"
     if postgres:
         return (
-            "(SELECT CASE WHEN jsonb_typeof(s.step -> 'metrics' -> %s::text) = 'number' "
-            "THEN (s.step -> 'metrics' ->> %s::text)::double precision END "
+            f"(SELECT CASE WHEN jsonb_typeof({where} -> %s::text) = 'number' "
+            f"THEN ({where} ->> %s::text)::double precision END "
             "FROM jsonb_array_elements(CASE WHEN jsonb_typeof(st) = 'array' THEN st END) "
             "WITH ORDINALITY AS s(step, n) "
             "WHERE s.step ->> 'name' = %s::text ORDER BY s.n LIMIT 1)",
             [own, own, step],
         )
-    path = f"$.metrics.{json.dumps(own)}"
+    path = f"$.{json.dumps(own)}" if field is not None else f"$.metrics.{json.dumps(own)}"
     # CASE keeps json_extract away from array items that are not objects (their value is
     # not JSON text); SQL does not promise to evaluate AND's operands in order.
     return (
@@ -155,7 +186,7 @@ def _parts_sql(names: Sequence[str]) -> str:
     asked for, ``st`` (its ``steps``)."""
     postgres = connection.vendor == "postgresql"
     parts = ["result -> 'metrics' AS m" if postgres else "json_extract(result, '$.metrics') AS m"]
-    if any(step_inner(name) for name in names):
+    if any(step_inner(name) or step_field(name) for name in names):
         parts.append(
             "result -> 'steps' AS st" if postgres else "json_extract(result, '$.steps') AS st"
         )

@@ -2,7 +2,9 @@
 
 Bars are positioned in percent of the run's span, so the template draws them with CSS only.
 Strings (URL, host …) pass through untouched: they come from the network and are escaped
-by the template, never here.
+by the template, never here. A run with actors has one waterfall per actor
+(:func:`actor_waterfalls`), all on the run's time axis, each with the run's measured steps
+drawn over it: a step from one actor to another lines up across their waterfalls.
 """
 
 from dataclasses import dataclass, field
@@ -56,12 +58,35 @@ class Mark:
 
 
 @dataclass
+class StepBar:
+    """A measured step across a waterfall: name, start and duration (ms), where (percent of
+    the span) and who started it and on whose page it stopped."""
+
+    name: str
+    started_ms: float
+    duration_ms: float
+    left: float
+    width: float
+    actors: list[str]
+
+
+@dataclass
 class Waterfall:
     span_ms: float
     rows: list[WaterfallRow]
     marks: list[Mark]
     hosts: list[str]
     parties: list[str]
+    steps: list[StepBar] = field(default_factory=list)
+
+
+@dataclass
+class ActorWaterfall:
+    """One actor's waterfall, with its part of the document (``actors[]``)."""
+
+    name: str
+    part: dict[str, Any]
+    waterfall: Waterfall
 
 
 def _ms(value: Any) -> float:
@@ -90,18 +115,77 @@ def _phases(timings: dict[str, Any]) -> list[tuple[str, float]]:
     return [(phase, values[phase]) for phase in PHASES if values[phase] > 0]
 
 
-def build_waterfall(result: dict[str, Any] | None) -> Waterfall:
-    """The run's requests as rows in start order, with the page marks of MARKS (the registry's
-    ``waterfall_mark`` timings) of every page.
+def _steps(result: dict[str, Any]) -> list[tuple[str, float, float, list[str]]]:
+    found = []
+    for step in result.get("steps") or []:
+        if isinstance(step, dict) and _known(step.get("started_ms")) is not None:
+            actors = [str(a) for a in step.get("actors") or []]
+            found.append(
+                (
+                    str(step.get("name", "")),
+                    _ms(step["started_ms"]),
+                    _ms(step.get("duration_ms")),
+                    actors,
+                )
+            )
+    return found
 
-    ``span_ms`` is the latest request end or mark (at least 1 ms). A request's phases are
-    laid out from its start; when they add up to less than its duration the rest of the bar
-    stays unsplit.
+
+def actor_waterfalls(result: dict[str, Any] | None) -> list[ActorWaterfall]:
+    """A waterfall per actor of a run with actors (none for another run), in order: its
+    requests and its pages' marks, on one span for all (the latest request end, mark or
+    step end of any actor), each with the run's measured steps."""
+    result = result or {}
+    parts = [a for a in result.get("actors") or [] if isinstance(a, dict)]
+    if not parts:
+        return []
+    whole = build_waterfall(result, pages=[p for a in parts for p in a.get("pages") or []])
+    steps = _steps(result)
+    span = max([whole.span_ms, *(start + ms for _, start, ms, _ in steps)])
+    found = []
+    for part in parts:
+        name = str(part.get("name", ""))
+        own = {
+            **result,
+            "requests": [
+                r
+                for r in result.get("requests") or []
+                if isinstance(r, dict) and r.get("actor") == name
+            ],
+        }
+        waterfall = build_waterfall(own, pages=part.get("pages") or [], span_ms=span)
+        waterfall.steps = [
+            StepBar(
+                step,
+                round(start, 1),
+                round(ms, 1),
+                _pct(start, span),
+                max(_pct(ms, span), 0.2),
+                actors,
+            )
+            for step, start, ms, actors in steps
+        ]
+        found.append(ActorWaterfall(name, part, waterfall))
+    return found
+
+
+def build_waterfall(
+    result: dict[str, Any] | None,
+    *,
+    pages: list[Any] | None = None,
+    span_ms: float | None = None,
+) -> Waterfall:
+    """The run's requests as rows in start order, with the page marks of MARKS (the registry's
+    ``waterfall_mark`` timings) of every page (of ``pages`` when given: an actor's).
+
+    ``span_ms`` is the latest request end or mark (at least 1 ms), unless given (the run's,
+    for an actor's waterfall). A request's phases are laid out from its start; when they add
+    up to less than its duration the rest of the bar stays unsplit.
     """
     result = result or {}
     requests = [r for r in result.get("requests") or [] if isinstance(r, dict)]
     marks: list[tuple[int, float]] = []
-    for page in result.get("pages") or []:
+    for page in (result.get("pages") if pages is None else pages) or []:
         if not isinstance(page, dict):
             continue
         offset = _ms(page.get("started_ms"))
@@ -110,7 +194,7 @@ def build_waterfall(result: dict[str, Any] | None) -> Waterfall:
             if metrics.get(mark.name) is not None:
                 marks.append((slot, offset + _ms(metrics.get(mark.name))))
     ends = [_ms(r.get("started_ms")) + _ms(r.get("duration_ms")) for r in requests]
-    span = max([1.0, *ends, *(ms for _, ms in marks)])
+    span = span_ms or max([1.0, *ends, *(ms for _, ms in marks)])
     rows = []
     ordered = sorted(
         enumerate(requests), key=lambda pair: (_ms(pair[1].get("started_ms")), pair[0])

@@ -182,19 +182,35 @@ def sanitize_har(har: dict[str, Any], extra_secret_names: Iterable[str] = ()) ->
 def sanitize_result(
     result: dict[str, Any], extra_secret_names: Iterable[str] = ()
 ) -> dict[str, Any]:
-    """A copy of a result document whose URLs (page, requests, pages, sockets) hold no secret
-    query values."""
+    """A copy of a result document whose URLs (page, requests, pages, sockets, and each
+    actor's page and pages) hold no secret query values."""
     secret = SecretNames(extra_secret_names)
     clean = dict(result)
     if isinstance(clean.get("url"), str):
         clean["url"] = redact_url(clean["url"], secret)
     for key in ("requests", "pages", "websockets"):
-        items = clean.get(key)
-        if isinstance(items, list):
-            clean[key] = [
-                {**item, "url": redact_url(item["url"], secret)}
-                if isinstance(item, dict) and isinstance(item.get("url"), str)
-                else item
-                for item in items
-            ]
+        clean[key] = _urls(clean.get(key), secret)
+    if isinstance(clean.get("actors"), list):
+        clean["actors"] = [
+            {
+                **part,
+                "url": redact_url(part["url"], secret),
+                "pages": _urls(part.get("pages"), secret),
+            }
+            if isinstance(part, dict) and isinstance(part.get("url"), str)
+            else part
+            for part in _urls(clean["actors"], secret)
+        ]
     return clean
+
+
+def _urls(items: Any, secret: SecretNames) -> Any:
+    """``items`` (a list of objects) with each ``url`` redacted; anything else as it is."""
+    if not isinstance(items, list):
+        return items
+    return [
+        {**item, "url": redact_url(item["url"], secret)}
+        if isinstance(item, dict) and isinstance(item.get("url"), str)
+        else item
+        for item in items
+    ]

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from core.metrics import (
+    ACTOR,
     BYTES,
     COUNT,
     NUMBER,
@@ -18,6 +19,7 @@ from core.metrics import (
     Family,
     Unit,
     metric_problem,
+    page_names,
     unit_of,
 )
 from core.profiles import ProfileError, from_spec
@@ -29,6 +31,7 @@ FLOAT_MAX = 1e15  # far beyond any real time (ms) or score; keeps float columns 
 _LIMITS = {COUNT.name: INT_MAX, BYTES.name: BIGINT_MAX}
 
 STATUSES = ("succeeded", "failed", "timed_out")
+_PAGE_NAMES = frozenset(page_names())
 
 
 class ResultError(ValueError):
@@ -125,6 +128,7 @@ def validate_result(doc: Any) -> dict[str, Any]:
             _number_or_none(step.get(field.name), f"steps[{index}].{field.name}", field.unit)
         _named_values(step.get("metrics", {}), f"steps[{index}].metrics")
     _user_timings(doc.get("user_timings", []))
+    _actors(doc.get("actors", []))
     errors = doc.get("metric_errors", {})
     if not isinstance(errors, dict):
         raise ResultError("metric_errors must be an object")
@@ -135,6 +139,30 @@ def validate_result(doc: Any) -> dict[str, Any]:
     if "filmstrip" in doc and (problem := document_problem(doc["filmstrip"])):
         raise ResultError(f"filmstrip: {problem}")
     return doc
+
+
+def _actors(actors: Any) -> None:
+    """Each actor's part (docs/result-document.md, "Actors"): a name that can start its
+    ``actor.<name>.*`` metrics, page metrics in their units, and its splits."""
+    if not isinstance(actors, list) or not all(isinstance(a, dict) for a in actors):
+        raise ResultError("actors must be a list of objects")
+    for index, part in enumerate(actors):
+        where = f"actors[{index}]"
+        name = part.get("name")
+        if not isinstance(name, str) or metric_problem(f"{ACTOR.prefix}.{name}.lcp"):
+            raise ResultError(f"{where}.name must be an actor's name")
+        metrics = part.get("metrics", {})
+        if not isinstance(metrics, dict):
+            raise ResultError(f"{where}.metrics must be an object")
+        for metric, value in metrics.items():
+            if metric not in _PAGE_NAMES:
+                raise ResultError(f"{where}.metrics.{metric} is not a page metric")
+            _number_or_none(value, f"{where}.metrics.{metric}", unit_of(metric))
+        for family in TOTALS_FAMILIES:
+            try:
+                _totals_map(part, family)
+            except ResultError as exc:
+                raise ResultError(f"{where}.{exc}") from None
 
 
 def _named_values(metrics: Any, where: str) -> None:

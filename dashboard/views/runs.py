@@ -11,9 +11,10 @@ from core.visual.archive import ArchiveError, frame
 from scenarios.conditions import Conditions
 from scenarios.models import Run
 from scenarios.roles import can_edit, viewer_required
+from scenarios.runs.actor_har import actor_har_file, actor_names
 
 from .. import filmstrip, named_metrics
-from ..waterfall import build_waterfall, totals_table
+from ..waterfall import actor_waterfalls, build_waterfall, totals_table
 
 
 def measured_under(run: Run) -> str:
@@ -68,6 +69,18 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "named": named_metrics.read(result, (m.name for m in columns)),
             **strip_context(request, run),
             "waterfall": build_waterfall(result),
+            # a run with actors: a waterfall per actor, and each actor's page metrics
+            "actors": [
+                {
+                    "name": a.name,
+                    "url": str(a.part.get("url") or ""),
+                    "waterfall": a.waterfall,
+                    "values": [
+                        (m.name, (a.part.get("metrics") or {}).get(m.name)) for m in columns
+                    ],
+                }
+                for a in actor_waterfalls(result)
+            ],
             "hosts": totals_table(result, "hosts"),
             "entities": totals_table(result, "entities"),
             "lcp_element": result.get("lcp_element") or "",
@@ -87,14 +100,27 @@ def run_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @viewer_required
 def run_har(request: HttpRequest, pk: int) -> FileResponse:
-    """The run's stored (sanitised) HAR, gzipped, as a download."""
+    """The run's stored (sanitised) HAR, gzipped, as a download; with ``?actor=``, that
+    actor's part of it (a run with actors)."""
     run = get_object_or_404(Run, pk=pk)
     if not run.har:
         raise Http404("this run has no stored HAR")
+    actor = request.GET.get("actor")
+    if actor is None:
+        return FileResponse(
+            run.har.open("rb"),
+            as_attachment=True,
+            filename=f"perfite-run-{run.pk}.har.gz",
+            content_type="application/gzip",
+        )
+    if actor not in actor_names(run.result):
+        raise Http404("this run has no such actor")
+    with run.har.open("rb") as stored:
+        part = actor_har_file(stored, actor)
     return FileResponse(
-        run.har.open("rb"),
+        part,
         as_attachment=True,
-        filename=f"perfite-run-{run.pk}.har.gz",
+        filename=f"perfite-run-{run.pk}-{actor}.har.gz",
         content_type="application/gzip",
     )
 

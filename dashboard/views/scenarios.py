@@ -50,8 +50,9 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ``?range=24h|7d|30d|1y``; ``&browser=<name>`` and ``&profile=<name>`` chart the runs
     measured in that browser and under that connection and CPU profile (default: the
     scenario's; never several at once: scenarios.conditions); ``&chart=<named metric>``
-    (repeated) adds a chart per named metric, picked among those the latest runs carry
-    (dashboard.named_series); ``&fragment=tables`` returns only the host/entity tables.
+    (repeated) adds a chart per named metric or measured step's duration, picked among those
+    the latest runs carry (dashboard.named_series; without any, each step's duration);
+    ``&fragment=tables`` returns only the host/entity tables.
     """
     scenario = get_object_or_404(Scenario, slug=slug)
     window = buckets.Window.named(request.GET.get("range", buckets.DEFAULT_RANGE))
@@ -69,7 +70,9 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "entities": entity_rows,
             },
         )
-    chosen = named_series.chosen_names(request.GET.getlist("chart"))
+    seen = named_series.seen_names(scenario, measured)
+    asked = request.GET.getlist("chart")
+    chosen = named_series.chosen_names(asked) if asked else named_series.default_names(seen)
     runs = scenario.runs.select_related("location").only(
         "id",
         "status",
@@ -93,9 +96,7 @@ def scenario_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "chart_data": series.scenario_series(scenario, window, hosts, chosen, measured),
             "chart_metrics": series.CHART_METRICS,
             "named_charts": [metric(name) for name in chosen],
-            "chart_choices": named_series.choices(
-                named_series.seen_names(scenario, measured), chosen
-            ),
+            "chart_choices": named_series.choices(seen, chosen),
             "chart_query": urlencode([("chart", name) for name in chosen]),
             "measured": measured,
             "measured_browser": LABELS.get(measured.browser, measured.browser),

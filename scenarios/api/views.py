@@ -27,6 +27,7 @@ from scenarios.ci import workflow as comparisons
 from scenarios.ci.releases import release_report
 from scenarios.models import Comparison, Release, Run, Scenario
 from scenarios.roles import ReadOrEdit
+from scenarios.runs.actor_har import actor_har_file, actor_names
 from scenarios.runs.har_spool import (
     SpooledHar,
     spool_document,
@@ -113,17 +114,38 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self) -> type[s.RunSerializer]:
         return s.RunDetailSerializer if self.action == "retrieve" else s.RunSerializer
 
-    @extend_schema(responses={(200, "application/gzip"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "actor",
+                str,
+                description="A run with actors: that actor's part of the HAR only",
+            )
+        ],
+        responses={(200, "application/gzip"): OpenApiTypes.BINARY},
+    )
     @action(detail=True, methods=["get"])
     def har(self, request: Request, pk: str | None = None) -> FileResponse:
-        """The run's HAR (credentials removed), gzipped."""
+        """The run's HAR (credentials removed), gzipped; ``?actor=`` gives one actor's."""
         run = self.get_object()
         if not run.har:
             raise NotFound("this run has no HAR (failed before loading, or purged)")
+        actor = request.query_params.get("actor")
+        if actor is None:
+            return FileResponse(
+                run.har.open("rb"),
+                as_attachment=True,
+                filename=f"run-{run.pk}.har.gz",
+                content_type="application/gzip",
+            )
+        if actor not in actor_names(run.result):
+            raise NotFound("this run has no such actor")
+        with run.har.open("rb") as stored:
+            part = actor_har_file(stored, actor)
         return FileResponse(
-            run.har.open("rb"),
+            part,
             as_attachment=True,
-            filename=f"run-{run.pk}.har.gz",
+            filename=f"run-{run.pk}-{actor}.har.gz",
             content_type="application/gzip",
         )
 

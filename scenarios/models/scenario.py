@@ -143,7 +143,8 @@ class Scenario(models.Model):
 
     def _check_destinations(self, errors: dict[str, str]) -> None:
         """Add to ``errors`` what the address policy (scenarios.destinations) refuses: the URL,
-        a navigate step to an absolute URL, a dns step (the first refused step, with its line).
+        a navigate step or an actor's first page at an absolute URL, a dns step (the first
+        refused step, with its line).
         Names are resolved as the agent will: through the scenario's own DNS map first (the
         overrides, then the script's dns steps, as core.spec merges them). A field already
         refused for another reason is not checked."""
@@ -154,7 +155,7 @@ class Scenario(models.Model):
             errors["url"] = refusal
         for step in steps:
             refusal = None
-            if step["action"] == "navigate" and not step["url"].startswith("/"):
+            if step["action"] in ("navigate", "actor") and not step["url"].startswith("/"):
                 refusal = destinations.url_refusal(step["url"], dns)
             elif step["action"] == "dns":
                 refusal = destinations.override_refusal(step["host"], step["address"])

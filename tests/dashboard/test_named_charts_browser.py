@@ -36,7 +36,7 @@ def test_picked_named_metrics_are_charted_and_kept_across_ranges(
         page.goto(base + "/scenarios/home/")
         page.wait_for_selector("#charts .uplot")
         before = page.locator("#charts .uplot").count()
-        page.get_by_label("Named metrics to chart").select_option([READY, CREATE])
+        page.get_by_label("Steps and named metrics to chart").select_option([READY, CREATE])
         page.get_by_role("button", name="Chart them").click()
         page.wait_for_url("**chart=*")
         page.wait_for_selector(f'figure[data-metric="{CREATE}"] .uplot')
