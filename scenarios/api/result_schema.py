@@ -81,6 +81,11 @@ STEP_ITEM: Schema = {
         "started_ms": _nullable(_NUMBER, "When it started, from the first navigation"),
         "duration_ms": _nullable(_NUMBER, "Its duration"),
         "metrics": STEP_METRICS,
+        "actors": {
+            "type": "array",
+            "items": _TEXT,
+            "description": "A run with actors: who started it, and on whose page it stopped",
+        },
     },
 }
 USER_TIMING: Schema = {
@@ -127,6 +132,28 @@ PROFILE: Schema = {
 }
 _OBJECTS: Schema = {"type": "object", "additionalProperties": {"type": "object"}}
 _LIST: Schema = {"type": "array", "items": {"type": "object"}}
+ACTOR_ITEM: Schema = {
+    "type": "object",
+    "description": "One actor's part of a run with actors (docs/result-document.md, Actors)",
+    "properties": {
+        "name": _TEXT,
+        "url": {**_TEXT, "description": "Its first page"},
+        "started_ms": {**_NUMBER, "description": "Its first navigation, on the run's axis"},
+        "metrics": {
+            "type": "object",
+            "description": "Its page metrics (also actor.<name>.<metric> in metrics)",
+            "additionalProperties": _nullable(_NUMBER),
+        },
+        "metric_errors": {"type": "object", "additionalProperties": _TEXT},
+        "lcp_element": _nullable(_TEXT),
+        "pages": _LIST,
+        "parties": _OBJECTS,
+        "hosts": _OBJECTS,
+        "entities": _OBJECTS,
+        "content_classes": _OBJECTS,
+        "long_tasks": _LIST,
+    },
+}
 
 RESULT_DOCUMENT: Schema = {
     "type": "object",
@@ -168,6 +195,11 @@ RESULT_DOCUMENT: Schema = {
         "content_classes": {**_OBJECTS, "description": "Totals per content class"},
         "long_tasks": _LIST,
         "websockets": _LIST,
+        "actors": {
+            "type": "array",
+            "items": ACTOR_ITEM,
+            "description": "A run with actors: each actor's part, in declaration order",
+        },
     },
 }
 

@@ -123,6 +123,7 @@ def test_the_picker_offers_exactly_the_names_the_latest_runs_carry(
         "cpu.dom_nodes",
         "ws.chat.reply_ms",
         "backend.p95",
+        "step.send.duration_ms",
         "step.send.user.sent",
         "step.send.custom.n",
     ]
@@ -138,12 +139,13 @@ def test_the_picker_reads_only_the_latest_runs(scenario: Scenario, location: Loc
 
     assert seen_names(scenario) == [READY]
     Run.objects.filter(pk=recent[0].pk).delete()
-    assert seen_names(scenario) == [READY, "user.old"]
+    assert seen_names(scenario) == [READY, "user.old", "step.send.duration_ms"]
 
 
-def test_only_named_metrics_are_charted_each_once_and_a_few_at_most() -> None:
+def test_only_named_metrics_and_step_durations_are_charted_each_once_and_a_few_at_most() -> None:
     asked = [READY, "lcp", "bogus", READY, "step.send.duration_ms", "request.x", CREATE]
-    assert chosen_names(asked) == [READY, CREATE]
+    asked += ["step.send.started_ms", "actor.operator.lcp"]
+    assert chosen_names(asked) == [READY, "step.send.duration_ms", CREATE, "actor.operator.lcp"]
     many = [f"user.m{i}" for i in range(MAX_CHOSEN + 3)]
     assert chosen_names(many) == many[:MAX_CHOSEN]
 
@@ -168,6 +170,7 @@ def test_the_scenario_page_charts_the_metrics_picked_in_its_address(
     assert options == [
         (READY, "", "User timing chat_ready"),
         (CREATE, " selected", "Request create_chat Duration"),
+        ("step.send.duration_ms", "", "send duration"),
     ]
     assert re.findall(r'<figure class="chart" data-metric="([^"]+\.[^"]+)">', html) == [CREATE]
     assert f'href="?range=7d&amp;browser=chromium&amp;profile=native&amp;chart={CREATE}"' in html
@@ -187,15 +190,47 @@ def test_the_json_endpoint_carries_the_picked_metrics(
     assert data["units"][READY] == "ms"
 
 
-def test_a_page_without_named_metrics_says_so(
+def test_a_page_without_steps_or_named_metrics_says_so(
     viewer_client: Client, scenario: Scenario, location: Location
 ) -> None:
-    stored(scenario, location, datetime.now(UTC) - timedelta(minutes=1))
+    run = Run.objects.create(scenario=scenario, location=location)
+    store_result(run.pk, result_doc(), None)
 
     html = viewer_client.get("/scenarios/home/").content.decode()
 
     assert "<select" not in html
-    assert "The latest runs carry no named metrics to chart" in html
+    assert "The latest runs carry no measured steps or named metrics to chart" in html
+
+
+def test_without_a_pick_the_page_charts_each_steps_duration(
+    viewer_client: Client, scenario: Scenario, location: Location
+) -> None:
+    stored(scenario, location, datetime.now(UTC) - timedelta(minutes=1), {READY: 412.0})
+
+    html = viewer_client.get("/scenarios/home/", {"range": "24h"}).content.decode()
+
+    name = "step.send.duration_ms"
+    assert re.findall(r'<figure class="chart" data-metric="([^"]+\.[^"]+)">', html) == [name]
+    assert f'<option value="{name}" selected>send duration</option>' in html
+    assert [v for v in chart_data(html)["metrics"][name][0] if v is not None] == [230.0]
+
+
+def test_each_actors_page_metrics_are_offered_under_its_name(
+    viewer_client: Client, scenario: Scenario, location: Location
+) -> None:
+    stored(
+        scenario,
+        location,
+        datetime.now(UTC) - timedelta(minutes=1),
+        {"actor.operator.lcp": 300.0, "actor.visitor.lcp": 120.0},
+    )
+
+    html = viewer_client.get("/scenarios/home/", {"chart": "actor.visitor.lcp"}).content.decode()
+
+    assert '<optgroup label="Actor operator"><option value="actor.operator.lcp">' in html
+    assert '<option value="actor.visitor.lcp" selected>Actor visitor LCP</option>' in html
+    data = chart_data(html)
+    assert [v for v in data["metrics"]["actor.visitor.lcp"][0] if v is not None] == [120.0]
 
 
 def test_a_hostile_step_name_is_escaped_in_the_picker(
