@@ -188,18 +188,15 @@ def sanitize_result(
     clean = dict(result)
     if isinstance(clean.get("url"), str):
         clean["url"] = redact_url(clean["url"], secret)
-    for key in ("requests", "pages", "websockets"):
-        clean[key] = _urls(clean.get(key), secret)
+    for key in ("requests", "pages", "websockets", "actors"):
+        if key in clean:
+            clean[key] = _urls(clean[key], secret)
     if isinstance(clean.get("actors"), list):
         clean["actors"] = [
-            {
-                **part,
-                "url": redact_url(part["url"], secret),
-                "pages": _urls(part.get("pages"), secret),
-            }
-            if isinstance(part, dict) and isinstance(part.get("url"), str)
+            {**part, "pages": _urls(part["pages"], secret)}
+            if isinstance(part, dict) and "pages" in part
             else part
-            for part in _urls(clean["actors"], secret)
+            for part in clean["actors"]
         ]
     return clean
 

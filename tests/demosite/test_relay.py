@@ -45,22 +45,24 @@ def test_each_party_hears_of_the_other_and_of_its_leaving(site: DemoSite) -> Non
 def test_a_message_reaches_the_other_party_no_sooner_than_its_delay_and_in_order(
     site: DemoSite,
 ) -> None:
-    with join(site, "delay", "operator", delay=0) as operator:
-        with join(site, "delay", "visitor", delay=300) as visitor:
-            assert text(operator) == "joined:visitor" and text(visitor) == "joined:operator"
-            sent = time.monotonic()
-            for n in range(3):
-                send(visitor, f"message:{n}")
-            assert [text(operator) for _ in range(3)] == ["message:0", "message:1", "message:2"]
-            assert time.monotonic() - sent >= 0.3
-            send(operator, "message:back")  # the operator's own delay: none
-            assert text(visitor) == "message:back"
-            visitor.settimeout(0.2)  # the sender never hears its own message
-            try:
-                extra = visitor.recv(1)
-            except TimeoutError:
-                extra = b""
-            assert extra == b""
+    with (
+        join(site, "delay", "operator", delay=0) as operator,
+        join(site, "delay", "visitor", delay=300) as visitor,
+    ):
+        assert text(operator) == "joined:visitor" and text(visitor) == "joined:operator"
+        sent = time.monotonic()
+        for n in range(3):
+            send(visitor, f"message:{n}")
+        assert [text(operator) for _ in range(3)] == ["message:0", "message:1", "message:2"]
+        assert time.monotonic() - sent >= 0.3
+        send(operator, "message:back")  # the operator's own delay: none
+        assert text(visitor) == "message:back"
+        visitor.settimeout(0.2)  # the sender never hears its own message
+        try:
+            extra = visitor.recv(1)
+        except TimeoutError:
+            extra = b""
+        assert extra == b""
 
 
 def test_a_bad_role_room_or_delay_is_a_400(site: DemoSite) -> None:
