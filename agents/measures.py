@@ -80,17 +80,12 @@ class Measures:
             opened.counters.sample("measure_start", at)
         else:
             pending.watch = f"{name}-{index}"
-            _install(opened.page).evaluate(
-                "id => window.__perfiteWatch.input(id)", f"{pending.watch}:start"
-            )
+            _watch(opened.page, "input", f"{pending.watch}:start")
             stopping = self.pages[stop["actor"]]
             if condition == "frame":
                 pending.frames_from = len(stopping.recording.ws_events)
             else:
-                _install(stopping.page).evaluate(
-                    "([id, kind, arg]) => window.__perfiteWatch.until(id, kind, arg)",
-                    [f"{pending.watch}:stop", condition, stop[condition]],
-                )
+                _watch(stopping.page, "until", f"{pending.watch}:stop", condition, stop[condition])
         self.marks.append(mark)
         self._open[name] = pending
 
@@ -132,9 +127,10 @@ class Measures:
             opened.page.wait_for_timeout(POLL_MS)
 
 
-def _install(page: Any) -> Any:
-    page.evaluate(WATCH_JS)
-    return page
+def _watch(page: Any, call: str, *args: str) -> None:
+    """Start a watch of agents/watch.js on ``page`` (installing them first, when the page
+    has none yet), in one round trip."""
+    page.evaluate(WATCH_JS, {"call": call, "args": list(args)})
 
 
 def _result(page: Any, watch: str) -> float | None:

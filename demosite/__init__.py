@@ -2,9 +2,11 @@
 third-party ad, an async tracker beacon, a search API, a WebSocket echo (delayed by
 ``?echo_delay=``), and the pages the named metrics are tested on: user timings
 (``/timings``), a chat client with its API (``/chat``, ``/api/init``, ``/api/chats``,
-``/api/messages``) and JavaScript memory (``/memory``). All served by one loopback HTTP/1.1
-server that routes on the Host header. Two pages serve the lab conditions' tests:
-``/photo?bytes=N`` shows one undecodable photo of exactly N bytes
+``/api/messages``) and JavaScript memory (``/memory``), and a support chat of two pages
+(``/support/operator``, ``/support/visitor``) talking through a WebSocket relay (``/relay``)
+that holds each message ``?relay_delay=`` ms before the other party gets it. All served by
+one loopback HTTP/1.1 server that routes on the Host header. Two pages serve the lab
+conditions' tests: ``/photo?bytes=N`` shows one undecodable photo of exactly N bytes
 (``static…/photo.jpg?bytes=N``), ``/busy?rounds=N`` runs N rounds of arithmetic on the
 main thread and keeps their in-page duration in ``window.__demoBusy.ms``.
 
