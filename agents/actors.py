@@ -76,13 +76,14 @@ def _measure_actors(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     proxy = pool.proxy(setup.get("dns") or {}, name)
     if proxy is not None:
         proxy.take_report()  # an earlier run's connections are not this run's
+    lead = spec["actors"][0]["name"]
     specs = {}
-    for index, actor in enumerate(spec["actors"]):
+    for actor in spec["actors"]:
         own = actor_spec(spec, actor)
         # One screenshot and one filmstrip per run: the first actor's.
-        specs[actor["name"]] = (
-            own if index == 0 else {**own, "screenshot": False, "filmstrip": False}
-        )
+        if actor["name"] != lead:
+            own = {**own, "screenshot": False, "filmstrip": False}
+        specs[actor["name"]] = own
     workdir = tempfile.mkdtemp(prefix="perfite-")
     started_at = datetime.now(UTC).isoformat()
     opened: dict[str, OpenPage] = {}
@@ -99,8 +100,11 @@ def _measure_actors(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     outcome = Outcome("failed", refused) if refused else Outcome()
     measures = Measures(opened, list(spec.get("steps") or []))
     finished = {}
+
+    def crashed() -> bool:
+        return any(page.recording.crashed for page in opened.values())
+
     try:
-        crashed = lambda: any(o.recording.crashed for o in opened.values())  # noqa: E731
         with page_errors(outcome, browser, crashed):
             for actor, own in specs.items():
                 if outcome.status != "succeeded":
@@ -166,7 +170,7 @@ def _measure_actors(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
             values=page.journey.values,
             filmstrip=film,
         )
-        if own is not specs[next(iter(specs))] and spec.get("filmstrip", True):
+        if actor != lead and spec.get("filmstrip", True):
             errors = document.setdefault("metric_errors", {})
             errors.update({m.name: NO_FILMSTRIP for m in VISUAL if m.name not in errors})
         first_doc = first_document(snapshots)
@@ -175,7 +179,6 @@ def _measure_actors(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
         if har is not None:
             repaired.append((actor, repair_har(har, document.get("requests") or [])))
     result = combine(parts, marks, status=status, error=error)
-    lead = next(iter(specs))
     _, screenshot, screenshot_error = finished.get(lead, (None, None, None))
     if screenshot_error:
         result["screenshot_error"] = screenshot_error

@@ -190,7 +190,7 @@ def combine(
             }
         )
     document: Json = {
-        **{k: v for k, v in lead.items() if k not in ("steps", "filmstrip")},
+        **lead,
         "url": parts[0].url,
         "status": status,
         "error": error,
@@ -206,8 +206,6 @@ def combine(
         "websockets": sockets,
         "actors": actors,
     }
-    if "filmstrip" in lead:
-        document["filmstrip"] = lead["filmstrip"]
     return document
 
 
