@@ -35,6 +35,23 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     result = run.result or {}
     columns = page_metrics(column=True)
     errors = named_metrics.metric_errors(result)
+    # a run with actors: a waterfall per actor, and each actor's page metrics (or why not)
+    actors = [
+        {
+            "name": a.name,
+            "url": str(a.part.get("url") or ""),
+            "waterfall": a.waterfall,
+            "values": [
+                (
+                    m.name,
+                    (a.part.get("metrics") or {}).get(m.name),
+                    errors.get(f"actor.{a.name}.{m.name}", ""),
+                )
+                for m in columns
+            ],
+        }
+        for a in actor_waterfalls(result)
+    ]
     previous = (
         Run.objects.filter(
             Conditions.of_run(run).runs(),  # a run under other conditions is no comparison
@@ -66,21 +83,17 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
                 for m in columns
             ],
-            "named": named_metrics.read(result, (m.name for m in columns)),
+            # an actor's column metrics' errors are shown in its row of the Actors table
+            "named": named_metrics.read(
+                result,
+                [
+                    *(m.name for m in columns),
+                    *(f"actor.{a['name']}.{m.name}" for a in actors for m in columns),
+                ],
+            ),
             **strip_context(request, run),
             "waterfall": build_waterfall(result),
-            # a run with actors: a waterfall per actor, and each actor's page metrics
-            "actors": [
-                {
-                    "name": a.name,
-                    "url": str(a.part.get("url") or ""),
-                    "waterfall": a.waterfall,
-                    "values": [
-                        (m.name, (a.part.get("metrics") or {}).get(m.name)) for m in columns
-                    ],
-                }
-                for a in actor_waterfalls(result)
-            ],
+            "actors": actors,
             "hosts": totals_table(result, "hosts"),
             "entities": totals_table(result, "entities"),
             "lcp_element": result.get("lcp_element") or "",

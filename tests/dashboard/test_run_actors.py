@@ -9,12 +9,16 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
+from playwright.sync_api import Page
 from rest_framework.test import APIClient
 
 from agents.measuring import measure
 from scenarios.models import GraphitePoint, Location, Run, RunHost, Scenario
 from scenarios.runs.store import store_result
+
+from .test_browser import in_thread, shot
 
 CHAT = """
 actors:
@@ -113,3 +117,35 @@ def test_the_run_page_draws_a_waterfall_per_actor_with_the_step_across_them(
     bars = re.findall(r'<tr class="wf-step" data-step="to_operator">.*?style="([^"]+)"', html, re.S)
     assert len(bars) == 2 and bars[0] == bars[1]
     assert "visitor → operator" in html
+    # Why the visitor has no Speed Index is said in its row; the metrics that are not columns
+    # keep their reasons with the page's other metric errors.
+    reason = "the filmstrip is the first actor&#x27;s only"
+    row = re.search(r'<tr data-actor="visitor">.*?</tr>', html, re.S)
+    assert row is not None and reason in row.group(0)
+    assert "<code>actor.visitor.speed_index</code>" not in html
+    assert "actor.visitor.last_visual_change" in html
+
+
+def test_in_a_browser_the_step_lines_up_across_the_actors_waterfalls(
+    stored: Run, live_server: Any, viewer: User
+) -> None:
+    client = Client()
+    client.force_login(viewer)
+    session = client.cookies["sessionid"].value
+
+    def look(page: Page) -> list[dict[str, float]]:
+        page.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+        page.goto(f"{live_server.url}/runs/{stored.pk}/")
+        bars = []
+        for actor in ("operator", "visitor"):
+            bar = page.locator(f"#waterfall-{actor} + .waterfall tr.wf-step .bar.step")
+            box = bar.bounding_box()
+            assert box is not None, actor
+            bars.append(box)
+        shot(page, "run-actors")
+        return bars
+
+    operator, visitor = in_thread(look)
+    assert operator["width"] > 1
+    assert (operator["x"], operator["width"]) == (visitor["x"], visitor["width"])
+    assert visitor["y"] > operator["y"]  # the visitor's waterfall under the operator's
