@@ -1,5 +1,5 @@
-"""Saving a scenario checks where it would send the browser: its URL, navigate steps, DNS
-overrides and dns steps, in the model (so the dashboard, the admin and seeded scenarios alike),
+"""Saving a scenario checks where it would send the browser: its URL, navigate steps, its
+actors' first pages, DNS overrides and dns steps, in the model (so the dashboard, the admin and seeded scenarios alike),
 with the reason naming the setting that would allow it."""
 
 from typing import Any
@@ -83,6 +83,19 @@ def test_navigate_steps_and_dns_steps_are_checked_with_their_line(public_only: N
     dns_step = 'Given "metadata.example.com" resolves to "169.254.169.254"\n'
     assert refusals(url="https://8.8.8.8/", script_format="gherkin", script=dns_step) == {
         "script": [f"line 1: {METADATA_OVERRIDE}"]
+    }
+
+
+def test_an_actors_first_page_is_checked_with_its_line(public_only: None) -> None:
+    script = (
+        "actors:\n  operator: /console\n  visitor: http://10.0.0.5/widget\n"
+        "steps:\n  - visitor: click '#a'\n"
+    )
+    assert refusals(url="https://8.8.8.8/", script_format="yaml", script=script) == {
+        "script": [
+            "line 3: http://10.0.0.5/widget resolves to 10.0.0.5, a private address; "
+            "allow it with PERFITE_ALLOWED_NETWORKS=10.0.0.0/8"
+        ]
     }
 
 

@@ -254,3 +254,28 @@ def test_only_named_members_and_a_steps_cpu_metrics_are_taken_from_metrics() -> 
     step_level = {"backend.api": 1.0, "cpu.dom_nodes": 40, "ws.s.sent": 2}
     own = list(graphite.named_paths("s", step_level, STEP_SCOPED, cpu=True))
     assert own == [("s.cpu.dom_nodes", 40.0), ("s.ws.s.sent", 2.0)]
+
+
+def test_a_run_with_actors_adds_each_actors_page_metrics_and_keeps_every_other_name() -> None:
+    from tests.core.result.test_actors import document
+
+    doc = document()
+    paths = dict(graphite.metric_paths("b", doc))
+    base_names = {p for p in paths if not p.startswith("b.actor.")}
+    # The names a one-page run has: page metrics, splits and the step, at the same places.
+    assert {"b.lcp", "b.requests", "b.party.third.transfer_bytes", "b.step.sent.duration_ms"} <= (
+        base_names
+    )
+    assert paths["b.lcp"] == 220.0 and paths["b.requests"] == 5.0
+    assert paths["b.actor.operator.lcp"] == 220.0
+    assert paths["b.actor.visitor.lcp"] == 95.0
+    assert paths["b.actor.visitor.transfer_bytes"] == 1500.0
+    # Pushed like page metrics: those the registry pushes only (third_party_bytes is a column,
+    # not a Graphite metric, of the page and so of an actor).
+    assert "b.third_party_bytes" not in paths and "b.actor.operator.third_party_bytes" not in paths
+    pushed_page = set(graphite.PAGE_METRICS)
+    assert {p.split(".", 3)[3] for p in paths if p.startswith("b.actor.")} <= pushed_page
+    single = dict(
+        graphite.metric_paths("b", {**doc, "actors": [], "metrics": doc["actors"][0]["metrics"]})
+    )
+    assert not [p for p in single if ".actor." in p]
