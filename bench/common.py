@@ -3,6 +3,7 @@ process-tree memory, and writing bench/RESULTS.md."""
 
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -131,6 +132,16 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def commit() -> str:
+    """The checked-out commit a bench ran (``+`` when files differ from it)."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+    ).stdout.strip()
+    return (head.stdout.strip() or "unknown") + ("+" if dirty else "")
 
 
 def write_section(title: str, body: str) -> None:
