@@ -7,8 +7,10 @@ pool's business; it starts and stops them with ``start_playwright``, ``launch`` 
 ``shut_down``. What differs between browsers (where each is, how it launches and maps
 hosts, its DevTools session, what it can measure) is its engine's (agents.engines); a
 browser without DevTools gets ``_PageOnly`` in its place, and what it cannot measure is left
-out of the result with the reason (core.result.absent). No ORM here: callers write the result
-afterwards.
+out of the result with the reason (core.result.absent). The pieces of a run (open a page's
+context, open its first page, do a step, turn the browser's errors into the run's status,
+finish and close the page) are public: a run with actors (agents.actors) is made of the same,
+one page per actor. No ORM here: callers write the result afterwards.
 """
 
 import contextlib
