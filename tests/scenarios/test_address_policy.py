@@ -1,6 +1,6 @@
 """Saving a scenario checks where it would send the browser: its URL, navigate steps, its
-actors' first pages, DNS overrides and dns steps, in the model (so the dashboard, the admin and seeded scenarios alike),
-with the reason naming the setting that would allow it."""
+actors' first pages, DNS overrides and dns steps, in the model (so the dashboard, the admin
+and seeded scenarios alike), with the reason naming the setting that would allow it."""
 
 from typing import Any
 
