@@ -179,6 +179,7 @@ def test_each_actor_has_its_own_context_requests_metrics_and_har(
     assert result["url"] == spec["actors"][0]["url"]
     # One HAR, each actor's pages and entries tagged, one actor's to be had again.
     har = measurement.har
+    assert har is not None
     assert [p["_actor"] for p in har["log"]["pages"]] == ["operator", "visitor"]
     for actor in ("operator", "visitor"):
         own = actor_har(har, actor)["log"]

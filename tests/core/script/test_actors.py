@@ -29,7 +29,7 @@ steps:
   - dns: {host: chat.example.com, address: 127.0.0.1}
 """
 
-STEPS = [
+STEPS: list[dict[str, Any]] = [
     {"action": "actor", "name": "operator", "url": "/support/operator", "line": 3},
     {"action": "actor", "name": "visitor", "url": "http://chat.example.com/widget", "line": 4},
     {"action": "set_viewport", "width": 390, "height": 844, "line": 6, "actor": "visitor"},
