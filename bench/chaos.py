@@ -21,7 +21,6 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +30,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import drop_database, fresh_database, setup_django, write_section  # noqa: E402
+from bench.common import (  # noqa: E402
+    commit,
+    drop_database,
+    fresh_database,
+    setup_django,
+    write_section,
+)
 
 LOCAL_POSTGRES = "postgres://root@127.0.0.1:5432/postgres"
 # (slug, path on the demo site, location): four on the local agents, two on the remote ones.
@@ -148,16 +153,6 @@ def end_sessions() -> None:
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
     connection.close()
-
-
-def commit() -> str:
-    """The checked-out commit the stack ran (``+`` when files differ from it)."""
-    git = ["git", "-C", str(Path(__file__).resolve().parent.parent)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(
-        [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
-    ).stdout.strip()
-    return (head.stdout.strip() or "unknown") + ("+" if dirty else "")
 
 
 def minsec(seconds: float) -> str:
