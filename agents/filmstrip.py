@@ -1,10 +1,11 @@
 """Frames of the page's viewport while it loads, from the browser's screencast.
 
 Chromium's DevTools screencast (``Page.startScreencast``) sends a JPEG each time the picture
-changes, with the wall-clock time it was shown; it sends the next one only once the last was
-acknowledged. ``Screencast`` keeps those frames, bounded, for core.visual to develop into the
-filmstrip and the visual metrics once the run is over. It is handed a DevTools session (plain
-``on`` and ``send``) by agents.browser and imports no browser library itself.
+changes, with the wall-clock time the browser received it from its capture (a little before the
+page's own presentation-based paint times, docs/result-document.md); it sends the next one only
+once the last was acknowledged. ``Screencast`` keeps those frames, bounded, for core.visual to
+develop into the filmstrip and the visual metrics once the run is over. It is handed a DevTools
+session (plain ``on`` and ``send``) by agents.browser and imports no browser library itself.
 """
 
 import base64

@@ -1,12 +1,15 @@
-"""Shared bench helpers: Django setup, scratch databases, the bare-Playwright reference load,
-process-tree memory, and writing bench/RESULTS.md."""
+"""Shared bench helpers: Django setup, scratch databases, the demo site in a process of its
+own, the bare-Playwright reference load, process-tree memory, the commit a bench ran, and
+writing bench/RESULTS.md."""
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,30 @@ def drop_database(original: str) -> None:
     from django.db import connection
 
     connection.creation.destroy_test_db(original, verbosity=0)
+
+
+@contextlib.contextmanager
+def site_process() -> Iterator[int]:
+    """The demo site served by ``python -m demosite`` on a free port, in a process of its own,
+    for the duration of the block; yields its port (``DemoSite(port=...).url()`` builds URLs).
+
+    A measured site is never in the agent's process; served from a thread of the bench's own,
+    its responses would share an interpreter with the agent's handling of the browser's
+    events, and the page's timings would include that wait.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "demosite", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        home = process.stdout.readline().split("Demo site: ", 1)[1].strip()
+        yield int(home.rstrip("/").rsplit(":", 1)[1])
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def bare_page_load(browser: Any, url: str, quiet_ms: int) -> None:
@@ -135,7 +162,7 @@ class PeakMemory:
 
 
 def commit() -> str:
-    """The checked-out commit a bench ran (``+`` when files differ from it)."""
+    """The checked-out commit a bench ran (short hash; ``+`` when files differ from it)."""
     git = ["git", "-C", str(ROOT)]
     head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(
