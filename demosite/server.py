@@ -72,6 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = 300  # seconds an idle keep-alive connection or WebSocket may stay open
+    # Headers and body go out in two writes: with Nagle's algorithm the second waits for the
+    # first's ACK (delayed up to ~40 ms on a reused connection), which no real server adds.
+    disable_nagle_algorithm = True
     server: _Server
     _delay_ms = 0  # of the request being answered (a keep-alive handler answers several)
 
