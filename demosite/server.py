@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from demosite import content, websocket
 from demosite.content import WWW
+from demosite.processor import SharedProcessor
 from demosite.routes import (
     WEBSOCKET_PATH,
     BadParameter,
@@ -115,6 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
             delay, response = 0, Response(400, content.BAD_PARAMETER_BODY)
         self._delay_ms = delay + response.delay_ms + site.configured_delay(req.host, req.path)
         self._sleep(self._delay_ms)
+        if response.shared_ms:
+            site.processor.serve(response.shared_ms)
         self._write(req, split.query, started, response)
 
     def _drain_request_body(self) -> bool:
@@ -293,6 +296,7 @@ class DemoSite:
         self.port = port
         self.bind = bind
         self.delays: dict[str, int] = {}
+        self.processor = SharedProcessor()  # /crowded's requests share it
         self._state = _State()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
