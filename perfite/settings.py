@@ -391,6 +391,8 @@ SPECTACULAR_SETTINGS = {
         "RunKindEnum": "scenarios.models.run.Run.KINDS",
         "ThresholdKindEnum": "scenarios.models.alerts.Threshold.KINDS",
         "CulpritKindEnum": ["host", "entity"],
+        "LoadTestStatusEnum": "scenarios.models.load.LoadTest.STATUSES",
+        "LoadKindEnum": "core.load.plan.KINDS",
     },
 }
 
