@@ -3,7 +3,8 @@
 Each user runs ``agents.browser.measure`` on the spec (any spec ``measure`` takes), in a
 fresh context of the one browser the share warmed, all of them at once on the pool's thread
 (agents.crowd). ``continuous`` users repeat the journey back to back; ``parallel`` users
-start each round together and wait for one another (core.load.plan). Each finished journey
+start each round together, navigate together (agents.start_line) and wait for one another
+before the next round (core.load.plan). Each finished journey
 becomes an iteration (core.load.iteration) in :attr:`Users.done`, which the share's
 reporting thread drains.
 
@@ -25,6 +26,7 @@ from typing import Any
 from agents import crowd
 from agents.browser import BrowserPool, measure
 from agents.engines import DEFAULT, InfrastructureError
+from agents.start_line import GatedBrowser, StartLine, Ticket
 from core.load.iteration import iteration
 from core.load.plan import PARALLEL
 
@@ -35,9 +37,10 @@ class _SharedBrowser:
     address-policy proxy report (one proxy serves every user at once, so a run's report would
     hold the others' connections; the proxy still checks every connection)."""
 
-    def __init__(self, pool: BrowserPool, browser: Any) -> None:
+    def __init__(self, pool: BrowserPool, browser: Any, ticket: Ticket | None = None) -> None:
         self._pool = pool
         self._browser = browser
+        self._ticket = ticket
 
     def call(self, func: Callable[..., Any], *args: Any) -> Any:
         return self._pool.call(func, *args)
@@ -45,6 +48,8 @@ class _SharedBrowser:
     def browser(self, dns: dict[str, str] | None = None, name: str = DEFAULT) -> Any:
         if not self._browser.is_connected():
             raise InfrastructureError("the browser the virtual users share is gone")
+        if self._ticket is not None:
+            return GatedBrowser(self._browser, self._ticket)
         return self._browser
 
     def proxy(self, dns: dict[str, str] | None = None, name: str = DEFAULT) -> None:
@@ -53,6 +58,11 @@ class _SharedBrowser:
     @property
     def playwright(self) -> Any:
         return self._pool.playwright
+
+    def leave(self) -> None:
+        """The journey is over: a start line no longer waits for it."""
+        if self._ticket is not None:
+            self._ticket.close()
 
     def __getattr__(self, name: str) -> Any:  # whatever else a newer measure asks of a pool
         return getattr(self._pool, name)
@@ -124,10 +134,16 @@ class Users:
         if self.kind == PARALLEL:
             rounds = 0
             while self._more(rounds):
-                self._together([partial(self._journey, shared, n) for n in numbers])
+                line = StartLine(self.users)
+                self._together([partial(self._journey, self._at(line), n) for n in numbers])
                 rounds += 1
         else:
             self._together([partial(self._loop, shared, n) for n in numbers])
+
+    def _at(self, line: StartLine) -> _SharedBrowser:
+        """The pool for one journey of a parallel round: its first navigation waits at
+        ``line``."""
+        return _SharedBrowser(self.pool, self._browser, Ticket(line, self._stop.is_set))
 
     def _together(self, jobs: list[Callable[[], None]]) -> None:
         self.running = len(jobs)
@@ -157,6 +173,8 @@ class Users:
             result = measure(self.spec, shared).result  # type: ignore[arg-type]
         except Exception as exc:  # noqa: BLE001 - a journey the agent could not measure
             result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            shared.leave()
         if self._stop.is_set():
             return  # cut short by the stop: not a measurement
         if not self._browser.is_connected():

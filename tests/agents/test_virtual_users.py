@@ -45,10 +45,10 @@ def test_continuous_users_each_make_their_journeys_back_to_back(
 
 
 def test_parallel_users_start_each_round_together(site: DemoSite, pool: BrowserPool) -> None:
-    # Each page needs 0.8 s of the demo server's processor: users that start together are
+    # Each page needs 0.3 s of the demo server's processor: users that navigate together are
     # all on it at once.
     site.processor.reset()
-    spec = spec_for(site, "/crowded?work=800")
+    spec = spec_for(site, "/crowded?work=300")
     users = Users(pool, spec, users=4, kind="parallel", iterations=2)
     pool.call(users.warm)
     pool.call(users.run)
