@@ -1,13 +1,14 @@
 """One agent's share of one stage of a load test, from its claim to its last report.
 
 The share warms a browser of its own (a pool made for it, closed when it ends: a finished or
-cancelled share leaves no browser and no context behind), reports ``ready`` with the agent's
-memory before any user starts, and waits until the server says ``go`` (every share of the
-stage is ready) or ``stop``. Then its users run (agents.virtual_users) while this thread
-reports, every ``report_every`` seconds, the iterations they finished and a sample of the
-agent's own CPU and memory (agents.usage). The server's answer to each report says whether
-to stop (the test was cancelled or failed): the users stop within a second. A last ``done``
-report carries what is left and, when the share ended early, why.
+cancelled share leaves no browser and no context behind) with one unmeasured journey,
+reports ``ready`` with the agent's memory before any user starts, and waits until the
+server says ``go`` (every share of the stage is ready) or ``stop``. Then its users run
+(agents.virtual_users) while this thread reports, every ``report_every`` seconds, the
+iterations they finished and a sample of the agent's own CPU and memory (agents.usage). The
+server's answer to each report says whether to stop (the test was cancelled or failed): the
+users stop within a second. A last ``done`` report carries what is left and, when the share
+ended early, why.
 
 A load test never runs unwatched: when the server cannot be reached for
 ``PERFITE_LOAD_SILENT_AFTER_S`` seconds, the users stop. A report the server may have
@@ -108,6 +109,7 @@ def run_share(claim: dict[str, Any], delivery: Delivery, agent: str) -> str:
     try:
         try:
             pool.call(users.warm)
+            pool.call(users.rehearse)
         except Exception as exc:  # noqa: BLE001 - reported, and the test fails saying why
             users.stop(f"the browser did not start: {type(exc).__name__}: {exc}")
             return _finish(reporter, users, "failed")

@@ -30,6 +30,9 @@ from agents.start_line import GatedBrowser, StartLine, Ticket
 from core.load.iteration import iteration
 from core.load.plan import PARALLEL
 
+# The longest a share's rehearsal (Users.rehearse) may take: it warms, it does not measure.
+REHEARSAL_MS = 15_000
+
 
 class _SharedBrowser:
     """The pool as ``measure`` sees it during a load test: always the share's one warm
@@ -103,6 +106,28 @@ class Users:
         self._browser = self.pool.browser(
             setup.get("dns") or {}, self.spec.get("browser") or DEFAULT
         )
+
+    def rehearse(self) -> None:
+        """One unmeasured load of the journey's first page on the warm browser (on the
+        pool's thread, after :meth:`warm`; its steps are left out and it may take at most
+        REHEARSAL_MS): what only a browser's first page costs (its renderer and helper
+        processes starting, caches filling) is then paid before the users start, and not by
+        their first iterations nor by their memory."""
+        if self._browser is None:
+            raise RuntimeError("warm the browser first")
+        spec = {
+            **self.spec,
+            "steps": [],
+            "run_timeout_ms": min(int(self.spec.get("run_timeout_ms", REHEARSAL_MS)), REHEARSAL_MS),
+            "step_timeout_ms": min(
+                int(self.spec.get("step_timeout_ms", REHEARSAL_MS)), REHEARSAL_MS
+            ),
+        }
+        try:
+            measure(spec, _SharedBrowser(self.pool, self._browser))  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - the users' own journeys will say it again
+            if not self._browser.is_connected():
+                raise InfrastructureError(f"the browser died in its first journey: {exc}") from exc
 
     def stop(self, why: str = "") -> None:
         """Stop every user now (any thread); ``why``, when given, is kept as the failure."""

@@ -44,6 +44,18 @@ def test_continuous_users_each_make_their_journeys_back_to_back(
     assert pool.call(lambda: users._browser.contexts) == []
 
 
+def test_a_rehearsal_loads_the_first_page_only_and_keeps_nothing(
+    site: DemoSite, pool: BrowserPool
+) -> None:
+    spec = spec_for(site, "/blank")
+    spec["steps"] = [{"action": "navigate", "url": "/steps", "line": 2}]
+    users = Users(pool, spec, users=2, iterations=1)
+    pool.call(users.warm)
+    pool.call(users.rehearse)
+    assert [s.path for s in site.log] == ["/blank"]
+    assert users.drain() == [] and pool.call(lambda: users._browser.contexts) == []
+
+
 def test_parallel_users_start_each_round_together(site: DemoSite, pool: BrowserPool) -> None:
     # Each page needs 0.3 s of the demo server's processor: users that navigate together are
     # all on it at once.

@@ -193,17 +193,30 @@ def test_a_cancelled_load_test_stops_every_user_and_leaves_no_browser_behind(
 ) -> None:
     location = lab(lab_agent)
     agent = lab_agent.process
-    scenario = Scenario.objects.create(
-        name="Stuck", slug="stuck", url=site.url("/crowded?work=60000"), paused=True
+    # Each journey opens the page, then waits a minute on it.
+    scenario = Scenario(
+        name="Stuck",
+        slug="stuck",
+        url=site.url("/blank"),
+        script_format=Scenario.FORMAT_YAML,
+        script="steps:\n  - wait_for: {ms: 60000}\n",
+        paused=True,
     )
+    scenario.full_clean()
+    scenario.save()
     scenario.locations.set([location])
     # The agent's own warm browser is up before the load test starts.
     wait_until(lambda: browser_processes(agent.pid), 60, "the agent's warm browser", agent.output)
     time.sleep(1)
     before = browser_processes(agent.pid)
-    site.processor.reset()
+    site.clear_log()
     test = create_load_test(scenario, Plan(CONTINUOUS, (3,), seconds=300))
-    wait_until(lambda: site.processor.active == 3, 90, "3 users on the page", agent.output)
+
+    def waiting() -> bool:  # the share's rehearsal and its 3 users opened the page
+        running = LoadShare.objects.filter(load_test=test, status=LoadShare.RUNNING).exists()
+        return running and len(site.log_for("www.example.localhost")) == 4
+
+    wait_until(waiting, 90, "3 users waiting on the page", agent.output)
     during = browser_processes(agent.pid) - before
     cancelled_at = time.monotonic()
     stages.cancel(test.pk, "cancelled by the test")
