@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from agents.delivery import Delivery, DeliveryError, DeliveryRefused
@@ -115,7 +116,11 @@ def run_share(claim: dict[str, Any], delivery: Delivery, agent: str) -> str:
             return _finish(reporter, users, "failed")
         if not _wait_for_go(reporter, users, float(claim.get("start_within") or 180)):
             return _finish(reporter, users, "failed" if users.failure else "stopped")
-        outcome = _run(pool, users, reporter, every)
+        try:
+            outcome = _run(pool, users, reporter, every)
+        except SoftTimeLimitExceeded:  # the task's limit, from the stage's length: say so
+            users.stop("the share ran past its time limit")
+            outcome = "failed"
     finally:
         users.stop()
         pool.close()  # the browser, its contexts and the Playwright driver go with it

@@ -44,28 +44,37 @@ def tree(root: int) -> list[int]:
     return [root, *descendants(root)]
 
 
-def cpu_ticks(pid: int) -> int:
-    """Clock ticks ``pid`` and its reaped children spent on a CPU (user + system); 0 when it
-    is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return 0
+def stat_ticks(stat: bytes) -> int:
+    """utime + stime + cutime + cstime of a ``/proc/<pid>/stat`` line."""
     # The command name may hold spaces and parentheses: fields start after the last ")".
     fields = stat[stat.rindex(b")") + 2 :].split()
     # utime, stime, cutime, cstime are fields 14-17 of proc(5); fields[0] here is field 3.
     return sum(int(value) for value in fields[11:15])
 
 
+def rollup_pss(rollup: bytes) -> int:
+    """The ``Pss`` of a ``/proc/<pid>/smaps_rollup`` text, in bytes (0 without one)."""
+    match = _PSS.search(rollup)
+    return int(match.group(1)) * 1024 if match else 0
+
+
+def cpu_ticks(pid: int) -> int:
+    """Clock ticks ``pid`` and its reaped children spent on a CPU (user + system); 0 when it
+    is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return stat_ticks(handle.read())
+    except OSError:
+        return 0
+
+
 def pss_bytes(pid: int) -> int:
     """The proportional set size of ``pid`` in bytes; 0 when it is gone or unreadable."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
-            match = _PSS.search(handle.read())
+            return rollup_pss(handle.read())
     except OSError:
         return 0
-    return int(match.group(1)) * 1024 if match else 0
 
 
 @dataclass(frozen=True)
