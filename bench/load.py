@@ -67,6 +67,17 @@ def _cpu_s(percent: float, seconds: float, journeys: int) -> str:
     return f"{percent / 100 * (os.cpu_count() or 1) * seconds / journeys:.2f}"
 
 
+def _ratio(mine: dict[str, Any], theirs: dict[str, Any], what: str) -> str:
+    """``mine`` over ``theirs``: CPU seconds per journey (``cpu``) or a figure's value."""
+
+    def value(d: dict[str, Any]) -> float:
+        if what == "cpu":
+            return float(d["cpu_percent"]) * float(d["wall_s"]) / max(int(d["iterations"]), 1)
+        return float(d[what])
+
+    return f"{value(mine) / value(theirs):.2f} times"
+
+
 def report(figures: dict[str, Any], argv: list[str], load: tuple[float, float]) -> str:
     lines = [
         "Command: `" + " ".join(["python bench/load.py", *argv]) + "`",
@@ -158,6 +169,27 @@ def report(figures: dict[str, Any], argv: list[str], load: tuple[float, float]) 
                 "MB of PSS "
                 f"({figures['users']} contexts open at once, above the browser alone).",
             ]
+    crowd = next((d for d in designs if d["design"] == "crowd"), None)
+    threads = next((d for d in designs if d["design"] == "threads"), None)
+    bare = next((d for d in designs if d["design"] == "bare"), None)
+    if crowd and threads and bare:
+        lines += [
+            "",
+            "Per journey the crowd takes "
+            f"{_ratio(crowd, bare, 'cpu')} the CPU of bare Playwright (what `measure` adds: "
+            "HAR, collector, DevTools sessions, the result) and "
+            f"{_ratio(crowd, threads, 'cpu')} that of a thread per user; per user "
+            f"{_ratio(crowd, threads, 'user_pss_mb')} the memory of a thread per user.",
+        ]
+    if agent and agent.get("status") == "done" and bare:
+        top = agent["stages"][-1]
+        if top.get("pss_per_user"):
+            lines.append(
+                f"An agent's virtual user at {top['users']} users holds "
+                f"{top['pss_per_user'] / 1e6:.1f} MB of PSS, "
+                f"{top['pss_per_user'] / 1e6 / bare['context_pss_mb']:.2f} times a bare "
+                f"Playwright context open on the page ({bare['context_pss_mb']} MB)."
+            )
     failed = [d for d in figures.get("designs", []) if "error" in d]
     for d in failed:
         lines.append(f"\n{d['design']} failed: {d['error']}")
