@@ -22,6 +22,7 @@ class SharedProcessor:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._active = 0
+        self._generation = 0  # a reset abandons the work of earlier generations
         self.busiest = 0
 
     @property
@@ -36,21 +37,30 @@ class SharedProcessor:
         with self._lock:
             self._active += 1
             self.busiest = max(self.busiest, self._active)
+            generation = self._generation
         peak, done, last = 1, 0.0, time.monotonic()
         try:
             while done < work_ms:
                 time.sleep(TICK_S)
                 now = time.monotonic()
                 with self._lock:
+                    if generation != self._generation:
+                        break  # reset: this work is abandoned (its client left long ago)
                     sharing = self._active
                 peak = max(peak, sharing)
                 done += (now - last) * 1000 / sharing
                 last = now
         finally:
             with self._lock:
-                self._active -= 1
+                if generation == self._generation:
+                    self._active -= 1
         return peak
 
     def reset(self) -> None:
+        """Abandon the work in flight (a test's requests whose clients are gone: a server goes
+        on with them, so without this they would share the processor with the next test's)
+        and count ``busiest`` afresh."""
         with self._lock:
-            self.busiest = self._active
+            self._generation += 1
+            self._active = 0
+            self.busiest = 0

@@ -365,8 +365,9 @@ class DemoSite:
         return self.delays.get(host, 0) + self.delays.get(host + path, 0)
 
     def reset(self) -> None:
-        """Forget every configured delay."""
+        """Forget every configured delay, and the work in flight on ``/crowded``."""
         self.delays.clear()
+        self.processor.reset()
 
     @property
     def log(self) -> list[Served]:

@@ -59,7 +59,6 @@ def test_a_rehearsal_loads_the_first_page_only_and_keeps_nothing(
 def test_parallel_users_start_each_round_together(site: DemoSite, pool: BrowserPool) -> None:
     # Each page needs 0.3 s of the demo server's processor: users that navigate together are
     # all on it at once.
-    site.processor.reset()
     spec = spec_for(site, "/crowded?work=300")
     users = Users(pool, spec, users=4, kind="parallel", iterations=2)
     pool.call(users.warm)

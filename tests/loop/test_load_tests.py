@@ -120,7 +120,6 @@ def test_a_load_test_of_1_4_and_8_users_shows_the_server_time_grow_and_stays_out
     Threshold.objects.create(scenario=scenario, metric="ttfb", value=1.0, window_runs=1)
     editor = User.objects.create_user("ed", password="not-used-1")
     editor.groups.add(role("editor"))
-    site.processor.reset()
     out = tmp_path / "load.json"
     done = subprocess.run(
         [
