@@ -1,8 +1,9 @@
 """How an agent talks to the server: directly (same machine) or over HTTPS with its token.
 
-Both sides offer the same three calls: claim a run (get its spec), deliver its result, HAR,
-final screenshot and filmstrip, report a heartbeat. Delivery is idempotent on the server, so
-a retry is always safe.
+Both sides offer the same calls: claim a run (get its spec), deliver its result, HAR, final
+screenshot and filmstrip, report a heartbeat; and for load tests, claim a share of a stage
+and report its iterations (each answer says whether to start or stop). Delivery is
+idempotent on the server, so a retry is always safe.
 """
 
 import gzip
@@ -21,6 +22,11 @@ class DeliveryRefused(DeliveryError):
     """The server refused the delivery for good (4xx): sending it again cannot help."""
 
 
+class NotYourShare(DeliveryError):
+    """The share of a load test belongs to another agent of the location: send its task back
+    to the queue, for that agent."""
+
+
 class Delivery(Protocol):
     def claim(self, run_id: int, agent_name: str) -> dict[str, Any] | None: ...
     def deliver(
@@ -33,6 +39,10 @@ class Delivery(Protocol):
         filmstrip: bytes | None = None,
     ) -> None: ...
     def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None: ...
+    def claim_share(self, share_id: int, agent_name: str) -> dict[str, Any] | None: ...
+    def report_share(
+        self, share_id: int, agent_name: str, report: dict[str, Any]
+    ) -> dict[str, Any]: ...
 
 
 class LocalDelivery:
@@ -81,6 +91,31 @@ class LocalDelivery:
             agent.location = loc
             agent.save(update_fields=["location"])
         agent.record_heartbeat(info)
+
+    def claim_share(self, share_id: int, agent_name: str) -> dict[str, Any] | None:
+        """The share's work (scenarios.load.shares.claim_share); None when there is none.
+        Raises NotYourShare."""
+        from scenarios.load.shares import ShareElsewhere, claim_share
+
+        try:
+            return claim_share(share_id, agent_name)
+        except ShareElsewhere as exc:
+            raise NotYourShare(str(exc)) from exc
+
+    def report_share(
+        self, share_id: int, agent_name: str, report: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Record ``report`` (scenarios.load.shares.record_report); the server's answer."""
+        from django.db import DatabaseError
+
+        from scenarios.load.shares import ReportRefused, record_report
+
+        try:
+            return record_report(share_id, agent_name, report)
+        except ReportRefused as exc:
+            raise DeliveryRefused(f"report refused: {exc}") from exc
+        except DatabaseError as exc:
+            raise DeliveryError(f"database unavailable: {exc}") from exc
 
 
 class HttpDelivery:
@@ -135,6 +170,24 @@ class HttpDelivery:
 
     def heartbeat(self, agent_name: str, location: str, info: dict[str, Any]) -> None:
         self._post("/heartbeat/", json=info)
+
+    def claim_share(self, share_id: int, agent_name: str) -> dict[str, Any] | None:
+        response = self._post(f"/load/shares/{share_id}/claim/")
+        if response.status_code == 409:
+            raise NotYourShare(response.text[:200])
+        if response.status_code in (404, 410):
+            return None
+        if response.status_code >= 400:
+            raise DeliveryRefused(f"claim refused ({response.status_code}): {response.text[:200]}")
+        return dict(response.json())
+
+    def report_share(
+        self, share_id: int, agent_name: str, report: dict[str, Any]
+    ) -> dict[str, Any]:
+        response = self._post(f"/load/shares/{share_id}/report/", json=report)
+        if response.status_code >= 400:
+            raise DeliveryRefused(f"report refused ({response.status_code}): {response.text[:200]}")
+        return dict(response.json())
 
 
 def default_delivery() -> Delivery:

@@ -3,9 +3,11 @@
 Started on Celery's ``worker_ready`` in a worker that consumes a location's queues
 (``core.queues``; a server-only worker sends none). Every ``PERFITE_HEARTBEAT_EVERY`` seconds
 it calls ``default_delivery().heartbeat(agent, location, info)`` with the Perfite version,
-the worker's concurrency, the browsers it serves (``browsers``: name -> version) and
-Chromium's version (``browser_version``, as agents always sent it); the server marks the
-agent seen, and dispatch flags runs for a location, or a browser, no live agent serves.
+the worker's concurrency, the browsers it serves (``browsers``: name -> version),
+Chromium's version (``browser_version``, as agents always sent it) and the virtual users it
+holds in a load test (``load_users``: PERFITE_AGENT_LOAD_USERS); the server marks the agent
+seen, dispatch flags runs for a location, or a browser, no live agent serves, and a load
+test's stages are shared among the live agents by their ``load_users``.
 
 An agent announces the browsers whose queues it consumes: that is where the server's runs
 go. Their versions come from ``<browser> --version`` (``agents.engines.installed``): the main
@@ -84,7 +86,8 @@ def announced(served: Iterable[str], found: dict[str, str]) -> dict[str, str]:
 def agent_info(concurrency: int, served: Iterable[str] | None = None) -> dict[str, Any]:
     """What a heartbeat reports besides the agent's name and location: the Perfite version,
     ``concurrency``, ``browsers`` (:func:`announced`; ``served`` defaults to every browser
-    found here) and Chromium's ``browser_version`` only when ``chromium --version`` knows it."""
+    found here), ``load_users`` and Chromium's ``browser_version`` only when ``chromium
+    --version`` knows it."""
     from agents.engines import installed
     from perfite import __version__
 
@@ -93,6 +96,7 @@ def agent_info(concurrency: int, served: Iterable[str] | None = None) -> dict[st
         "version": __version__,
         "concurrency": concurrency,
         "browsers": announced(found if served is None else served, found),
+        "load_users": settings.PERFITE_AGENT_LOAD_USERS,
     }
     # Unknown here (Playwright's own build): the first run of a child reports it instead, and
     # heartbeats leave it alone.

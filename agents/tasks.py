@@ -15,9 +15,16 @@ from django.utils.text import slugify
 
 # Imported for its side effect: the worker signal handlers that send agent heartbeats.
 from agents import heartbeat  # noqa: F401
-from agents.delivery import Delivery, DeliveryError, DeliveryRefused, default_delivery
+from agents.delivery import (
+    Delivery,
+    DeliveryError,
+    DeliveryRefused,
+    NotYourShare,
+    default_delivery,
+)
 from agents.engines import InfrastructureError
 from agents.identity import agent_name
+from agents.load_share import run_share
 from agents.measuring import measure
 from agents.pool import shared_pool
 from agents.spool import Spool, start_flusher
@@ -189,3 +196,32 @@ def report_browser_version(delivery: Delivery, name: str, result: dict[str, Any]
         log.warning("could not report the browser version: %s", exc)
         return False
     return True
+
+
+# A share of another agent goes back to the queue this often, for about two minutes (the server
+# fails the stage when its share is not taken within PERFITE_LOAD_START_TIMEOUT_S anyway).
+SHARE_ELSEWHERE_S = 0.2
+SHARE_RETRIES = 600
+
+
+@shared_task(bind=True, name="agents.tasks.run_load_share", max_retries=SHARE_RETRIES)
+def run_load_share(self: Any, share_id: int) -> str:
+    """Claim share ``share_id`` of a load test's stage and run it (agents.load_share); returns
+    how it ended (``skipped`` when there was nothing to run: the test is over). A share
+    planned for another agent of the location goes back to the queue; while the server
+    cannot be reached, the claim is tried again. The server sets the time limits of each
+    share's message from its stage's length."""
+    delivery = default_delivery()
+    name = agent_name()
+    try:
+        claim = delivery.claim_share(share_id, name)
+    except NotYourShare as exc:
+        raise self.retry(exc=exc, countdown=SHARE_ELSEWHERE_S) from None
+    except DeliveryRefused as exc:
+        log.error("share %s: %s", share_id, exc)
+        return "refused"
+    except DeliveryError as exc:
+        raise self.retry(exc=exc, countdown=2) from exc
+    if claim is None:
+        return "skipped"
+    return run_share(claim, delivery, name)

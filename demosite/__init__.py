@@ -8,7 +8,9 @@ that holds each message ``?relay_delay=`` ms before the other party gets it. All
 one loopback HTTP/1.1 server that routes on the Host header. Two pages serve the lab
 conditions' tests: ``/photo?bytes=N`` shows one undecodable photo of exactly N bytes
 (``static…/photo.jpg?bytes=N``), ``/busy?rounds=N`` runs N rounds of arithmetic on the
-main thread and keeps their in-page duration in ``window.__demoBusy.ms``.
+main thread and keeps their in-page duration in ``window.__demoBusy.ms``. ``/crowded?work=W``
+(a blank page) takes W ms of server time alone and about N × W ms when N requests share the
+server's processor (``demosite.processor``): load tests show their growth on it.
 
 ``DemoSite().start()`` serves it in a daemon thread (tests); ``python -m demosite`` serves
 it in the foreground (the demo scenario). Byte sizes of every body are in

@@ -149,6 +149,7 @@ def page_subresources(page: str) -> list[Subresource]:
         "/": home_subresources,
         "/search": search_subresources,
         "/blank": list,
+        "/crowded": list,
         "/timings": list,
         "/memory": list,
         "/chat": list,

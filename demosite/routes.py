@@ -30,6 +30,7 @@ class Response:
     content_type: str = _TEXT
     headers: tuple[tuple[str, str], ...] = ()
     delay_ms: int = 0  # on top of ``?delay=`` (html_delay of the pages)
+    shared_ms: int = 0  # work on the processor the requests in flight share (/crowded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,11 @@ def _search_page(req: Request) -> Response:
 
 def _blank(req: Request) -> Response:
     return Response(200, content.blank_html(), _HTML, delay_ms=delay_param(req, "html_delay"))
+
+
+def _crowded(req: Request) -> Response:
+    work = int_param(req.query, "work", content.MAX_DELAY_MS)
+    return Response(200, content.blank_html(), _HTML, shared_ms=work)
 
 
 def _timings(req: Request) -> Response:
@@ -169,6 +175,7 @@ GET_ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {
     (WWW, "/"): _home,
     (WWW, "/search"): _search_page,
     (WWW, "/blank"): _blank,
+    (WWW, "/crowded"): _crowded,
     (WWW, "/steps"): _steps,
     (WWW, "/api/search"): _search_api,
     (WWW, "/timings"): _timings,

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from demosite import content, websocket
 from demosite.content import WWW
+from demosite.processor import SharedProcessor
 from demosite.relay import Relay
 from demosite.routes import (
     RELAY_PATH,
@@ -122,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
             delay, response = 0, Response(400, content.BAD_PARAMETER_BODY)
         self._delay_ms = delay + response.delay_ms + site.configured_delay(req.host, req.path)
         self._sleep(self._delay_ms)
+        if response.shared_ms:
+            site.processor.serve(response.shared_ms)
         self._write(req, split.query, started, response)
 
     def _drain_request_body(self) -> bool:
@@ -312,6 +315,7 @@ class DemoSite:
         self.bind = bind
         self.delays: dict[str, int] = {}
         self.relay = Relay()  # the support chat's rooms (demosite.relay)
+        self.processor = SharedProcessor()  # /crowded's requests share it
         self._state = _State()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -380,8 +384,9 @@ class DemoSite:
         return self.delays.get(host, 0) + self.delays.get(host + path, 0)
 
     def reset(self) -> None:
-        """Forget every configured delay."""
+        """Forget every configured delay, and the work in flight on ``/crowded``."""
         self.delays.clear()
+        self.processor.reset()
 
     @property
     def log(self) -> list[Served]:

@@ -275,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scenarios.runs.tasks.purge_old_runs",
         "schedule": 3600.0,
     },
+    "watch-load-tests": {
+        "task": "scenarios.load.tasks.watch_load_tests",
+        "schedule": 5.0,
+    },
 }
 
 # --- Perfite --------------------------------------------------------------
@@ -305,6 +309,23 @@ PERFITE_AGENT_STALE_AFTER_S = env_int("PERFITE_AGENT_STALE_AFTER_S", 120)
 PERFITE_HEARTBEAT_EVERY = float(os.environ.get("PERFITE_HEARTBEAT_EVERY", 30))
 # Set by `manage.py agent`: the worker's number of child processes, each with one browser.
 PERFITE_AGENT_CONCURRENCY = env_int("PERFITE_AGENT_CONCURRENCY", 1)
+# Load tests (README, "Load tests"): the virtual users this agent holds at once, announced in its
+# heartbeat; the server shares a stage's users among the live agents by it. Four light users
+# per core by default (bench/RESULTS.md, "Load mode"); 0 takes no part in load tests.
+PERFITE_AGENT_LOAD_USERS = env_int("PERFITE_AGENT_LOAD_USERS", 4 * (os.cpu_count() or 1))
+# The hosts a load test may target (names or globs such as *.example.com), besides each
+# location's own list in the admin; empty: only those. A load test can hurt a site: an admin
+# says which may take one.
+PERFITE_LOAD_ALLOWED_HOSTS = env_list("PERFITE_LOAD_ALLOWED_HOSTS")
+# Seconds a stage's share may wait for its agent (one busy with a run takes it after), and
+# seconds an agent's share may go without reporting (or the agent without an answer) before
+# the test fails (the users stop).
+PERFITE_LOAD_START_TIMEOUT_S = env_int("PERFITE_LOAD_START_TIMEOUT_S", 180)
+PERFITE_LOAD_SILENT_AFTER_S = env_int("PERFITE_LOAD_SILENT_AFTER_S", 30)
+# Seconds between an agent's reports of a running share; the mean CPU (percent of the
+# agent's machine) from which a stage's report calls the agent saturated.
+PERFITE_LOAD_REPORT_EVERY = float(os.environ.get("PERFITE_LOAD_REPORT_EVERY", 1))
+PERFITE_LOAD_SATURATED_CPU = float(os.environ.get("PERFITE_LOAD_SATURATED_CPU", 90))
 # Where agents deliver results: empty means "write to the database directly" (same machine).
 PERFITE_SERVER_URL = os.environ.get("PERFITE_SERVER_URL", "")
 PERFITE_AGENT_TOKEN = os.environ.get("PERFITE_AGENT_TOKEN", "")
@@ -370,6 +391,8 @@ SPECTACULAR_SETTINGS = {
         "RunKindEnum": "scenarios.models.run.Run.KINDS",
         "ThresholdKindEnum": "scenarios.models.alerts.Threshold.KINDS",
         "CulpritKindEnum": ["host", "entity"],
+        "LoadTestStatusEnum": "scenarios.models.load.LoadTest.STATUSES",
+        "LoadKindEnum": "core.load.plan.KINDS",
     },
 }
 

@@ -1,10 +1,11 @@
 """perfite-ci: the command line a CI pipeline runs.
 
-Exit status: 0 no regression and budgets met; 1 a regression or a budget over its limit;
-2 anything else (bad arguments, server unreachable, token refused, runs failed, no stored
-base, timed out or interrupted), with a one-line reason on stderr. A comparison given up on
-(--timeout or Ctrl-C) is cancelled on the server, so its runs stop. Progress goes to
-stderr, the report to stdout.
+Commands: ``compare``, ``release`` and ``load`` (where does a scenario degrade under load?
+see ``perfite-ci load --help``). Exit status of compare: 0 no regression and budgets met; 1 a
+regression or a budget over its limit; 2 anything else (bad arguments, server unreachable,
+token refused, runs failed, no stored base, timed out or interrupted), with a one-line reason
+on stderr. A comparison given up on (--timeout or Ctrl-C) is cancelled on the server, so its
+runs stop. Progress goes to stderr, the report to stdout.
 """
 
 import argparse
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from perfite_ci import report
+from perfite_ci import load, report
 from perfite_ci.client import CIError, Client
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--note", default="", help="free text")
     release.add_argument("--link", default="", help="URL of the release notes or deploy")
     release.add_argument("--time", default=None, help="ISO 8601 time (default: now)")
+    load.add_parser(commands, _common)
     return parser
 
 
@@ -277,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CIError("give --server and --token (or PERFITE_SERVER and PERFITE_TOKEN)")
         if args.command == "compare":
             return run_compare(args)
+        if args.command == "load":
+            return load.run_load(args)
         return run_release(args)
     except CIError as exc:
         print(f"perfite-ci: {exc}", file=sys.stderr)

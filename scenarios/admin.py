@@ -1,5 +1,7 @@
-"""Django admin for ops: locations and their live agents, scenarios, runs with metrics."""
+"""Django admin for ops: locations (with the hosts load tests may target) and their live
+agents, scenarios, runs with metrics, load tests."""
 
+import re
 from typing import Any
 
 from django import forms
@@ -26,14 +28,57 @@ class AgentInline(admin.TabularInline):
         "browsers",
         "browser_version",
         "concurrency",
+        "load_users",
         "revoked",
     )
-    readonly_fields = ("last_seen", "version", "browsers", "browser_version", "concurrency")
+    readonly_fields = (
+        "last_seen",
+        "version",
+        "browsers",
+        "browser_version",
+        "concurrency",
+        "load_users",
+    )
+
+
+_HOST_PATTERN = re.compile(r"[a-z0-9*?._\[\]-]+")
+
+
+class HostListField(forms.Field):
+    """Host names or globs, one a line or comma-separated, as a list (lower case)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        text = str(value or "")
+        items = [item.strip().lower() for item in text.replace(",", "\n").splitlines()]
+        hosts = [item for item in items if item]
+        bad = [host for host in hosts if not _HOST_PATTERN.fullmatch(host)]
+        if bad:
+            raise forms.ValidationError(
+                f"not a host name or glob: {', '.join(bad)} (e.g. shop.example.com, *.example.com)"
+            )
+        return hosts
+
+
+class LocationForm(forms.ModelForm):
+    load_hosts = HostListField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=models.Location._meta.get_field("load_hosts").help_text
+        + " One a line or comma-separated.",
+    )
+
+    class Meta:
+        model = models.Location
+        fields = ("name", "label", "load_hosts")
 
 
 @admin.register(models.Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ("name", "label", "queue", "live_agents", "live_browsers")
+    form = LocationForm
+    list_display = ("name", "label", "queue", "live_agents", "live_browsers", "load_hosts")
     search_fields = ("name", "label")
     inlines = [AgentInline]
 
@@ -50,10 +95,18 @@ class LocationAdmin(admin.ModelAdmin):
 
 @admin.register(models.Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ("name", "location", "last_seen", "is_live", "version", "browsers")
+    list_display = (
+        "name",
+        "location",
+        "last_seen",
+        "is_live",
+        "version",
+        "browsers",
+        "load_users",
+    )
     list_filter = ("location", "revoked")
     search_fields = ("name",)
-    readonly_fields = ("token_hash", "last_seen", "browsers")
+    readonly_fields = ("token_hash", "last_seen", "browsers", "load_users")
 
     @admin.display(boolean=True, description="live")
     def is_live(self, obj: models.Agent) -> bool:
@@ -223,3 +276,18 @@ for model in (models.Release, models.Comparison, models.GraphitePoint):
     admin.site.register(model)
 
 import scenarios.alerts.admin  # noqa: E402, F401  (thresholds, incidents, channels, entities)
+
+
+@admin.register(models.LoadTest)
+class LoadTestAdmin(admin.ModelAdmin):
+    """Load tests, to look at (started, followed and cancelled in the dashboard or the API)."""
+
+    list_display = ("id", "scenario", "location", "kind", "stages", "status", "created_at")
+    list_filter = ("status", "location")
+    search_fields = ("scenario__name", "error")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

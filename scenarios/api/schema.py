@@ -24,6 +24,7 @@ INVALID = {
 ONE_OF_FIELDS = {
     "Import": ("har", "har_file", "metrics"),
     "ComparisonCreate": ("base_url", "base_branch"),
+    "LoadTestCreate": ("stages", "ramp"),
 }
 
 

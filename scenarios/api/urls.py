@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from scenarios.api import alerts as api_alerts
+from scenarios.api import load as api_load
 from scenarios.api import views
 
 router = DefaultRouter()
@@ -11,6 +12,7 @@ router.register("scenarios", views.ScenarioViewSet, basename="api-scenario")
 router.register("runs", views.RunViewSet, basename="api-run")
 router.register("comparisons", views.ComparisonViewSet, basename="api-comparison")
 router.register("releases", views.ReleaseViewSet, basename="api-release")
+router.register("load-tests", api_load.LoadTestViewSet, basename="api-load-test")
 
 urlpatterns = [
     path("imports/", views.ImportView.as_view(), name="api-import"),

@@ -4,6 +4,7 @@ from .alerts import Channel, EntityMapping, Incident, Notification, Threshold
 from .ci import Comparison, Release
 from .fleet import Agent, Location
 from .graphite import GraphitePoint
+from .load import LoadIteration, LoadSample, LoadShare, LoadTest
 from .profile import ConnectionProfile, UnknownProfile, profile_choices, resolve_profile
 from .run import Run, RunHost
 from .scenario import Scenario
@@ -16,6 +17,10 @@ __all__ = [
     "EntityMapping",
     "GraphitePoint",
     "Incident",
+    "LoadIteration",
+    "LoadSample",
+    "LoadShare",
+    "LoadTest",
     "Location",
     "Notification",
     "Release",

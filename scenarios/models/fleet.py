@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from django.conf import settings
 from django.db import models
@@ -45,6 +46,13 @@ class Location(models.Model):
 
     name = models.SlugField(max_length=50, unique=True)
     label = models.CharField(max_length=100, blank=True)
+    load_hosts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Host names or globs (*.example.com) this location's agents may load-test, "
+        "besides PERFITE_LOAD_ALLOWED_HOSTS (README, Load tests). A load test can hurt a site: "
+        "list only hosts whose owners agreed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -69,6 +77,12 @@ class Location(models.Model):
             serving |= models.Q(browsers__isnull=True)  # see served()
         return agents.filter(serving)
 
+    def load_capacity(self, browser: str) -> dict[str, int]:
+        """The virtual users each live agent serving ``browser`` here holds in a load test
+        (agent name → its announced ``load_users``; agents that hold none are left out)."""
+        rows = self.live_agents(browser).filter(load_users__gt=0).values_list("name", "load_users")
+        return dict(rows)
+
     @property
     def has_live_agent(self) -> bool:
         return self.live_agents().exists()
@@ -91,6 +105,12 @@ class Location(models.Model):
 
 
 MAX_CONCURRENCY = 1000  # runs at once on one agent; far beyond what one machine measures well
+MAX_LOAD_USERS = 1000  # virtual users at once on one agent; likewise
+
+
+def _whole(value: object, least: int, most: int) -> TypeGuard[int]:
+    """Whether ``value`` is a whole number (not a bool) from ``least`` to ``most``."""
+    return isinstance(value, int) and not isinstance(value, bool) and least <= value <= most
 
 
 def hash_token(token: str) -> str:
@@ -115,6 +135,11 @@ class Agent(models.Model):
         "empty when it never did (an agent from before browsers were chosen: Chromium only)",
     )
     concurrency = models.PositiveIntegerField(default=1)
+    load_users = models.PositiveIntegerField(
+        default=0,
+        help_text="The virtual users it holds at once in a load test, as its heartbeat "
+        "announced (PERFITE_AGENT_LOAD_USERS); 0 takes no part in load tests",
+    )
     revoked = models.BooleanField(default=False)
 
     class Meta:
@@ -143,15 +168,15 @@ class Agent(models.Model):
         stores them). ``browsers`` (name → version) replaces the stored ones when given;
         names Perfite does not know (a newer agent's) are left out. Raises ValueError, saving
         nothing, when ``concurrency`` is given but is not a whole number from 1 to
-        MAX_CONCURRENCY, or ``browsers`` is given but is not an object of text → text.
+        MAX_CONCURRENCY, ``load_users`` is given but is not one from 0 to MAX_LOAD_USERS, or
+        ``browsers`` is given but is not an object of text → text.
         """
         concurrency = info.get("concurrency")
-        if concurrency is not None and (
-            isinstance(concurrency, bool)
-            or not isinstance(concurrency, int)
-            or not 1 <= concurrency <= MAX_CONCURRENCY
-        ):
+        if concurrency is not None and not _whole(concurrency, 1, MAX_CONCURRENCY):
             raise ValueError(f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}")
+        load_users = info.get("load_users")
+        if load_users is not None and not _whole(load_users, 0, MAX_LOAD_USERS):
+            raise ValueError(f"load_users must be a whole number from 0 to {MAX_LOAD_USERS}")
         browsers = info.get("browsers")
         if browsers is not None and (
             not isinstance(browsers, dict)
@@ -176,6 +201,9 @@ class Agent(models.Model):
         if concurrency is not None:
             self.concurrency = concurrency
             fields.append("concurrency")
+        if load_users is not None:
+            self.load_users = load_users
+            fields.append("load_users")
         self.save(update_fields=fields)
 
     @property

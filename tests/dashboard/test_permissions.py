@@ -16,6 +16,7 @@ READ_PAGES = [
     "/runs/{run}/",
     "/runs/{run}/status.json",
     "/compare/?base={run}&branch={run}",
+    "/scenarios/home/load/",
 ]
 EDIT_PAGES = ["/scenarios/new/", "/scenarios/home/edit/"]
 EDIT_ACTIONS = ["/scenarios/home/try/", "/scenarios/home/run-now/", "/scenarios/home/pause/"]

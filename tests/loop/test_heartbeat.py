@@ -35,20 +35,23 @@ def test_the_browser_version_comes_from_chromium_itself() -> None:
 
 
 def test_an_unknown_chromium_version_is_left_out_of_the_heartbeat(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
+    settings.PERFITE_AGENT_LOAD_USERS = 6
     monkeypatch.setattr("agents.engines.chromium.find_chromium", lambda explicit="": None)
     monkeypatch.setattr("agents.engines.installed", lambda: {"firefox": "153.8.0"})
     assert agent_info(4) == {
         "version": __version__,
         "concurrency": 4,
         "browsers": {"firefox": "153.8.0"},
+        "load_users": 6,
     }
 
 
 def test_the_heartbeat_announces_the_browsers_whose_queues_it_serves(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
+    settings.PERFITE_AGENT_LOAD_USERS = 0
     found = {"chromium": "156.0.8078.108", "firefox": "153.8.0"}
     monkeypatch.setattr("agents.engines.installed", lambda: found)
     monkeypatch.setattr(heartbeat, "browser_version", lambda executable="": "156.0.8078.108")
@@ -57,6 +60,7 @@ def test_the_heartbeat_announces_the_browsers_whose_queues_it_serves(
         "version": __version__,
         "concurrency": 2,
         "browsers": {"firefox": "153.8.0", "webkit": ""},
+        "load_users": 0,
         "browser_version": "156.0.8078.108",
     }
     assert agent_info(2)["browsers"] == found
@@ -77,12 +81,18 @@ def test_a_firefox_runs_version_is_not_reported_as_chromiums(
 
 @pytest.mark.system  # agent_info runs chromium --version
 @pytest.mark.django_db(transaction=True)  # a beat closes its thread's connection
-def test_a_beat_records_the_agent_in_its_location() -> None:
+def test_a_beat_records_the_agent_in_its_location(settings: Any) -> None:
+    settings.PERFITE_AGENT_LOAD_USERS = 12
     beat = Heartbeat("eu-west-1", "eu-west", agent_info(2), every=30)
     assert beat.beat() is True
     assert connection.connection is None  # closed: a fork never inherits it
     agent = Agent.objects.get(name="eu-west-1")
-    assert (agent.location.name, agent.version, agent.concurrency) == ("eu-west", __version__, 2)
+    assert (agent.location.name, agent.version, agent.concurrency, agent.load_users) == (
+        "eu-west",
+        __version__,
+        2,
+        12,
+    )
     assert agent.browser_version == browser_version()
     assert agent.browsers == agent_info(2)["browsers"]
     assert agent.browsers["chromium"] == browser_version()

@@ -329,6 +329,21 @@ def test_a_heartbeat_with_an_impossible_concurrency_is_a_400(
     assert Agent.objects.get().concurrency == 1
 
 
+@pytest.mark.parametrize("load_users", [1001, -1, 2.5, False, "8"])
+def test_a_heartbeat_with_impossible_load_users_is_a_400(
+    agent_run: tuple[Run, str], load_users: Any
+) -> None:
+    _, token = agent_run
+    answer = _beat(token, {"load_users": load_users})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "load_users must be a whole number from 0 to 1000"},
+    )
+    assert Agent.objects.get().load_users == 0
+    assert _beat(token, {"load_users": 7}).status_code == 200
+    assert Agent.objects.get().load_users == 7
+
+
 def test_a_heartbeats_versions_are_cut_to_their_columns(agent_run: tuple[Run, str]) -> None:
     _, token = agent_run
     version = "<b>9.9</b>\x00" + "x" * 10_000

@@ -129,3 +129,30 @@ def test_a_scenario_added_in_the_admin_without_location_gets_the_servers(
     assert (
         "runs from &#x27;here&#x27;, this server&#x27;s own location" in response.content.decode()
     )
+
+
+def test_an_admin_lists_the_hosts_load_tests_may_target_per_location(
+    stored: Run, admin_client: Client
+) -> None:
+    eu = Location.objects.get(name="eu-west")
+    page = admin_client.get(f"/admin/scenarios/location/{eu.pk}/change/").content.decode()
+    assert 'name="load_hosts"' in page
+    form = {
+        "name": "eu-west",
+        "label": "Frankfurt",
+        "load_hosts": "Shop.Example.com\n*.staging.example.com, ",
+        "agents-TOTAL_FORMS": "0",
+        "agents-INITIAL_FORMS": "0",
+    }
+    saved = admin_client.post(f"/admin/scenarios/location/{eu.pk}/change/", form)
+    assert saved.status_code == 302
+    eu.refresh_from_db()
+    assert eu.load_hosts == ["shop.example.com", "*.staging.example.com"]
+    refused = admin_client.post(
+        f"/admin/scenarios/location/{eu.pk}/change/", {**form, "load_hosts": "http://x y"}
+    )
+    assert "not a host name or glob: http://x y" in refused.content.decode()
+    assert Location.objects.get(pk=eu.pk).load_hosts == [
+        "shop.example.com",
+        "*.staging.example.com",
+    ]
