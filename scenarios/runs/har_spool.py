@@ -25,7 +25,7 @@ from typing import IO, Any, BinaryIO
 
 from django.conf import settings
 
-from core.har.analyse import repair_har
+from core.har.analyse import from_memory_cache, repair_har
 from core.har.files import HarError, analysed_part, check_entry, check_log
 from core.har.redact import sanitize_har
 from core.har.stream import HarLimits, HarStream, Readable
@@ -173,7 +173,9 @@ def spool_document(har: Any, *, keep_analysed: bool = False) -> SpooledHar:
 def _repairable(har: SpooledHar, records: Sequence[Any]) -> list[int] | None:
     """The entries in start order when ``records`` (the result's requests) match them one to
     one by URL, as core.har.analyse.repair_har requires; else None (stored as they came)."""
-    order = sorted(range(har.count), key=har.starts.__getitem__)
+    # Memory-cache hits have no record (core.har.analyse.from_memory_cache): they go last.
+    requests = [i for i in range(har.count) if not from_memory_cache(har.entry(i))]
+    order = sorted(requests, key=har.starts.__getitem__)
     if len(order) != len(records):
         return None
     for index, record in zip(order, records, strict=True):
@@ -251,3 +253,5 @@ def _entries(har: SpooledHar, order: list[int] | None, records: Sequence[Any]) -
         return
     for index, record in zip(order, records, strict=True):
         yield repair_har({"log": {"entries": [har.entry(index)]}}, [record])["log"]["entries"][0]
+    repaired = set(order)
+    yield from (har.entry(i) for i in range(har.count) if i not in repaired)
