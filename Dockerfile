@@ -1,5 +1,5 @@
 # Perfite: one image for every role (web, worker, beat, agents); docker-compose.yml picks the
-# command. Agents drive Debian's Chromium through Playwright, so no browser download is needed.
+# command. Agents drive Debian's Chromium and Firefox ESR through Playwright (no browser download).
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -10,7 +10,7 @@ ENV PYTHONUNBUFFERED=1 \
 
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        chromium fonts-dejavu-core fonts-liberation ca-certificates \
+        chromium firefox-esr fonts-dejavu-core fonts-liberation ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 perfite \
     && mkdir -p /data/media && chown -R perfite:perfite /data
