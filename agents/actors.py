@@ -18,7 +18,6 @@ their ``_actor`` (core.har.actors). No ORM here.
 import os
 import shutil
 import tempfile
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +26,7 @@ from agents.browser import (
     Measurement,
     OpenPage,
     Outcome,
+    begin_run,
     close_page,
     finish_page,
     first_navigation,
@@ -36,7 +36,7 @@ from agents.browser import (
     remaining_ms,
     run_step,
 )
-from agents.engines import DEFAULT, InfrastructureError, engine
+from agents.engines import InfrastructureError
 from agents.filmstrip import archive, develop_capture
 from agents.journey import wait_quiet
 from agents.measures import Measures
@@ -66,16 +66,7 @@ def measure_actors(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
 
 
 def _measure_actors(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
-    setup = spec.get("setup") or {}
-    step_timeout = float(spec.get("step_timeout_ms", 30_000))
-    quiet_ms = int(spec.get("quiet_ms", 2000))
-    deadline = time.monotonic() + float(spec.get("run_timeout_ms", 120_000)) / 1000
-    name = str(spec.get("browser") or DEFAULT)
-    kind = engine(name)
-    browser = pool.browser(setup.get("dns") or {}, name)
-    proxy = pool.proxy(setup.get("dns") or {}, name)
-    if proxy is not None:
-        proxy.take_report()  # an earlier run's connections are not this run's
+    step_timeout, quiet_ms, deadline, name, kind, browser, proxy = begin_run(spec, pool)
     lead = spec["actors"][0]["name"]
     specs = {}
     for actor in spec["actors"]:

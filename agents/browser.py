@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Protocol, TypeVar
 
 from playwright.sync_api import (
@@ -227,17 +228,27 @@ def measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
     return pool.call(_measure, spec, pool)
 
 
-def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
+def begin_run(
+    spec: dict[str, Any], pool: BrowserPool
+) -> tuple[float, int, float, str, ModuleType, Browser, ProxyProcess | None]:
+    """What a run (one page or actors) starts from: the step timeout (ms), the network quiet
+    (ms), the run's deadline (time.monotonic), the browser's name and engine module, its warm
+    browser and its address-policy proxy (None without one), the proxy's earlier report
+    dropped: an earlier run's connections are not this run's."""
     setup = spec.get("setup") or {}
     step_timeout = float(spec.get("step_timeout_ms", 30_000))
     quiet_ms = int(spec.get("quiet_ms", 2000))
     deadline = time.monotonic() + float(spec.get("run_timeout_ms", 120_000)) / 1000
     name = str(spec.get("browser") or DEFAULT)
-    kind = engine(name)
     browser = pool.browser(setup.get("dns") or {}, name)
     proxy = pool.proxy(setup.get("dns") or {}, name)
     if proxy is not None:
-        proxy.take_report()  # an earlier run's connections are not this run's
+        proxy.take_report()
+    return step_timeout, quiet_ms, deadline, name, engine(name), browser, proxy
+
+
+def _measure(spec: dict[str, Any], pool: BrowserPool) -> Measurement:
+    step_timeout, quiet_ms, deadline, name, kind, browser, proxy = begin_run(spec, pool)
     workdir = tempfile.mkdtemp(prefix="perfite-")
     har_path = os.path.join(workdir, "run.har")
     started_at = datetime.now(UTC).isoformat()
